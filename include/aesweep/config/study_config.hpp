@@ -1,0 +1,53 @@
+#pragma once
+// A study config: one INI file with defaults for every training option, a [data] section, and
+// any number of [sweep.NAME] sections whose keys take value lists. Parsed with
+// Boost.Program_options; every value keeps its line so errors can name file, line and key.
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "aesweep/core/train_options.hpp"
+
+namespace aesweep {
+
+struct ConfigEntry {
+  std::string key;   // registry key, e.g. "reg.l1_activity"
+  std::string text;  // raw value text: "0.1", "relu, tanh", "linspace(0, 1e-4, 10)"
+  std::string origin;  // "jobs/x.ini line 12" or "--set"
+};
+
+struct SweepSection {
+  std::string name;    // NAME of [sweep.NAME]
+  std::string origin;  // where the section header is
+  std::vector<ConfigEntry> axes;  // file order; the first key varies slowest
+};
+
+struct DataSettings {
+  std::string dir;                // directory with the four MNIST IDX files
+  std::size_t train_samples = 0;  // 0 = all
+  std::size_t test_samples = 0;   // 0 = all
+};
+
+struct StudyConfig {
+  std::string path;  // "" when there is no file
+  std::string text;  // the file's full text, archived with the results
+  TrainOptions defaults;
+  DataSettings data;
+  std::vector<SweepSection> sweeps;
+  std::vector<std::string> overrides;  // the --set arguments, as given
+};
+
+// Reads and checks a config file (path may be empty: defaults only), then applies `overrides`
+// ("key=value"). An override replaces the key everywhere: a single value becomes the default and
+// removes the key from every sweep section; a list or linspace/logspace becomes an axis of every
+// sweep section. Throws ConfigError naming the file, the line and the key.
+StudyConfig load_study_config(const std::string& path, const std::vector<std::string>& overrides);
+
+// The same from text already in memory; `path` only names it in messages.
+StudyConfig parse_study_config(const std::string& text, const std::string& path,
+                               const std::vector<std::string>& overrides);
+
+// Keys outside the training options that a config may set.
+bool is_data_key(const std::string& key);
+
+}  // namespace aesweep

