@@ -151,6 +151,7 @@ RunResult train_autoencoder(const TrainOptions& options, const Dataset& data, co
       objective_sum += objective.total() * double(count);
       samples_trained += std::size_t(count);
       ++batches;
+      if (callbacks.on_batch) callbacks.on_batch();
     }
     if (result.status != RunStatus::complete) break;
 
@@ -205,6 +206,22 @@ RunResult train_autoencoder(const TrainOptions& options, const Dataset& data, co
   result.wall_seconds = seconds_since(run_start);
   result.samples_per_second = training_seconds > 0 ? double(samples_trained) / training_seconds : 0.0;
   return result;
+}
+
+Eigen::MatrixXf reconstruct(const ModelOptions& model, const RunResult& result, const Eigen::MatrixXf& images) {
+  ModelOptions options = model;
+  options.input_size = int(images.rows());
+  options.hidden = int(result.w1.rows());
+  Autoencoder<float> autoencoder(options, RegularizerOptions{});
+  autoencoder.params().w1() = result.w1;
+  autoencoder.params().b1() = result.b1;
+  autoencoder.params().w2() = result.w2;
+  autoencoder.params().b2() = result.b2;
+  Eigen::MatrixXf latent(options.hidden, images.cols()), output(images.rows(), images.cols()),
+      pre(images.rows(), images.cols());
+  autoencoder.encode(images, latent);
+  autoencoder.decode(latent, output, pre);
+  return output;
 }
 
 }  // namespace aesweep
