@@ -1,0 +1,508 @@
+#include "aesweep/analysis/tsne.hpp"
+
+#include <Eigen/Eigenvalues>
+#include <cmath>
+#include <limits>
+
+#include "aesweep/analysis/neighbors.hpp"
+#include "aesweep/analysis/trustworthiness.hpp"
+#include "detail.hpp"
+
+namespace aesweep::analysis {
+
+void TsneOptions::validate() const {
+  detail::check_threads(threads, "TsneOptions");
+  if (!(perplexity > 0.0)) throw AnalysisError("TsneOptions: perplexity must be > 0");
+  if (!(theta >= 0.0)) throw AnalysisError("TsneOptions: theta must be >= 0");
+  if (!(early_exaggeration >= 1.0)) throw AnalysisError("TsneOptions: early_exaggeration must be >= 1");
+  if (exaggeration_iters < 0) throw AnalysisError("TsneOptions: exaggeration_iters must be >= 0");
+  if (n_iter < 1) throw AnalysisError("TsneOptions: n_iter must be >= 1");
+  if (!std::isfinite(learning_rate)) throw AnalysisError("TsneOptions: learning_rate must be finite");
+  if (!(min_gain >= 0.0)) throw AnalysisError("TsneOptions: min_gain must be >= 0");
+  if (n_iter_without_progress < 1) throw AnalysisError("TsneOptions: n_iter_without_progress must be >= 1");
+  if (trustworthiness_neighbors < 0) throw AnalysisError("TsneOptions: trustworthiness_neighbors must be >= 0");
+}
+
+namespace {
+
+constexpr double kFloat32Tiny = 1.17549435e-38;  // sklearn's FLOAT32_TINY in the KL sum
+
+// ---------------------------------------------------------------------------------------
+// Affinities: conditional P by binary search on the precision (sklearn's
+// _binary_search_perplexity: 100 steps, entropy tolerance 1e-5), then P = (P + P^T) / sum.
+struct SparseP {
+  std::vector<std::int64_t> row_ptr;  // n + 1
+  std::vector<int> col;
+  std::vector<double> val;
+};
+
+SparseP joint_probabilities(const KnnResult& knn, double perplexity, int threads) {
+  const Eigen::Index n = knn.indices.cols(), k = knn.indices.rows();
+  Eigen::MatrixXd cond(k, n);
+  const double desired_entropy = std::log(perplexity);
+  detail::parallel_tasks(threads, (n + 1023) / 1024, [&](std::int64_t b, int) {
+    const Eigen::Index i0 = b * 1024, i1 = std::min<Eigen::Index>(n, i0 + 1024);
+    for (Eigen::Index i = i0; i < i1; ++i) {
+      double beta = 1.0, beta_min = -std::numeric_limits<double>::infinity();
+      double beta_max = std::numeric_limits<double>::infinity();
+      const float* d = knn.squared_distances.col(i).data();
+      double* p = cond.col(i).data();
+      for (int step = 0; step < 100; ++step) {
+        double sum_p = 0.0;
+        for (Eigen::Index m = 0; m < k; ++m) sum_p += (p[m] = std::exp(-static_cast<double>(d[m]) * beta));
+        if (sum_p == 0.0) sum_p = 1e-8;  // sklearn's EPSILON_DBL: all exp underflowed
+        double sum_dp = 0.0;
+        for (Eigen::Index m = 0; m < k; ++m) sum_dp += d[m] * (p[m] /= sum_p);
+        const double diff = std::log(sum_p) + beta * sum_dp - desired_entropy;
+        if (std::fabs(diff) <= 1e-5) break;
+        if (diff > 0.0) {
+          beta_min = beta;
+          beta = std::isinf(beta_max) ? beta * 2.0 : (beta + beta_max) / 2.0;
+        } else {
+          beta_max = beta;
+          beta = std::isinf(beta_min) ? beta / 2.0 : (beta + beta_min) / 2.0;
+        }
+      }
+    }
+  });
+  // Symmetrise into CSR: every (i, j, p) lands in row i and row j; merge duplicates.
+  SparseP out;
+  out.row_ptr.assign(static_cast<std::size_t>(n) + 1, 0);
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index m = 0; m < k; ++m) {
+      ++out.row_ptr[i + 1];
+      ++out.row_ptr[knn.indices(m, i) + 1];
+    }
+  for (Eigen::Index i = 0; i < n; ++i) out.row_ptr[i + 1] += out.row_ptr[i];
+  std::vector<std::pair<int, double>> entries(static_cast<std::size_t>(out.row_ptr[n]));
+  std::vector<std::int64_t> fill(out.row_ptr.begin(), out.row_ptr.end() - 1);
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index m = 0; m < k; ++m) {
+      const int j = knn.indices(m, i);
+      entries[fill[i]++] = {j, cond(m, i)};
+      entries[fill[j]++] = {static_cast<int>(i), cond(m, i)};
+    }
+  std::vector<std::int64_t> merged_len(static_cast<std::size_t>(n));
+  detail::parallel_tasks(threads, (n + 1023) / 1024, [&](std::int64_t b, int) {
+    const Eigen::Index i0 = b * 1024, i1 = std::min<Eigen::Index>(n, i0 + 1024);
+    for (Eigen::Index i = i0; i < i1; ++i) {
+      auto first = entries.begin() + out.row_ptr[i], last = entries.begin() + out.row_ptr[i + 1];
+      std::sort(first, last, [](const auto& a, const auto& b) { return a.first < b.first; });
+      auto w = first;
+      for (auto r = first; r != last; ++r) {
+        if (w != first && (w - 1)->first == r->first) (w - 1)->second += r->second;
+        else *w++ = *r;
+      }
+      merged_len[i] = w - first;
+    }
+  });
+  std::vector<std::int64_t> ptr(static_cast<std::size_t>(n) + 1, 0);
+  for (Eigen::Index i = 0; i < n; ++i) ptr[i + 1] = ptr[i] + merged_len[i];
+  out.col.resize(static_cast<std::size_t>(ptr[n]));
+  out.val.resize(static_cast<std::size_t>(ptr[n]));
+  double total = 0.0;
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (std::int64_t t = 0; t < merged_len[i]; ++t) {
+      const auto& e = entries[out.row_ptr[i] + t];
+      out.col[ptr[i] + t] = e.first;
+      out.val[ptr[i] + t] = e.second;
+      total += e.second;
+    }
+  total = std::max(total, std::numeric_limits<double>::epsilon());
+  for (double& v : out.val) v /= total;
+  out.row_ptr = std::move(ptr);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Barnes-Hut quadtree, rebuilt every iteration. Points are sorted by Morton key (32 bits
+// per axis), the tree is emitted in preorder with a skip pointer per node, and chains of
+// single-child cells are collapsed. Leaves hold one point or a run of points with the same
+// key (exact duplicates, or closer than root width / 2^32).
+struct Node {
+  float cx, cy;   // centre of mass
+  float crit;     // accept as a summary if squared distance > crit (width^2 / theta^2); leaves: -1
+  float count;    // number of points
+  int next;       // first node after this subtree
+  int begin;      // first sorted point
+};
+
+inline std::uint64_t spread_bits(std::uint32_t v) {
+  std::uint64_t x = v;
+  x = (x | (x << 16)) & 0x0000FFFF0000FFFFull;
+  x = (x | (x << 8)) & 0x00FF00FF00FF00FFull;
+  x = (x | (x << 4)) & 0x0F0F0F0F0F0F0F0Full;
+  x = (x | (x << 2)) & 0x3333333333333333ull;
+  x = (x | (x << 1)) & 0x5555555555555555ull;
+  return x;
+}
+
+class QuadTree {
+ public:
+  std::vector<Node> nodes;
+  std::vector<int> perm;            // sorted position -> point index
+  std::vector<float> xs, ys;        // positions in sorted order
+  std::vector<std::pair<int, int>> groups;  // (first sorted point, end) of query groups
+
+  void build(const std::vector<double>& y, double theta, int group_size) {
+    const std::size_t n = y.size() / 2;
+    double minx = y[0], maxx = y[0], miny = y[1], maxy = y[1];
+    for (std::size_t i = 1; i < n; ++i) {
+      minx = std::min(minx, y[2 * i]), maxx = std::max(maxx, y[2 * i]);
+      miny = std::min(miny, y[2 * i + 1]), maxy = std::max(maxy, y[2 * i + 1]);
+    }
+    side_ = std::max(maxx - minx, maxy - miny);
+    const double scale = side_ > 0.0 ? 4294967296.0 / side_ : 0.0;
+    keys_.resize(n);
+    tmp_.resize(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const auto qx = static_cast<std::uint32_t>(std::min(4294967295.0, (y[2 * i] - minx) * scale));
+      const auto qy = static_cast<std::uint32_t>(std::min(4294967295.0, (y[2 * i + 1] - miny) * scale));
+      keys_[i] = {(spread_bits(qx) << 1) | spread_bits(qy), static_cast<int>(i)};
+    }
+    radix_sort();
+    perm.resize(n);
+    xs.resize(n);
+    ys.resize(n);
+    for (std::size_t s = 0; s < n; ++s) {
+      perm[s] = keys_[s].second;
+      xs[s] = static_cast<float>(y[2 * perm[s]]);
+      ys[s] = static_cast<float>(y[2 * perm[s] + 1]);
+    }
+    inv_theta2_ = theta > 0.0 ? 1.0 / (theta * theta) : std::numeric_limits<double>::infinity();
+    nodes.clear();
+    build_node(0, static_cast<int>(n));
+    groups.clear();
+    for (std::size_t idx = 0; idx < nodes.size();) {
+      if (nodes[idx].count <= static_cast<float>(group_size) || nodes[idx].crit < 0.0f) {
+        groups.emplace_back(nodes[idx].begin, nodes[idx].begin + static_cast<int>(nodes[idx].count));
+        idx = static_cast<std::size_t>(nodes[idx].next);
+      } else {
+        ++idx;
+      }
+    }
+  }
+
+ private:
+  std::vector<std::pair<std::uint64_t, int>> keys_, tmp_;
+  double side_ = 0.0, inv_theta2_ = 0.0;
+
+  void radix_sort() {
+    constexpr int kBits = 11, kBuckets = 1 << kBits;
+    std::vector<std::size_t> count(kBuckets);
+    for (int shift = 0; shift < 64; shift += kBits) {
+      std::fill(count.begin(), count.end(), 0);
+      for (const auto& kv : keys_) ++count[(kv.first >> shift) & (kBuckets - 1)];
+      if (count[(keys_[0].first >> shift) & (kBuckets - 1)] == keys_.size()) continue;  // digit constant
+      std::size_t sum = 0;
+      for (auto& c : count) {
+        const std::size_t t = c;
+        c = sum;
+        sum += t;
+      }
+      for (const auto& kv : keys_) tmp_[count[(kv.first >> shift) & (kBuckets - 1)]++] = kv;
+      keys_.swap(tmp_);
+    }
+  }
+
+  int build_node(int b, int e) {
+    const int idx = static_cast<int>(nodes.size());
+    nodes.emplace_back();
+    const std::uint64_t diff = keys_[b].first ^ keys_[e - 1].first;
+    if (e - b == 1 || diff == 0) {
+      // Leaf. Exact duplicates keep the exact position, so self-distances are exactly 0.
+      bool identical = true;
+      double sx = 0.0, sy = 0.0;
+      for (int s = b; s < e; ++s) {
+        identical = identical && xs[s] == xs[b] && ys[s] == ys[b];
+        sx += xs[s], sy += ys[s];
+      }
+      Node& nd = nodes[idx];
+      nd.cx = identical ? xs[b] : static_cast<float>(sx / (e - b));
+      nd.cy = identical ? ys[b] : static_cast<float>(sy / (e - b));
+      nd.crit = -1.0f;
+      nd.count = static_cast<float>(e - b);
+      nd.next = idx + 1;
+      nd.begin = b;
+      return idx;
+    }
+    const int level = __builtin_clzll(diff) / 2;  // first level where the range splits
+    const int shift = 62 - 2 * level;
+    double sx = 0.0, sy = 0.0;
+    int cb = b;
+    for (std::uint64_t digit = 0; digit < 4 && cb < e; ++digit) {
+      int ce = cb;
+      // Keys in the range share all digits above `level`, so children are contiguous.
+      int lo = cb, hi = e;
+      while (lo < hi) {
+        const int mid = (lo + hi) / 2;
+        if (((keys_[mid].first >> shift) & 3u) <= digit) lo = mid + 1;
+        else hi = mid;
+      }
+      ce = lo;
+      if (ce > cb) {
+        const int child = build_node(cb, ce);
+        sx += static_cast<double>(nodes[child].cx) * (ce - cb);
+        sy += static_cast<double>(nodes[child].cy) * (ce - cb);
+      }
+      cb = ce;
+    }
+    Node& nd = nodes[idx];
+    const double width = std::ldexp(side_, -level);
+    nd.cx = static_cast<float>(sx / (e - b));
+    nd.cy = static_cast<float>(sy / (e - b));
+    nd.crit = static_cast<float>(std::min(width * width * inv_theta2_, 3.0e38));
+    nd.count = static_cast<float>(e - b);
+    nd.next = static_cast<int>(nodes.size());
+    nd.begin = b;
+    return idx;
+  }
+};
+
+// Repulsive part: for each point, sum_j q_ij^2 (y_i - y_j) and Z = sum_{i != j} q_ij with
+// q_ij = 1 / (1 + |y_i - y_j|^2), Barnes-Hut approximated. Points are processed in groups
+// (tree nodes of <= group_size points) that share one interaction list: a cell enters the
+// list when its distance to the group's bounding box passes the BH test, so every
+// point-cell interaction satisfies the usual per-point criterion; the list is then
+// evaluated for each point of the group with SIMD. Self and exact duplicates (distance 0)
+// are skipped, as sklearn does.
+double repulsive_forces(const QuadTree& tree, std::vector<double>& neg, int threads) {
+  const auto& nodes = tree.nodes;
+  const std::int64_t n_groups = static_cast<std::int64_t>(tree.groups.size());
+  const int t = detail::effective_threads(threads, n_groups);
+  std::vector<double> z_part(static_cast<std::size_t>(t), 0.0);
+  detail::parallel_tasks(t, n_groups, [&](std::int64_t g, int tid) {
+    thread_local std::vector<float> lx, ly, lc;
+    const auto [b, e] = tree.groups[g];
+    float gx0 = tree.xs[b], gx1 = gx0, gy0 = tree.ys[b], gy1 = gy0;
+    for (int s = b + 1; s < e; ++s) {
+      gx0 = std::min(gx0, tree.xs[s]), gx1 = std::max(gx1, tree.xs[s]);
+      gy0 = std::min(gy0, tree.ys[s]), gy1 = std::max(gy1, tree.ys[s]);
+    }
+    lx.clear(), ly.clear(), lc.clear();
+    const int n_nodes = static_cast<int>(nodes.size());
+    for (int idx = 0; idx < n_nodes;) {
+      const Node& nd = nodes[idx];
+      const float dx = std::max(std::max(gx0 - nd.cx, nd.cx - gx1), 0.0f);
+      const float dy = std::max(std::max(gy0 - nd.cy, nd.cy - gy1), 0.0f);
+      if (dx * dx + dy * dy > nd.crit) {
+        lx.push_back(nd.cx), ly.push_back(nd.cy), lc.push_back(nd.count);
+        idx = nd.next;
+      } else {
+        ++idx;
+      }
+    }
+    const float* px = lx.data();
+    const float* py = ly.data();
+    const float* pc = lc.data();
+    const int len = static_cast<int>(lx.size());
+    double z = 0.0;
+    for (int s = b; s < e; ++s) {
+      const float xi = tree.xs[s], yi = tree.ys[s];
+      float sq = 0.0f, fx = 0.0f, fy = 0.0f;
+#pragma omp simd reduction(+ : sq, fx, fy)
+      for (int m = 0; m < len; ++m) {
+        const float dx = xi - px[m], dy = yi - py[m];
+        const float d2 = dx * dx + dy * dy;
+        const float q = 1.0f / (1.0f + d2);
+        float w = d2 > 0.0f ? pc[m] * q : 0.0f;
+        sq += w;
+        w *= q;
+        fx += w * dx;
+        fy += w * dy;
+      }
+      const int i = tree.perm[s];
+      neg[2 * i] = fx;
+      neg[2 * i + 1] = fy;
+      z += sq;
+    }
+    z_part[tid] += z;
+  });
+  double z = 0.0;
+  for (double v : z_part) z += v;
+  return z;
+}
+
+// PCA to 2-D (exact, covariance eigenvectors), sign as sklearn's svd_flip (largest |score|
+// positive), scaled so component 1 has standard deviation 1e-4.
+std::vector<double> pca_init(const Eigen::MatrixXf& points, int threads) {
+  const Eigen::Index n = points.cols(), dims = points.rows();
+  const Eigen::MatrixXf x = detail::centered(points);
+  constexpr Eigen::Index kBlock = 4096;
+  const Eigen::Index nb = (n + kBlock - 1) / kBlock;
+  const int t = detail::effective_threads(threads, nb);
+  std::vector<Eigen::MatrixXd> part(static_cast<std::size_t>(t), Eigen::MatrixXd::Zero(dims, dims));
+  detail::parallel_tasks(t, nb, [&](std::int64_t b, int tid) {
+    const Eigen::Index j0 = b * kBlock, bn = std::min(kBlock, n - j0);
+    const Eigen::MatrixXd xb = x.middleCols(j0, bn).cast<double>();
+    part[tid].noalias() += xb * xb.transpose();
+  });
+  Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(dims, dims);
+  for (const auto& p : part) cov += p;
+  Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(cov);
+  std::vector<double> y(static_cast<std::size_t>(2 * n), 0.0);
+  for (int c = 0; c < 2; ++c) {
+    const Eigen::Index col = dims - 1 - c;  // eigenvalues ascending
+    if (col < 0) break;
+    const Eigen::VectorXd v = eig.eigenvectors().col(col);
+    Eigen::VectorXd score(n);
+    for (Eigen::Index i = 0; i < n; ++i) score[i] = x.col(i).cast<double>().dot(v);
+    Eigen::Index arg = 0;
+    score.cwiseAbs().maxCoeff(&arg);
+    if (score[arg] < 0.0) score = -score;
+    for (Eigen::Index i = 0; i < n; ++i) y[2 * i + c] = score[i];
+  }
+  double mean0 = 0.0, var0 = 0.0;
+  for (Eigen::Index i = 0; i < n; ++i) mean0 += y[2 * i];
+  mean0 /= static_cast<double>(n);
+  for (Eigen::Index i = 0; i < n; ++i) var0 += (y[2 * i] - mean0) * (y[2 * i] - mean0);
+  const double sd = std::sqrt(var0 / static_cast<double>(n));
+  for (double& v : y) v = v / sd * 1e-4;
+  return y;
+}
+
+std::vector<double> random_init(Eigen::Index n, std::uint64_t seed) {
+  std::mt19937_64 rng(detail::mix_seed(seed, 7));
+  std::vector<double> y(static_cast<std::size_t>(2 * n));
+  for (std::size_t i = 0; i < y.size(); i += 2) {  // Box-Muller, N(0, 1e-4^2)
+    const double u1 = 1.0 - detail::uniform01(rng), u2 = detail::uniform01(rng);
+    const double r = std::sqrt(-2.0 * std::log(u1)) * 1e-4;
+    y[i] = r * std::cos(2.0 * M_PI * u2);
+    y[i + 1] = r * std::sin(2.0 * M_PI * u2);
+  }
+  return y;
+}
+
+}  // namespace
+
+TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
+  opts.validate();
+  const Eigen::Index n = points.cols();
+  TsneResult out;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  out.embedding = Eigen::MatrixXf::Zero(2, n);
+  out.kl_divergence = nan;
+  out.trustworthiness = nan;
+  auto fail = [&](const std::string& why) {
+    out.nan_reason = why;
+    out.trustworthiness_nan_reason = why;
+    return out;
+  };
+  if (!detail::all_finite(points)) return fail(detail::kNonFiniteReason);
+  if (n < 2) return fail("t-SNE needs at least 2 points");
+  if (opts.perplexity >= static_cast<double>(n))
+    return fail("perplexity must be less than the number of points (as sklearn requires)");
+  if (points.rows() == 0 || (points.colwise() - points.col(0)).cwiseAbs().maxCoeff() == 0.0f)
+    return fail("all points are identical: the embedding is undefined");
+
+  const int k = static_cast<int>(std::min<double>(static_cast<double>(n - 1), std::floor(3.0 * opts.perplexity + 1.0)));
+  SparseP p;
+  {
+    const KnnResult knn = exact_knn(points, k, KnnOptions{opts.threads});
+    p = joint_probabilities(knn, opts.perplexity, opts.threads);
+  }
+  std::vector<double> y = opts.init == TsneInit::Pca ? pca_init(points, opts.threads) : random_init(n, opts.seed);
+  const double lr = opts.learning_rate > 0.0
+                        ? opts.learning_rate
+                        : std::max(static_cast<double>(n) / opts.early_exaggeration / 4.0, 50.0);
+
+  // Gradient descent with momentum and gains, two stages as sklearn: each stage starts
+  // with zero update, unit gains and a fresh "best error".
+  std::vector<double> update(y.size()), gains(y.size()), neg(y.size()), grad(y.size());
+  QuadTree tree;
+  constexpr int kGroupSize = 16;
+  constexpr int kCheckEvery = 50;  // sklearn's n_iter_check
+  const Eigen::Index kRowBlock = 2048;
+  const std::int64_t n_row_blocks = (n + kRowBlock - 1) / kRowBlock;
+  const int t = detail::effective_threads(opts.threads, n_row_blocks);
+  std::vector<double> err_part(static_cast<std::size_t>(t));
+  double error = nan, best_error = std::numeric_limits<double>::max();
+  int best_iter = 0;
+  int last_iter = 0;
+  const int stage_split = std::min(opts.exaggeration_iters, opts.n_iter);
+  for (int stage = 0; stage < 2; ++stage) {
+    const int it_begin = stage == 0 ? 0 : stage_split;
+    const int it_end = stage == 0 ? stage_split : opts.n_iter;
+    if (it_begin >= it_end) continue;
+    const double exaggeration = stage == 0 ? opts.early_exaggeration : 1.0;
+    const double momentum = stage == 0 ? opts.momentum_early : opts.momentum_late;
+    const int without_progress = stage == 0 ? std::max(opts.exaggeration_iters, 1) : opts.n_iter_without_progress;
+    std::fill(update.begin(), update.end(), 0.0);
+    std::fill(gains.begin(), gains.end(), 1.0);
+    best_error = std::numeric_limits<double>::max();
+    best_iter = it_begin;
+    for (int it = it_begin; it < it_end; ++it) {
+      last_iter = it;
+      const bool check = (it + 1) % kCheckEvery == 0;
+      const bool want_error = check || it == it_end - 1;
+      tree.build(y, opts.theta, kGroupSize);
+      const double z = std::max(repulsive_forces(tree, neg, opts.threads), std::numeric_limits<double>::min());
+      std::fill(err_part.begin(), err_part.end(), 0.0);
+      // Attractive part over the sparse P, gradient = 4 (attr - rep / Z), then the step.
+      detail::parallel_tasks(t, n_row_blocks, [&](std::int64_t b, int tid) {
+        const Eigen::Index i0 = b * kRowBlock, i1 = std::min(n, i0 + kRowBlock);
+        double err = 0.0;
+        for (Eigen::Index i = i0; i < i1; ++i) {
+          const double xi = y[2 * i], yi = y[2 * i + 1];
+          double ax = 0.0, ay = 0.0;
+          for (std::int64_t e = p.row_ptr[i]; e < p.row_ptr[i + 1]; ++e) {
+            const int j = p.col[e];
+            const double dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+            const double q = 1.0 / (1.0 + dx * dx + dy * dy);
+            const double pij = p.val[e] * exaggeration;
+            ax += pij * q * dx;
+            ay += pij * q * dy;
+            if (want_error) err += pij * std::log(std::max(pij, kFloat32Tiny) / std::max(q / z, kFloat32Tiny));
+          }
+          grad[2 * i] = 4.0 * (ax - neg[2 * i] / z);
+          grad[2 * i + 1] = 4.0 * (ay - neg[2 * i + 1] / z);
+        }
+        err_part[tid] += err;
+      });
+      // The step needs the complete gradient of the old positions, hence a second pass.
+      double grad_norm2 = 0.0;
+      for (std::size_t c = 0; c < y.size(); ++c) {
+        gains[c] = update[c] * grad[c] < 0.0 ? gains[c] + 0.2 : gains[c] * 0.8;
+        gains[c] = std::max(gains[c], opts.min_gain);
+        const double g = grad[c] * gains[c];
+        grad_norm2 += g * g;
+        update[c] = momentum * update[c] - lr * g;
+        y[c] += update[c];
+      }
+      if (want_error) {
+        error = 0.0;
+        for (double v : err_part) error += v;
+      }
+      if (check) {
+        if (error < best_error) {
+          best_error = error;
+          best_iter = it;
+        } else if (it - best_iter > without_progress) {
+          break;
+        }
+        if (std::sqrt(grad_norm2) <= opts.min_grad_norm) break;
+      }
+    }
+  }
+  out.iterations = last_iter;
+  out.kl_divergence = error;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    out.embedding(0, i) = static_cast<float>(y[2 * i]);
+    out.embedding(1, i) = static_cast<float>(y[2 * i + 1]);
+  }
+  if (!out.embedding.allFinite()) {
+    out.kl_divergence = nan;
+    return fail("optimisation diverged (non-finite embedding)");
+  }
+  if (opts.trustworthiness_neighbors > 0) {
+    const TrustworthinessResult tr =
+        trustworthiness(points, out.embedding, TrustworthinessOptions{opts.trustworthiness_neighbors, opts.threads});
+    out.trustworthiness = tr.value;
+    out.trustworthiness_nan_reason = tr.nan_reason;
+  } else {
+    out.trustworthiness_nan_reason = "not requested";
+  }
+  return out;
+}
+
+}  // namespace aesweep::analysis
