@@ -74,6 +74,18 @@ void set_data(DataSettings& data, const std::string& key, const std::string& tex
   else throw ConfigError("unknown option '" + key + "' (data.dir, data.train_samples, data.test_samples)");
 }
 
+// A value outside its own option's range (e.g. reg.dropout = 1.5) is reported here, where its
+// line is known; rules that relate several options are left to validation of the whole run.
+void check_own_range(const std::string& key, const std::string& text) {
+  TrainOptions probe;
+  set_option(probe, key, text);
+  try {
+    probe.validate();
+  } catch (const ConfigError& e) {
+    if (std::string(e.what()).rfind(key + " must be ", 0) == 0) throw;
+  }
+}
+
 // Applies one single-valued setting to the defaults or the data settings.
 void apply_default(StudyConfig& config, const std::string& key, const std::string& text, const std::string& origin) {
   try {
@@ -81,7 +93,10 @@ void apply_default(StudyConfig& config, const std::string& key, const std::strin
       throw ConfigError("a list or range belongs in a [sweep.NAME] section (or a --set on a sweep); defaults take "
                         "one value, got '" + text + "'");
     if (is_data_key(key)) set_data(config.data, key, text);
-    else set_option(config.defaults, key, text);
+    else {
+      set_option(config.defaults, key, text);
+      check_own_range(key, text);
+    }
   } catch (const ConfigError& e) {
     const std::string message = e.what();
     // set_option already prefixes its key.
