@@ -1,7 +1,263 @@
-// aesweep sweep: placeholder until the distribution module lands.
+// aesweep sweep: every run of a study across the MPI ranks into one HDF5 archive.
+// Rank 0 coordinates and trains; every rank writes its own runs into the shared archive.
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+
+#include "aesweep/archive/sweep_archive.hpp"
 #include "aesweep/cli/commands.hpp"
+#include "aesweep/cli/common.hpp"
+#include "aesweep/config/grid.hpp"
 #include "aesweep/core/error.hpp"
+#include "aesweep/core/trainer.hpp"
+#include "aesweep/dist/mpi_communicator.hpp"
+#include "aesweep/dist/scheduler.hpp"
+
+namespace po = boost::program_options;
 
 namespace aesweep::cli {
-int sweep_command(const std::vector<std::string>&) { throw Error("sweep is not built yet"); }
+namespace {
+
+volatile std::sig_atomic_t stop_signal = 0;
+extern "C" void on_stop_signal(int signal) { stop_signal = signal; }
+
+// Test digits whose reconstructions every run stores, for the report's figures: the first
+// two of each class in test order.
+std::vector<std::size_t> pick_recon_digits(const Dataset& data, int per_class) {
+  std::vector<std::size_t> picked;
+  std::vector<int> seen(256, 0);
+  for (std::size_t i = 0; i < data.test_labels.size(); ++i)
+    if (seen[data.test_labels[i]]++ < per_class) picked.push_back(i);
+  std::sort(picked.begin(), picked.end(), [&](std::size_t a, std::size_t b) {
+    return data.test_labels[a] != data.test_labels[b] ? data.test_labels[a] < data.test_labels[b] : a < b;
+  });
+  return picked;
+}
+
+double estimated_cost(const RunSpec& run, const Dataset& data) {
+  const auto& o = run.options;
+  double per_sample = double(o.model.hidden) * double(data.input_size());
+  if (o.reg.contractive != 0.0) per_sample *= 1.3;
+  return per_sample * double(o.training.epochs) * double(data.train_images.cols());
+}
+
+std::string host_name() {
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) != 0) return "unknown";
+  return name;
+}
+
+struct Progress {
+  std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
+  std::size_t total_in_study = 0;
+  std::size_t done_before = 0;  // complete in the archive when this job started
+  std::size_t done = 0;
+  double total_cost = 0, done_cost = 0;
+};
+
+}  // namespace
+
+int sweep_command(const std::vector<std::string>& args) {
+  po::options_description visible = study_options();
+  visible.add_options()("out,o", po::value<std::string>(), "the HDF5 archive to write (required)")
+      ("overwrite", "replace an existing archive instead of resuming it")
+      ("recon-per-class", po::value<int>()->default_value(2),
+       "test digits per class whose reconstructions every run stores for figures")
+      ("help,h", "show this help");
+  po::options_description all = visible;
+  all.add_options()("config", po::value<std::string>(), "INI config file");
+  po::positional_options_description positional;
+  positional.add("config", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << "Usage: mpirun -np N aesweep sweep CONFIG.ini --out study.h5 [options]\n\n"
+                 "Trains every run of the study. Rank 0 hands out runs one at a time, most expensive first, and\n"
+                 "trains too; each rank writes its finished runs into the shared archive. A killed job leaves\n"
+                 "every run marked complete whole: the same command resumes it, skipping complete runs (a\n"
+                 "different config is refused unless --overwrite). SIGUSR1 or SIGTERM stops the hand-out; runs in\n"
+                 "flight finish and are saved. Exit status: 0 all runs done, 4 stopped early (rerun to resume),\n"
+                 "2 bad input, 1 a fatal error (MPI_Abort).\n\n"
+              << visible << "\n";
+    return 0;
+  }
+  if (!vm.count("config")) throw ConfigError("missing CONFIG.ini (see 'aesweep sweep --help')");
+  if (!vm.count("out")) throw ConfigError("missing --out FILE, the archive to write");
+  const std::string out = vm["out"].as<std::string>();
+  const bool quiet = vm.count("quiet") > 0;
+
+  int argc = 0;
+  char** argv = nullptr;
+  MpiEnvironment mpi(argc, argv);
+  MpiCommunicator comm;
+  const int rank = mpi.rank();
+
+  // Set-up on every rank; a failure anywhere ends every rank cleanly with one message.
+  StudyConfig config;
+  std::vector<RunSpec> runs;
+  Dataset data;
+  std::string setup_error;
+  try {
+    config = study_from_command_line(vm, vm["config"].as<std::string>());
+    runs = expand_study(config);
+    set_threads(vm["threads"].as<int>());
+    data = load_dataset(config.data);
+    for (auto& run : runs) {
+      run.options.model.input_size = data.input_size();
+      run.options.validate();
+    }
+  } catch (const Error& e) {
+    setup_error = e.what();
+  }
+  if (any_rank(!setup_error.empty())) {
+    if (rank == 0) std::fprintf(stderr, "aesweep sweep: error: %s\n", setup_error.empty() ? "set-up failed on another rank" : setup_error.c_str());
+    mpi.finalize();
+    return 2;
+  }
+
+  const auto recon_indices = pick_recon_digits(data, vm["recon-per-class"].as<int>());
+  ArchiveHeader header;
+  header.config_text = config.text;
+  header.config_hash = study_hash(config, runs);
+  header.dataset_name = data.name;
+  header.command = "aesweep sweep";
+  for (const auto& a : args) header.command += " " + a;
+  header.aesweep_version = AESWEEP_VERSION;
+  header.n_train = data.train_images.cols();
+  header.n_test = data.test_images.cols();
+  header.test_labels.assign(data.test_labels.begin(), data.test_labels.end());
+  header.input_size = data.input_size();
+  header.recon_indices.assign(recon_indices.begin(), recon_indices.end());
+  header.recon_originals.resize(data.input_size(), Eigen::Index(recon_indices.size()));
+  for (std::size_t i = 0; i < recon_indices.size(); ++i)
+    header.recon_originals.col(Eigen::Index(i)) = data.test_images.col(Eigen::Index(recon_indices[i]));
+
+  std::optional<SweepArchive> archive;
+  std::string open_error;
+  try {
+    archive.emplace(SweepArchive::open_for_sweep(out, MPI_COMM_WORLD, header, runs,
+                                                 vm.count("overwrite") ? OpenMode::overwrite : OpenMode::create_or_resume));
+  } catch (const Error& e) {
+    open_error = e.what();
+  }
+  if (any_rank(!open_error.empty())) {
+    if (rank == 0) std::fprintf(stderr, "aesweep sweep: error: %s\n", open_error.empty() ? "opening the archive failed on another rank" : open_error.c_str());
+    archive.reset();
+    mpi.finalize();
+    return 2;
+  }
+
+  const auto states = archive->run_states();
+  std::vector<std::size_t> pending;
+  std::vector<double> cost;
+  Progress progress;
+  progress.total_in_study = runs.size();
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (states[i] == RunState::pending) {
+      pending.push_back(i);
+      cost.push_back(estimated_cost(runs[i], data));
+      progress.total_cost += cost.back();
+    } else {
+      ++progress.done_before;
+    }
+  }
+  if (rank == 0 && !quiet) {
+    std::printf("aesweep sweep: %zu runs in %s, %zu already complete, %zu to train on %d ranks; archive %s\n",
+                runs.size(), config.path.c_str(), progress.done_before, pending.size(), comm.size(), out.c_str());
+    std::fflush(stdout);
+  }
+
+  std::signal(SIGUSR1, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGINT, on_stop_signal);
+  const std::string host = host_name();
+
+  const RunFunction train = [&](std::size_t index, const std::function<void()>& poll) {
+    const RunSpec& spec = runs[index];
+    RunResult result;
+    try {
+      TrainCallbacks callbacks;
+      callbacks.on_batch = poll;
+      result = train_autoencoder(spec.options, data, callbacks);
+    } catch (const std::exception& e) {
+      result = RunResult{};
+      result.status = RunStatus::failed;
+      result.error = e.what();
+    }
+    RunRecordInfo info;
+    info.rank = rank;
+    info.host = host;
+    if (result.w1.size() > 0) info.reconstructions = reconstruct(spec.options.model, result, header.recon_originals);
+    try {
+      archive->write_run(index, result, info);
+    } catch (const std::exception& e) {
+      // The archive cannot take results any more: nothing further can be saved.
+      std::fprintf(stderr, "aesweep sweep: fatal: rank %d could not write run %zu to %s: %s\n", rank, index,
+                   out.c_str(), e.what());
+      MpiEnvironment::abort_all(1);
+    }
+    RunReport report;
+    report.run = index;
+    report.status = result.status;
+    report.test_mse = result.metrics.test_mse;
+    report.latent_density = result.metrics.latent_density;
+    report.seconds = result.wall_seconds;
+    return report;
+  };
+
+  try {
+    if (rank == 0) {
+      WorkQueue queue(pending, cost, comm.size());
+      std::vector<double> cost_of(runs.size(), 0.0);
+      for (std::size_t i = 0; i < pending.size(); ++i) cost_of[pending[i]] = cost[i];
+      SweepEvents events;
+      events.stop_requested = [] { return stop_signal != 0; };
+      events.on_finish = [&](const RunReport& r, const WorkQueue& q) {
+        ++progress.done;
+        progress.done_cost += cost_of[r.run];
+        if (quiet) return;
+        const double elapsed =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - progress.start).count();
+        const double eta = progress.done_cost > 0
+                               ? elapsed * (progress.total_cost - progress.done_cost) / progress.done_cost : NAN;
+        std::string flight;
+        for (int r2 = 0; r2 < comm.size(); ++r2) {
+          const auto f = q.in_flight(r2);
+          flight += " " + std::to_string(r2) + ":" + (f ? std::to_string(*f) : "-");
+        }
+        std::printf("[%zu/%zu] run %zu (%s) rank %d: %s test_mse %.5f density %.3f %s | in flight%s | elapsed %s ETA %s\n",
+                    progress.done_before + progress.done, progress.total_in_study, r.run,
+                    runs[r.run].section.empty() ? "-" : runs[r.run].section.c_str(), r.rank,
+                    std::string(to_string(r.status)).c_str(), r.test_mse, r.latent_density,
+                    format_duration(r.seconds).c_str(), flight.c_str(), format_duration(elapsed).c_str(),
+                    format_duration(eta).c_str());
+        std::fflush(stdout);
+      };
+      coordinate(comm, queue, train, events);
+    } else {
+      work(comm, train);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "aesweep sweep: fatal on rank %d: %s\n", rank, e.what());
+    MpiEnvironment::abort_all(1);
+  }
+
+  archive->close();  // collective
+  archive.reset();
+  // Only rank 0 knows how many runs are left; every rank exits with the same status.
+  const long left = broadcast_from_root(rank == 0 ? long(pending.size() - progress.done) : 0L);
+  if (rank == 0 && !quiet) {
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - progress.start).count();
+    std::printf("aesweep sweep: %zu runs trained in %s; %ld of %zu runs left%s\n", progress.done,
+                format_duration(elapsed).c_str(), left, runs.size(), left ? " (rerun the same command to resume)" : "");
+  }
+  mpi.finalize();
+  return left == 0 ? 0 : 4;
+}
+
 }  // namespace aesweep::cli

@@ -44,6 +44,11 @@ bool any_rank(bool value, MPI_Comm comm) {
   return global != 0;
 }
 
+long broadcast_from_root(long value, MPI_Comm comm) {
+  check(MPI_Bcast(&value, 1, MPI_LONG, 0, comm), "MPI_Bcast");
+  return value;
+}
+
 MpiCommunicator::MpiCommunicator(MPI_Comm comm) : comm_(comm) {
   MPI_Comm_rank(comm_, &rank_);
   MPI_Comm_size(comm_, &size_);

@@ -28,6 +28,9 @@ class MpiEnvironment {
 // Logical OR over all ranks (collective): true if any rank passed true.
 bool any_rank(bool value, MPI_Comm comm = MPI_COMM_WORLD);
 
+// Rank 0's value on every rank (collective).
+long broadcast_from_root(long value, MPI_Comm comm = MPI_COMM_WORLD);
+
 class MpiCommunicator final : public Communicator {
  public:
   explicit MpiCommunicator(MPI_Comm comm = MPI_COMM_WORLD);

@@ -1,0 +1,224 @@
+#include "run_analysis.hpp"
+
+#include <chrono>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+
+#include "aesweep/analysis/error.hpp"
+
+namespace aesweep::analysis {
+namespace {
+
+// Appends and reads back plain values, vectors and strings; the two ends run the same binary.
+class Writer {
+ public:
+  template <class T>
+  void put(const T& v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    const char* p = reinterpret_cast<const char*>(&v);
+    bytes.insert(bytes.end(), p, p + sizeof v);
+  }
+  void put(const std::string& s) {
+    put(std::uint64_t(s.size()));
+    bytes.insert(bytes.end(), s.begin(), s.end());
+  }
+  template <class T>
+  void put_vector(const std::vector<T>& v) {
+    put(std::uint64_t(v.size()));
+    for (const auto& x : v) put(x);
+  }
+  template <class M>
+  void put_matrix(const M& m) {
+    put(std::int64_t(m.rows()));
+    put(std::int64_t(m.cols()));
+    const char* p = reinterpret_cast<const char*>(m.data());
+    bytes.insert(bytes.end(), p, p + sizeof(typename M::Scalar) * std::size_t(m.size()));
+  }
+  std::vector<char> bytes;
+};
+
+class Reader {
+ public:
+  explicit Reader(const std::vector<char>& b) : bytes_(b) {}
+  template <class T>
+  T get() {
+    static_assert(std::is_trivially_copyable_v<T>);
+    T v;
+    need(sizeof v);
+    std::memcpy(&v, bytes_.data() + pos_, sizeof v);
+    pos_ += sizeof v;
+    return v;
+  }
+  std::string get_string() {
+    const auto n = std::size_t(get<std::uint64_t>());
+    need(n);
+    std::string s(bytes_.data() + pos_, n);
+    pos_ += n;
+    return s;
+  }
+  template <class T>
+  std::vector<T> get_vector() {
+    std::vector<T> v(std::size_t(get<std::uint64_t>()));
+    for (auto& x : v) x = get<T>();
+    return v;
+  }
+  template <class M>
+  M get_matrix() {
+    const auto rows = get<std::int64_t>(), cols = get<std::int64_t>();
+    M m(rows, cols);
+    const std::size_t n = sizeof(typename M::Scalar) * std::size_t(m.size());
+    need(n);
+    std::memcpy(m.data(), bytes_.data() + pos_, n);
+    pos_ += n;
+    return m;
+  }
+
+ private:
+  void need(std::size_t n) const {
+    if (pos_ + n > bytes_.size()) throw AnalysisError("truncated analysis message between ranks");
+  }
+  const std::vector<char>& bytes_;
+  std::size_t pos_ = 0;
+};
+
+void put_group(Writer& w, const CosineGroupStats& g) {
+  w.put(g.pairs);
+  w.put(g.mean);
+  w.put(g.std);
+  w.put(g.quantiles);
+  w.put_vector(g.histogram);
+}
+
+CosineGroupStats get_group(Reader& r) {
+  CosineGroupStats g;
+  g.pairs = r.get<std::uint64_t>();
+  g.mean = r.get<double>();
+  g.std = r.get<double>();
+  g.quantiles = r.get<std::array<double, 5>>();
+  g.histogram = r.get_vector<std::uint64_t>();
+  return g;
+}
+
+}  // namespace
+
+std::string AnalysisOptions::describe() const {
+  std::ostringstream s;
+  s.precision(17);
+  s << "silhouette.sample_size=" << silhouette.sample_size << "\nsilhouette.seed=" << silhouette.seed
+    << "\nkmeans.k_min=" << kmeans.k_min << "\nkmeans.k_max=" << kmeans.k_max << "\nkmeans.n_init="
+    << kmeans.kmeans.n_init << "\nkmeans.max_iter=" << kmeans.kmeans.max_iter << "\nkmeans.tol=" << kmeans.kmeans.tol
+    << "\nkmeans.seed=" << kmeans.kmeans.seed << "\ntsne=" << (run_tsne ? "on" : "off")
+    << "\ntsne.perplexity=" << tsne.perplexity << "\ntsne.theta=" << tsne.theta
+    << "\ntsne.early_exaggeration=" << tsne.early_exaggeration << "\ntsne.n_iter=" << tsne.n_iter
+    << "\ntsne.learning_rate=" << (tsne.learning_rate > 0 ? std::to_string(tsne.learning_rate) : "auto")
+    << "\ntsne.init=" << (tsne.init == TsneInit::Pca ? "pca" : "random") << "\ntsne.seed=" << tsne.seed
+    << "\ntsne.trustworthiness_neighbors=" << tsne.trustworthiness_neighbors
+    << "\ncosine.histogram_bins=" << cosine.histogram_bins << "\ncosine.max_pairs=" << cosine.max_pairs
+    << "\ncosine.seed=" << cosine.seed << "\nknn.k=" << knn.k << "\n";
+  return s.str();
+}
+
+RunAnalysis analyze_latent(std::int64_t run, const Eigen::MatrixXf& latent, const std::vector<int>& labels,
+                           const AnalysisOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  RunAnalysis a;
+  a.run = run;
+  SilhouetteOptions sil = options.silhouette;
+  sil.threads = options.threads;
+  const auto s = silhouette(latent, labels, sil);
+  a.silhouette = s.score;
+  a.silhouette_reason = s.nan_reason;
+
+  KmeansSweepOptions km = options.kmeans;
+  km.kmeans.threads = options.threads;
+  a.kmeans = kmeans_sweep(latent, km);
+
+  if (options.run_tsne) {
+    TsneOptions ts = options.tsne;
+    ts.threads = options.threads;
+    auto t = tsne(latent, ts);
+    a.tsne_embedding = std::move(t.embedding);
+    a.tsne_kl = t.kl_divergence;
+    a.trustworthiness = t.trustworthiness;
+    a.tsne_iterations = t.iterations;
+    a.tsne_reason = t.nan_reason.empty() ? t.trustworthiness_nan_reason : t.nan_reason;
+  }
+  CosineOptions co = options.cosine;
+  co.threads = options.threads;
+  a.cosine = cosine_statistics(latent, labels, co);
+  KnnAccuracyOptions kn = options.knn;
+  kn.threads = options.threads;
+  a.knn = knn_accuracy(latent, labels, kn);
+  a.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return a;
+}
+
+std::vector<char> serialize(const RunAnalysis& a) {
+  Writer w;
+  w.put(a.run);
+  w.put(a.silhouette);
+  w.put(a.silhouette_reason);
+  w.put(std::uint64_t(a.kmeans.size()));
+  for (const auto& k : a.kmeans) {
+    w.put(k.k);
+    w.put(k.inertia);
+    w.put(k.silhouette);
+    w.put(k.iterations);
+    w.put(k.nan_reason);
+  }
+  w.put_matrix(a.tsne_embedding);
+  w.put(a.tsne_kl);
+  w.put(a.trustworthiness);
+  w.put(a.tsne_iterations);
+  w.put(a.tsne_reason);
+  put_group(w, a.cosine.same);
+  put_group(w, a.cosine.different);
+  w.put_vector(a.cosine.classes);
+  w.put_matrix(a.cosine.class_mean);
+  w.put(a.cosine.zero_rows);
+  w.put(a.cosine.points_used);
+  w.put(a.cosine.nan_reason);
+  w.put(a.knn.accuracy);
+  w.put_vector(a.knn.classes);
+  w.put_vector(a.knn.per_class_accuracy);
+  w.put(a.knn.nan_reason);
+  w.put(a.seconds);
+  return std::move(w.bytes);
+}
+
+RunAnalysis deserialize(const std::vector<char>& bytes) {
+  Reader r(bytes);
+  RunAnalysis a;
+  a.run = r.get<std::int64_t>();
+  a.silhouette = r.get<double>();
+  a.silhouette_reason = r.get_string();
+  a.kmeans.resize(std::size_t(r.get<std::uint64_t>()));
+  for (auto& k : a.kmeans) {
+    k.k = r.get<int>();
+    k.inertia = r.get<double>();
+    k.silhouette = r.get<double>();
+    k.iterations = r.get<int>();
+    k.nan_reason = r.get_string();
+  }
+  a.tsne_embedding = r.get_matrix<Eigen::MatrixXf>();
+  a.tsne_kl = r.get<double>();
+  a.trustworthiness = r.get<double>();
+  a.tsne_iterations = r.get<int>();
+  a.tsne_reason = r.get_string();
+  a.cosine.same = get_group(r);
+  a.cosine.different = get_group(r);
+  a.cosine.classes = r.get_vector<int>();
+  a.cosine.class_mean = r.get_matrix<Eigen::MatrixXd>();
+  a.cosine.zero_rows = r.get<std::int64_t>();
+  a.cosine.points_used = r.get<std::int64_t>();
+  a.cosine.nan_reason = r.get_string();
+  a.knn.accuracy = r.get<double>();
+  a.knn.classes = r.get_vector<int>();
+  a.knn.per_class_accuracy = r.get_vector<double>();
+  a.knn.nan_reason = r.get_string();
+  a.seconds = r.get<double>();
+  return a;
+}
+
+}  // namespace aesweep::analysis

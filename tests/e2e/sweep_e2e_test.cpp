@@ -1,0 +1,245 @@
+// End-to-end tests of `aesweep sweep` under mpiexec on real MNIST digits: rank-count
+// independence, SIGKILL at several points followed by resume, and bad input.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <algorithm>
+#include <set>
+
+#include "aesweep/archive/sweep_archive_reader.hpp"
+
+namespace fs = std::filesystem;
+
+namespace aesweep {
+namespace {
+
+const char* data_dir() {
+  const char* d = std::getenv("AESWEEP_TEST_DATA");
+  return d ? d : "";
+}
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Six runs of uneven cost (hidden 8 to 64) on 1,500 real digits.
+constexpr const char* kConfig = R"(
+[model]
+hidden = 16
+[train]
+epochs = 3
+batch_size = 128
+seed = 7
+[sweep.sizes]
+model.hidden = 64, 8, 32
+reg.l1_activity = 0, 1e-4
+)";
+
+// Twelve slower runs for the kill tests.
+constexpr const char* kSlowConfig = R"(
+[model]
+hidden = 96
+[train]
+epochs = 12
+batch_size = 64
+seed = 3
+[sweep.slow]
+reg.l2_kernel = 0, 1e-5, 1e-4
+reg.dropout = 0, 0.2, 0.4, 0.6
+)";
+
+class SweepE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!fs::exists(fs::path(data_dir()) / "train-labels-idx1-ubyte.gz"))
+      GTEST_SKIP() << "real MNIST digits missing: run scripts/get_data.sh";
+    dir_ = fs::temp_directory_path() / ("aesweep-e2e-" + std::to_string(getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    write(dir_ / "study.ini", kConfig);
+    write(dir_ / "slow.ini", kSlowConfig);
+  }
+  void TearDown() override {
+    if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_);
+  }
+  static void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
+
+  // argv for `mpiexec -np N aesweep sweep ...`.
+  std::vector<std::string> sweep_args(int ranks, const std::string& config, const std::string& out,
+                                      std::vector<std::string> extra = {}) const {
+    std::vector<std::string> a = {MPIEXEC, "-np", std::to_string(ranks), "--oversubscribe", AESWEEP_BINARY,
+                                  "sweep", (dir_ / config).string(), "--out", (dir_ / out).string(),
+                                  "--data", data_dir(), "--train-samples", "1500", "--test-samples", "400"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
+
+  // Starts a command in its own process group with output to `log`; returns its pid.
+  pid_t spawn(const std::vector<std::string>& args, const fs::path& log) const {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      setpgid(0, 0);
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      std::vector<char*> argv;
+      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+      argv.push_back(nullptr);
+      execvp(argv[0], argv.data());
+      _exit(127);
+    }
+    setpgid(pid, pid);
+    return pid;
+  }
+  int wait_exit(pid_t pid) const {
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+  int run(const std::vector<std::string>& args, const std::string& log_name = "log.txt") {
+    return wait_exit(spawn(args, dir_ / log_name));
+  }
+  std::string log(const std::string& name = "log.txt") const { return read_text(dir_ / name); }
+
+  fs::path dir_;
+};
+
+// Bitwise comparison of every complete run's data; `require_all` also demands every run complete.
+void expect_same_runs(const std::string& a_path, const std::string& b_path, bool only_complete_in_a = false) {
+  auto a = SweepArchiveReader::open(a_path);
+  auto b = SweepArchiveReader::open(b_path);
+  ASSERT_EQ(a.run_count(), b.run_count());
+  EXPECT_EQ(a.header().config_hash, b.header().config_hash);
+  const auto sa = a.read_states(), sb = b.read_states();
+  for (std::size_t i = 0; i < a.run_count(); ++i) {
+    if (only_complete_in_a && sa[i] == RunState::pending) continue;
+    ASSERT_EQ(sa[i], sb[i]) << "run " << i;
+    ASSERT_TRUE(is_done(sa[i])) << "run " << i;
+    const RunResult ra = a.read_result(i), rb = b.read_result(i);
+    EXPECT_TRUE(ra.w1 == rb.w1) << "W1 of run " << i;
+    EXPECT_TRUE(ra.b1 == rb.b1) << "b1 of run " << i;
+    EXPECT_TRUE(ra.w2 == rb.w2) << "W2 of run " << i;
+    EXPECT_TRUE(ra.b2 == rb.b2) << "b2 of run " << i;
+    EXPECT_TRUE(a.read_latent(i) == b.read_latent(i)) << "latent codes of run " << i;
+    EXPECT_EQ(ra.metrics.test_mse, rb.metrics.test_mse) << "run " << i;
+    EXPECT_EQ(ra.metrics.latent_density, rb.metrics.latent_density) << "run " << i;
+    ASSERT_EQ(ra.epochs.size(), rb.epochs.size());
+    for (std::size_t e = 0; e < ra.epochs.size(); ++e) EXPECT_EQ(ra.epochs[e].test_loss, rb.epochs[e].test_loss);
+  }
+}
+
+TEST_F(SweepE2E, OneRankAndThreeRanksGiveIdenticalArchives) {
+  ASSERT_EQ(run(sweep_args(1, "study.ini", "np1.h5"), "np1.txt"), 0) << log("np1.txt");
+  ASSERT_EQ(run(sweep_args(3, "study.ini", "np3.h5"), "np3.txt"), 0) << log("np3.txt");
+  expect_same_runs((dir_ / "np1.h5").string(), (dir_ / "np3.h5").string());
+  // Progress lines name the run, the rank and the key metrics.
+  EXPECT_NE(log("np3.txt").find("[6/6]"), std::string::npos) << log("np3.txt");
+  EXPECT_NE(log("np3.txt").find("test_mse"), std::string::npos);
+  // More than one rank trained.
+  auto archive = SweepArchiveReader::open((dir_ / "np3.h5").string());
+  std::set<int> ranks;
+  for (std::size_t i = 0; i < archive.run_count(); ++i) ranks.insert(archive.read_outcome(i).rank);
+  EXPECT_GE(ranks.size(), 2u);
+}
+
+TEST_F(SweepE2E, RerunOfACompleteArchiveTrainsNothing) {
+  ASSERT_EQ(run(sweep_args(2, "study.ini", "a.h5")), 0) << log();
+  const std::string before = read_text(dir_ / "a.h5");
+  ASSERT_EQ(run(sweep_args(2, "study.ini", "a.h5")), 0) << log();
+  EXPECT_NE(log().find("6 already complete, 0 to train"), std::string::npos) << log();
+  EXPECT_TRUE(read_text(dir_ / "a.h5") == before) << "a resumed complete archive must not change";
+}
+
+TEST_F(SweepE2E, SigkillAtSeveralPointsThenResumeEqualsUninterrupted) {
+  ASSERT_EQ(run(sweep_args(2, "slow.ini", "reference.h5"), "reference.txt"), 0) << log("reference.txt");
+  // Kill after this many finished runs have been reported (0: during the first runs).
+  for (int finished_before_kill : {0, 3, 7}) {
+    SCOPED_TRACE("kill after " + std::to_string(finished_before_kill) + " finished runs");
+    const std::string out = "killed" + std::to_string(finished_before_kill) + ".h5";
+    const std::string log_name = "killed" + std::to_string(finished_before_kill) + ".txt";
+    const pid_t pid = spawn(sweep_args(2, "slow.ini", out), dir_ / log_name);
+    const std::string marker = "[" + std::to_string(finished_before_kill) + "/12]";
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (std::chrono::steady_clock::now() < deadline) {
+      const std::string text = log(log_name);
+      if (finished_before_kill == 0 ? text.find("to train on") != std::string::npos
+                                    : text.find(marker) != std::string::npos)
+        break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    // Inside a run: a little later than the last report.
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    kill(-pid, SIGKILL);
+    wait_exit(pid);
+    // The archive opens and every run marked complete is whole and equal to the reference.
+    expect_same_runs((dir_ / out).string(), (dir_ / "reference.h5").string(), /*only_complete_in_a=*/true);
+    const auto states = SweepArchiveReader::open((dir_ / out).string()).read_states();
+    const auto complete = std::count(states.begin(), states.end(), RunState::complete);
+    EXPECT_LT(complete, 12) << "the kill came too late to interrupt anything";
+    // The same command resumes and finishes; the result equals the uninterrupted sweep.
+    ASSERT_EQ(run(sweep_args(2, "slow.ini", out), "resume.txt"), 0) << log("resume.txt");
+    EXPECT_NE(log("resume.txt").find(std::to_string(complete) + " already complete"), std::string::npos)
+        << log("resume.txt");
+    expect_same_runs((dir_ / out).string(), (dir_ / "reference.h5").string());
+  }
+}
+
+TEST_F(SweepE2E, ADifferentConfigIsRefusedAndTheArchiveIsUntouched) {
+  ASSERT_EQ(run(sweep_args(1, "study.ini", "a.h5")), 0) << log();
+  const std::string before = read_text(dir_ / "a.h5");
+  write(dir_ / "other.ini", std::string(kConfig) + "reg.dropout = 0.5\n");
+  EXPECT_EQ(run(sweep_args(2, "other.ini", "a.h5")), 2);
+  EXPECT_NE(log().find("different config"), std::string::npos) << log();
+  EXPECT_TRUE(read_text(dir_ / "a.h5") == before);
+  // --overwrite replaces it.
+  EXPECT_EQ(run(sweep_args(1, "other.ini", "a.h5", {"--overwrite"})), 0) << log();
+}
+
+TEST_F(SweepE2E, BadInputIsAClearErrorAndNoArchiveIsDamaged) {
+  ASSERT_EQ(run(sweep_args(1, "study.ini", "a.h5")), 0) << log();
+  const std::string before = read_text(dir_ / "a.h5");
+
+  write(dir_ / "bad.ini", "[train]\nepochs = 2\n[sweep.x]\nreg.dropout = 0.1, 1.5\n");
+  EXPECT_EQ(run(sweep_args(2, "bad.ini", "a.h5")), 2);
+  EXPECT_NE(log().find("line 4"), std::string::npos) << log();
+  EXPECT_NE(log().find("reg.dropout"), std::string::npos) << log();
+
+  write(dir_ / "unknown.ini", "[train]\nepoch = 2\n");
+  EXPECT_EQ(run(sweep_args(2, "unknown.ini", "a.h5")), 2);
+  EXPECT_NE(log().find("unknown option 'train.epoch'"), std::string::npos) << log();
+
+  auto args = sweep_args(2, "study.ini", "a.h5");
+  args[std::size_t(std::find(args.begin(), args.end(), "--data") - args.begin()) + 1] = "/nonexistent/mnist";
+  EXPECT_EQ(run(args), 2);
+  EXPECT_NE(log().find("/nonexistent/mnist"), std::string::npos) << log();
+
+  write(dir_ / "not-a-directory", "x");
+  EXPECT_EQ(run(sweep_args(2, "study.ini", "not-a-directory/out.h5")), 2);
+  EXPECT_NE(log().find("not-a-directory/out.h5"), std::string::npos) << log();
+
+  write(dir_ / "notes.txt", "my notes, not HDF5\n");
+  EXPECT_EQ(run(sweep_args(1, "study.ini", "notes.txt", {"--overwrite"})), 2);
+  EXPECT_EQ(read_text(dir_ / "notes.txt"), "my notes, not HDF5\n");
+
+  EXPECT_EQ(run(sweep_args(1, "missing.ini", "b.h5")), 2);
+  EXPECT_NE(log().find("missing.ini"), std::string::npos) << log();
+
+  EXPECT_TRUE(read_text(dir_ / "a.h5") == before) << "an error must not damage an existing archive";
+}
+
+}  // namespace
+}  // namespace aesweep
