@@ -1,0 +1,134 @@
+#pragma once
+// The sweep archive: one HDF5 file that every MPI rank writes its finished runs into.
+// The on-disk layout is documented in docs/archive.md.
+//
+// Writing protocol (why the file survives a kill at any moment):
+//   1. open_for_sweep (COLLECTIVE) creates every group, attribute and dataset of every run up
+//      front, with contiguous storage allocated at creation, then flushes. From then on the
+//      file's metadata never changes.
+//   2. write_run (INDEPENDENT, by the rank that trained the run) only writes raw data into
+//      that pre-allocated storage, the run's state byte in /runs_state last.
+//   3. close (COLLECTIVE).
+// A run whose /runs_state byte is not 0 (pending) is therefore whole on disk.
+//
+// This header keeps HDF5 out of its users: the coordinator only needs MPI.
+#include <mpi.h>
+
+#include <Eigen/Core>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "aesweep/config/run_spec.hpp"
+#include "aesweep/core/run_result.hpp"
+
+namespace aesweep {
+
+// Version of the layout in docs/archive.md; bumped on any incompatible change.
+inline constexpr std::int64_t kArchiveFormatVersion = 1;
+
+// Values of the /runs_state bytes. Only pending runs are (re)done on resume.
+enum class RunState : std::uint8_t { pending = 0, complete = 1, diverged = 2, failed = 3 };
+std::string_view to_string(RunState s);
+RunState run_state_of(RunStatus s);
+inline bool is_done(RunState s) { return s != RunState::pending; }
+
+// Study-wide metadata, written once when the archive is created.
+struct ArchiveHeader {
+  std::string config_text;      // the study config as given
+  std::string config_hash;      // identifies the config; resume refuses a different one
+  std::string dataset_name;     // e.g. "mnist"
+  std::int64_t n_train = 0;
+  std::int64_t n_test = 0;
+  int input_size = 0;                        // pixels per sample
+  std::vector<std::uint8_t> test_labels;     // n_test labels
+  std::vector<std::int64_t> recon_indices;   // test-set positions of the digits in reconstruction figures
+  Eigen::MatrixXf recon_originals;           // input_size x recon_indices.size(), pixels of those digits
+  std::string command;                       // command line that created the archive
+  std::string aesweep_version;
+  std::string created;  // creation time, ISO 8601; empty: filled with the current UTC time
+};
+
+// Dataset shapes of one run.
+struct RunShape {
+  int hidden = 0;
+  int n_test = 0;
+  int epochs = 0;   // length of the loss curves: the configured maximum
+  int n_recon = 0;
+  int input_size = 0;
+
+  // hidden and epochs from spec.options, the rest from the header.
+  static RunShape for_run(const RunSpec& spec, const ArchiveHeader& header);
+  bool operator==(const RunShape&) const = default;
+};
+
+enum class OpenMode {
+  create_or_resume,  // create if missing; reopen if it was written by the same config
+  overwrite,         // replace an existing archive (never a file that is not HDF5)
+};
+
+// What write_run records besides the RunResult.
+struct RunRecordInfo {
+  int rank = 0;                     // MPI rank that trained the run
+  std::string host;                 // stored in 64 bytes, longer names are cut
+  Eigen::MatrixXf reconstructions;  // input_size x n_recon decoder outputs for header.recon_indices
+};
+
+class SweepArchive {
+ public:
+  // COLLECTIVE over comm: every rank passes the same arguments. Throws ArchiveError on every
+  // rank (same message) when the archive cannot be created or may not be resumed:
+  //   - missing file: create it with every run pending;
+  //   - existing archive, create_or_resume: reopen if format version, config hash, run count
+  //     and shapes match; otherwise refuse without modifying the file;
+  //   - existing archive, overwrite: recreate;
+  //   - an existing file that is not HDF5 is refused in both modes and left untouched.
+  // runs[i].index must be i. Shapes come from RunShape::for_run unless given explicitly.
+  [[nodiscard]] static SweepArchive open_for_sweep(const std::string& path, MPI_Comm comm,
+                                                   const ArchiveHeader& header,
+                                                   const std::vector<RunSpec>& runs, OpenMode mode);
+  [[nodiscard]] static SweepArchive open_for_sweep(const std::string& path, MPI_Comm comm,
+                                                   const ArchiveHeader& header,
+                                                   const std::vector<RunSpec>& runs,
+                                                   const std::vector<RunShape>& shapes, OpenMode mode);
+
+  SweepArchive(SweepArchive&&) noexcept;
+  SweepArchive& operator=(SweepArchive&&) noexcept;
+  SweepArchive(const SweepArchive&) = delete;
+  SweepArchive& operator=(const SweepArchive&) = delete;
+  // Never throws. If close() was not called it only closes the file when comm has one rank;
+  // with more ranks it makes no collective call (the other ranks may be unwinding or
+  // aborting) and leaves the file to HDF5's cleanup at MPI_Finalize. Runs already written are
+  // whole on disk either way. Call close() explicitly.
+  ~SweepArchive();
+
+  [[nodiscard]] const std::string& path() const;
+  [[nodiscard]] std::size_t run_count() const;
+  // True when an existing archive was reopened rather than created.
+  [[nodiscard]] bool resumed() const;
+  // State of every run as read at open, updated by this rank's own write_run calls (not by
+  // other ranks' writes).
+  [[nodiscard]] const std::vector<RunState>& run_states() const;
+  [[nodiscard]] RunState state(std::size_t run_index) const;
+  [[nodiscard]] bool is_done(std::size_t run_index) const;
+  [[nodiscard]] RunShape shape(std::size_t run_index) const;
+
+  // INDEPENDENT: call from the one rank that trained the run; no other rank takes part.
+  // Writes only raw data into the run's pre-allocated datasets, then its /summary row, then
+  // its /runs_state byte (last). Empty matrices (a failed run) are stored as NaN; non-empty
+  // ones must match shape(run_index). Refuses a run that is already done.
+  void write_run(std::size_t run_index, const RunResult& result, const RunRecordInfo& info);
+
+  // COLLECTIVE. Closes the file; further calls throw. Safe to call twice.
+  void close();
+
+ private:
+  struct Impl;
+  explicit SweepArchive(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace aesweep

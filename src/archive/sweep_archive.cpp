@@ -1,0 +1,648 @@
+#include "aesweep/archive/sweep_archive.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <utility>
+
+#include "aesweep/archive/h5.hpp"
+#include "aesweep/archive/sweep_archive_reader.hpp"
+#include "aesweep/core/error.hpp"
+#include "layout.hpp"
+
+namespace aesweep {
+
+std::string_view to_string(RunState s) {
+  switch (s) {
+    case RunState::pending: return "pending";
+    case RunState::complete: return "complete";
+    case RunState::diverged: return "diverged";
+    case RunState::failed: return "failed";
+  }
+  return "unknown";
+}
+
+RunState run_state_of(RunStatus s) {
+  switch (s) {
+    case RunStatus::complete: return RunState::complete;
+    case RunStatus::diverged: return RunState::diverged;
+    case RunStatus::failed: return RunState::failed;
+  }
+  return RunState::failed;
+}
+
+RunShape RunShape::for_run(const RunSpec& spec, const ArchiveHeader& header) {
+  RunShape s;
+  s.hidden = spec.options.model.hidden;
+  s.n_test = static_cast<int>(header.n_test);
+  s.epochs = spec.options.training.epochs;
+  s.n_recon = static_cast<int>(header.recon_indices.size());
+  s.input_size = header.input_size;
+  return s;
+}
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// Attributes live in object headers of at most 64 KiB (superblock 0 files).
+constexpr std::size_t kMaxAttributeText = 60000;
+
+std::string shape_text(const RunShape& s) {
+  return "hidden " + std::to_string(s.hidden) + ", n_test " + std::to_string(s.n_test) + ", epochs " +
+         std::to_string(s.epochs) + ", n_recon " + std::to_string(s.n_recon) + ", input " +
+         std::to_string(s.input_size);
+}
+
+std::string utc_now() {
+  const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char buffer[32];
+  std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buffer;
+}
+
+// ---------------------------------------------------------------------------------- MPI helpers
+
+int comm_rank(MPI_Comm comm) {
+  int r = 0;
+  MPI_Comm_rank(comm, &r);
+  return r;
+}
+int comm_size(MPI_Comm comm) {
+  int n = 1;
+  MPI_Comm_size(comm, &n);
+  return n;
+}
+
+void broadcast(MPI_Comm comm, std::string& text) {
+  unsigned long long n = text.size();
+  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, 0, comm);
+  text.resize(static_cast<std::size_t>(n));
+  if (n > 0) MPI_Bcast(text.data(), static_cast<int>(n), MPI_CHAR, 0, comm);
+}
+
+// COLLECTIVE: runs `step` on every rank. If it threw anywhere, every rank throws ArchiveError
+// with the message of the lowest failing rank, so no rank goes on to a collective call alone.
+template <class Step>
+void on_all_ranks(MPI_Comm comm, Step&& step) {
+  std::optional<std::string> error;
+  try {
+    step();
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  const int size = comm_size(comm);
+  const int mine = error ? comm_rank(comm) : size;
+  int first = size;
+  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
+  if (first == size) return;
+  std::string message = error.value_or("");
+  unsigned long long n = message.size();
+  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, first, comm);
+  message.resize(static_cast<std::size_t>(n));
+  if (n > 0) MPI_Bcast(message.data(), static_cast<int>(n), MPI_CHAR, first, comm);
+  throw ArchiveError(message);
+}
+
+// ---------------------------------------------------------------------------------- validation
+
+void validate_inputs(const std::string& path, const ArchiveHeader& h, const std::vector<RunSpec>& runs,
+                     const std::vector<RunShape>& shapes) {
+  const std::string where = "archive " + path + ": ";
+  if (h.input_size <= 0) throw ArchiveError(where + "header.input_size must be positive");
+  if (h.n_test < 0 || h.n_train < 0) throw ArchiveError(where + "header sample counts must be >= 0");
+  if (h.test_labels.size() != static_cast<std::size_t>(h.n_test))
+    throw ArchiveError(where + "header has " + std::to_string(h.test_labels.size()) + " test labels, expected n_test = " +
+                       std::to_string(h.n_test));
+  const auto n_recon = static_cast<Eigen::Index>(h.recon_indices.size());
+  if (h.recon_originals.rows() != h.input_size || h.recon_originals.cols() != n_recon)
+    throw ArchiveError(where + "header.recon_originals is " + std::to_string(h.recon_originals.rows()) + " x " +
+                       std::to_string(h.recon_originals.cols()) + ", expected input_size x recon_indices.size() = " +
+                       std::to_string(h.input_size) + " x " + std::to_string(n_recon));
+  for (const auto i : h.recon_indices)
+    if (i < 0 || i >= h.n_test)
+      throw ArchiveError(where + "reconstruction index " + std::to_string(i) + " is outside the test set [0, " +
+                         std::to_string(h.n_test) + ")");
+  if (h.config_text.size() > kMaxAttributeText || h.command.size() > kMaxAttributeText)
+    throw ArchiveError(where + "config text or command line is longer than " + std::to_string(kMaxAttributeText) +
+                       " bytes, the most an HDF5 attribute holds here");
+  if (shapes.size() != runs.size())
+    throw ArchiveError(where + std::to_string(shapes.size()) + " run shapes for " + std::to_string(runs.size()) +
+                       " runs");
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (runs[i].index != i)
+      throw ArchiveError(where + "runs[" + std::to_string(i) + "].index is " + std::to_string(runs[i].index) +
+                         "; the archive expects the whole study in order (index == position)");
+    const RunShape& s = shapes[i];
+    if (s.hidden <= 0 || s.input_size <= 0 || s.n_test < 0 || s.epochs < 0 || s.n_recon < 0)
+      throw ArchiveError(where + "run " + std::to_string(i) + " has an invalid shape (" + shape_text(s) + ")");
+    std::set<std::string> seen;
+    for (const auto& setting : runs[i].settings) {
+      if (!seen.insert(setting.key).second)
+        throw ArchiveError(where + "run " + std::to_string(i) + " lists setting '" + setting.key + "' twice");
+      if (setting.key == layout::kIndexAttr || setting.key == layout::kSectionAttr ||
+          setting.key == layout::kSettingsAttr || layout::is_reserved_column(setting.key))
+        throw ArchiveError(where + "setting key '" + setting.key + "' collides with an archive column name");
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------- summary layout
+
+struct SummaryColumns {
+  layout::RecordLayout record;
+  std::vector<std::string> numeric_keys;
+  std::vector<std::string> string_keys;
+};
+
+// index, section, state, numeric settings (float64), string settings (fixed strings sized to
+// the longest value), outcome columns.
+SummaryColumns summary_columns(const std::vector<RunSpec>& runs) {
+  std::vector<std::string> order;
+  std::set<std::string> numeric, known;
+  std::map<std::string, std::size_t> longest;
+  std::size_t longest_section = 1;
+  for (const auto& run : runs) {
+    longest_section = std::max(longest_section, run.section.size());
+    for (const auto& s : run.settings) {
+      if (known.insert(s.key).second) order.push_back(s.key);
+      if (s.numeric) numeric.insert(s.key);
+      longest[s.key] = std::max(longest[s.key], s.value.size());
+    }
+  }
+  SummaryColumns c;
+  c.record.add("index", layout::FieldKind::i64);
+  c.record.add("section", layout::FieldKind::str, longest_section);
+  c.record.add("state", layout::FieldKind::u8);
+  for (const auto& key : order)
+    if (numeric.count(key)) {
+      c.record.add(key, layout::FieldKind::f64);
+      c.numeric_keys.push_back(key);
+    }
+  for (const auto& key : order)
+    if (!numeric.count(key)) {
+      c.record.add(key, layout::FieldKind::str, longest[key]);
+      c.string_keys.push_back(key);
+    }
+  layout::add_outcome_fields(c.record, false);
+  return c;
+}
+
+// The part of a summary row known before training: index, section, settings; outcome blank.
+std::vector<char> summary_base_row(const SummaryColumns& c, const RunSpec& run) {
+  std::vector<char> row = c.record.blank();
+  c.record.set_i64(row.data(), "index", static_cast<std::int64_t>(run.index));
+  c.record.set_str(row.data(), "section", run.section);
+  c.record.set_u8(row.data(), "state", 0);
+  c.record.set_i32(row.data(), "rank", -1);
+  c.record.set_i32(row.data(), "epochs_run", 0);
+  for (const auto& s : run.settings) {
+    const auto field = c.record.find(s.key);
+    if (!field) continue;
+    if (c.record.fields()[*field].kind == layout::FieldKind::f64)
+      c.record.set_f64(row.data(), s.key, s.numeric.value_or(kNaN));
+    else
+      c.record.set_str(row.data(), s.key, s.value);
+  }
+  return row;
+}
+
+layout::RecordLayout metrics_record() {
+  layout::RecordLayout r;
+  layout::add_outcome_fields(r, true);
+  return r;
+}
+
+// ---------------------------------------------------------------------------------- decisions
+
+enum class Action : int { create = 0, resume = 1, refuse = 2 };
+
+// Rank 0 only, sec2 driver, read-only: may this existing archive be resumed with these inputs?
+// Returns the refusal reason, or nothing when it matches. Never writes to the file.
+std::optional<std::string> resume_mismatch(const std::string& path, const ArchiveHeader& header,
+                                           const std::vector<RunShape>& shapes, std::size_t summary_size) {
+  SweepArchiveReader reader = [&] {
+    try {
+      return SweepArchiveReader::open(path);
+    } catch (const ArchiveError& e) {
+      throw ArchiveError("archive " + path + " exists but cannot be read as an aesweep archive (" + e.what() +
+                         "); use --overwrite to replace it or choose another --out");
+    }
+  }();
+  if (reader.format_version() != kArchiveFormatVersion)
+    return "archive " + path + " has format version " + std::to_string(reader.format_version()) +
+           ", this aesweep writes version " + std::to_string(kArchiveFormatVersion) +
+           "; use --overwrite to replace it or choose another --out";
+  if (reader.header().config_hash != header.config_hash)
+    return "archive " + path + " was written by a different config (hash " + reader.header().config_hash +
+           ", this config hash " + header.config_hash + "); use --overwrite to replace it or choose another --out";
+  if (reader.run_count() != shapes.size())
+    return "archive " + path + " holds " + std::to_string(reader.run_count()) + " runs, this config has " +
+           std::to_string(shapes.size()) + "; use --overwrite to replace it or choose another --out";
+  for (std::size_t i = 0; i < shapes.size(); ++i)
+    if (!(reader.run(i).shape == shapes[i]))
+      return "archive " + path + " run " + std::to_string(i) + " has shape (" + shape_text(reader.run(i).shape) +
+             "), this config expects (" + shape_text(shapes[i]) + "); use --overwrite to replace it";
+  const h5::Dataset summary = reader.file().open_dataset(layout::kSummary);
+  if (summary.type().size() != summary_size)
+    return "archive " + path + " has a /summary layout this aesweep does not write; use --overwrite to replace it";
+  return std::nullopt;
+}
+
+struct Decision {
+  Action action = Action::create;
+  std::string message;  // refusal reason
+  std::string created;  // creation time shared by every rank (attributes must be identical)
+};
+
+Decision decide(const std::string& path, const ArchiveHeader& header, const std::vector<RunShape>& shapes,
+                std::size_t summary_size, OpenMode mode) {
+  Decision d;
+  d.created = header.created.empty() ? utc_now() : header.created;
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto status = fs::status(path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory) {
+    d.action = Action::refuse;
+    d.message = "archive " + path + " cannot be inspected: " + ec.message();
+    return d;
+  }
+  if (ec || !fs::exists(status)) {
+    const fs::path parent = fs::absolute(fs::path(path)).parent_path();
+    if (!fs::is_directory(parent, ec)) {
+      d.action = Action::refuse;
+      d.message = "cannot create archive " + path + ": " +
+                  (fs::exists(parent, ec) ? parent.string() + " is not a directory"
+                                          : "directory " + parent.string() + " does not exist");
+    } else if (::access(parent.c_str(), W_OK) != 0) {
+      d.action = Action::refuse;
+      d.message = "cannot create archive " + path + ": directory " + parent.string() + " is not writable";
+    }
+    return d;
+  }
+  if (!fs::is_regular_file(status)) {
+    d.action = Action::refuse;
+    d.message = "archive path " + path + " exists and is not a regular file";
+    return d;
+  }
+  bool hdf5 = false;
+  try {
+    hdf5 = h5::is_hdf5_file(path);
+  } catch (const ArchiveError& e) {
+    d.action = Action::refuse;
+    d.message = "archive " + path + " cannot be inspected: " + e.what();
+    return d;
+  }
+  if (!hdf5) {
+    d.action = Action::refuse;
+    d.message = "archive path " + path +
+                " exists and is not an HDF5 file; it was left untouched (choose another --out or remove it)";
+    return d;
+  }
+  if (mode == OpenMode::overwrite) return d;  // create, truncating
+  try {
+    if (auto why = resume_mismatch(path, header, shapes, summary_size)) {
+      d.action = Action::refuse;
+      d.message = *why;
+    } else {
+      d.action = Action::resume;
+    }
+  } catch (const std::exception& e) {
+    d.action = Action::refuse;
+    d.message = e.what();
+  }
+  return d;
+}
+
+std::vector<float> floats_or_nan(const Eigen::MatrixXf& m, std::size_t expected) {
+  if (m.size() == 0) return std::vector<float>(expected, std::numeric_limits<float>::quiet_NaN());
+  return std::vector<float>(m.data(), m.data() + m.size());
+}
+
+std::vector<float> floats_or_nan(const Eigen::VectorXf& v, std::size_t expected) {
+  if (v.size() == 0) return std::vector<float>(expected, std::numeric_limits<float>::quiet_NaN());
+  return std::vector<float>(v.data(), v.data() + v.size());
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------- the archive
+
+struct SweepArchive::Impl {
+  std::string path;
+  MPI_Comm comm = MPI_COMM_NULL;
+  int rank = 0;
+  int size = 1;
+  h5::File file;
+  h5::Transfer independent;
+  h5::Dataset runs_state;
+  h5::Dataset summary;
+  SummaryColumns columns;
+  layout::RecordLayout metrics = metrics_record();
+  std::vector<std::vector<char>> base_rows;
+  std::vector<RunShape> shapes;
+  std::vector<RunState> states;
+  bool resumed = false;
+  bool closed = false;
+
+  void create(const ArchiveHeader& header, const std::string& created, const std::vector<RunSpec>& runs);
+  void reopen();
+  void require_open() const {
+    if (closed) throw ArchiveError("archive " + path + " is already closed");
+  }
+};
+
+// COLLECTIVE: builds the whole file. Every rank makes the same metadata calls in the same order;
+// rank 0 alone writes the study-wide raw data; the final flush makes the file valid on disk.
+void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& created,
+                                const std::vector<RunSpec>& runs) {
+  file = h5::File::create(path, h5::FileAccess::mpio(comm));
+  const auto never = h5::DatasetCreate::contiguous_early(h5::FillTime::never);
+  const auto f32 = h5::Datatype::native<float>();
+  const auto f64 = h5::Datatype::native<double>();
+  const auto u8 = h5::Datatype::native<std::uint8_t>();
+  const auto i64 = h5::Datatype::native<std::int64_t>();
+  auto space = [](std::initializer_list<hsize_t> dims) {
+    return h5::Dataspace::simple(std::span<const hsize_t>(dims.begin(), dims.size()));
+  };
+
+  file.write_attribute("format_version", kArchiveFormatVersion);
+  file.write_attribute("aesweep_version", header.aesweep_version);
+  file.write_attribute("config_text", header.config_text);
+  file.write_attribute("config_hash", header.config_hash);
+  file.write_attribute("created", created);
+  file.write_attribute("command", header.command);
+  file.write_attribute("hdf5_version", h5::library_version());
+  file.write_attribute("n_runs", static_cast<std::int64_t>(runs.size()));
+  file.write_attribute("layout", std::string_view("aesweep sweep archive; every path is described in docs/archive.md"));
+
+  const auto n_test = static_cast<hsize_t>(header.n_test);
+  const auto input = static_cast<hsize_t>(header.input_size);
+  const auto n_recon = static_cast<hsize_t>(header.recon_indices.size());
+  const h5::Group data = file.create_group(layout::kDatasetGroup);
+  data.write_attribute("name", header.dataset_name);
+  data.write_attribute("n_train", header.n_train);
+  data.write_attribute("n_test", header.n_test);
+  data.write_attribute("input_size", static_cast<std::int64_t>(header.input_size));
+  const h5::Dataset labels = data.create_dataset("test_labels", u8, space({n_test}), never);
+  const h5::Dataset recon_indices = data.create_dataset("recon_indices", i64, space({n_recon}), never);
+  const h5::Dataset recon_originals = data.create_dataset("recon_originals", f32, space({n_recon, input}), never);
+
+  const h5::Group runs_group = file.create_group(layout::kRunsGroup);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    const RunSpec& run = runs[i];
+    const RunShape& s = shapes[i];
+    const h5::Group g = runs_group.create_group(layout::run_name(i));
+    g.write_attribute(layout::kIndexAttr, static_cast<std::int64_t>(run.index));
+    g.write_attribute(layout::kSectionAttr, run.section);
+    g.write_attribute(layout::kSettingsAttr, layout::settings_text(run.settings));
+    for (const auto& setting : run.settings) {
+      if (setting.numeric) g.write_attribute(setting.key, *setting.numeric);
+      else g.write_attribute(setting.key, setting.value);
+    }
+    const auto hidden = static_cast<hsize_t>(s.hidden);
+    const auto in = static_cast<hsize_t>(s.input_size);
+    // Eigen is column-major: W1 (hidden x input) in memory is the row-major (input, hidden)
+    // Keras kernel; W2 (input x hidden) is (hidden, input); latent codes (hidden x n_test) are
+    // (n_test, hidden); reconstructions (input x n_recon) are (n_recon, input).
+    g.create_dataset(layout::kEncoderKernel, f32, space({in, hidden}), never).close();
+    g.create_dataset(layout::kEncoderBias, f32, space({hidden}), never).close();
+    g.create_dataset(layout::kDecoderKernel, f32, space({hidden, in}), never).close();
+    g.create_dataset(layout::kDecoderBias, f32, space({in}), never).close();
+    g.create_dataset(layout::kLatentTest, f32, space({static_cast<hsize_t>(s.n_test), hidden}), never).close();
+    g.create_dataset(layout::kReconstructions, f32, space({static_cast<hsize_t>(s.n_recon), in}), never).close();
+    for (const char* curve : layout::kCurveNames)
+      g.create_dataset(curve, f64, space({static_cast<hsize_t>(s.epochs)}), never).close();
+    g.create_dataset(layout::kMetrics, metrics.datatype(), h5::Dataspace::scalar(), never).close();
+  }
+
+  // Zero-filled on allocation: every run starts pending without a raw-data write.
+  auto zero_fill = h5::DatasetCreate::contiguous_early(h5::FillTime::on_allocation);
+  zero_fill.fill_value<std::uint8_t>(0);
+  runs_state = file.create_dataset(layout::kRunsState, u8, space({runs.size()}), zero_fill);
+  runs_state.write_attribute("values", std::string_view("0 pending, 1 complete, 2 diverged, 3 failed"));
+  summary = file.create_dataset(layout::kSummary, columns.record.datatype(), space({runs.size()}), never);
+  summary.write_attribute("description",
+                          std::string_view("one row per run; /runs_state is authoritative for which runs are done"));
+
+  if (rank == 0) {
+    labels.write<std::uint8_t>(header.test_labels, independent);
+    recon_indices.write<std::int64_t>(header.recon_indices, independent);
+    recon_originals.write<float>(
+        std::span<const float>(header.recon_originals.data(), static_cast<std::size_t>(header.recon_originals.size())),
+        independent);
+    std::vector<char> rows;
+    rows.reserve(base_rows.size() * columns.record.size());
+    for (const auto& row : base_rows) rows.insert(rows.end(), row.begin(), row.end());
+    if (!runs.empty()) summary.write_bytes(columns.record.datatype(), rows.data(), 0, runs.size(), independent);
+  }
+  file.flush();
+  states.assign(runs.size(), RunState::pending);
+}
+
+// COLLECTIVE: the compatibility checks were already done on rank 0 (read-only).
+void SweepArchive::Impl::reopen() {
+  file = h5::File::open(path, h5::Access::read_write, h5::FileAccess::mpio(comm));
+  runs_state = file.open_dataset(layout::kRunsState);
+  summary = file.open_dataset(layout::kSummary);
+  const std::vector<std::uint8_t> bytes = runs_state.read<std::uint8_t>(independent);
+  states.clear();
+  for (const auto b : bytes) {
+    if (b > static_cast<std::uint8_t>(RunState::failed))
+      throw ArchiveError("archive " + path + " has an unknown run state " + std::to_string(b) + " in /runs_state");
+    states.push_back(static_cast<RunState>(b));
+  }
+  resumed = true;
+}
+
+SweepArchive::SweepArchive(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+SweepArchive::SweepArchive(SweepArchive&&) noexcept = default;
+SweepArchive& SweepArchive::operator=(SweepArchive&&) noexcept = default;
+
+SweepArchive::~SweepArchive() {
+  if (!impl_ || impl_->closed) return;
+  int finalized = 0;
+  MPI_Finalized(&finalized);
+  if (!finalized && impl_->size == 1) {
+    try {
+      close();
+      return;
+    } catch (...) {
+      // Nothing to report from a destructor; written runs are already on disk.
+    }
+  }
+  // No collective call here: give up the ids without closing them (HDF5 closes what is left
+  // when MPI finalizes; an aborting job loses nothing that write_run finished).
+  impl_->runs_state.release();
+  impl_->summary.release();
+  impl_->file.release();
+}
+
+SweepArchive SweepArchive::open_for_sweep(const std::string& path, MPI_Comm comm, const ArchiveHeader& header,
+                                          const std::vector<RunSpec>& runs, OpenMode mode) {
+  std::vector<RunShape> shapes;
+  shapes.reserve(runs.size());
+  for (const auto& run : runs) shapes.push_back(RunShape::for_run(run, header));
+  return open_for_sweep(path, comm, header, runs, shapes, mode);
+}
+
+SweepArchive SweepArchive::open_for_sweep(const std::string& path, MPI_Comm comm, const ArchiveHeader& header,
+                                          const std::vector<RunSpec>& runs, const std::vector<RunShape>& shapes,
+                                          OpenMode mode) {
+  auto impl = std::make_unique<Impl>();
+  impl->path = path;
+  impl->comm = comm;
+  impl->rank = comm_rank(comm);
+  impl->size = comm_size(comm);
+
+  on_all_ranks(comm, [&] {
+    validate_inputs(path, header, runs, shapes);
+    impl->independent = h5::Transfer::mpio(h5::IoMode::independent);
+    impl->shapes = shapes;
+    impl->columns = summary_columns(runs);
+    impl->base_rows.reserve(runs.size());
+    for (const auto& run : runs) impl->base_rows.push_back(summary_base_row(impl->columns, run));
+  });
+
+  // Rank 0 inspects the path alone (read-only) and every rank follows its decision.
+  Decision d;
+  if (impl->rank == 0) d = decide(path, header, shapes, impl->columns.record.size(), mode);
+  int action = static_cast<int>(d.action);
+  MPI_Bcast(&action, 1, MPI_INT, 0, comm);
+  d.action = static_cast<Action>(action);
+  broadcast(comm, d.message);
+  broadcast(comm, d.created);
+  if (d.action == Action::refuse) throw ArchiveError(d.message);
+
+  on_all_ranks(comm, [&] {
+    try {
+      if (d.action == Action::create) impl->create(header, d.created, runs);
+      else impl->reopen();
+    } catch (const ArchiveError& e) {
+      throw ArchiveError(std::string(d.action == Action::create ? "cannot create archive " : "cannot reopen archive ") +
+                         path + ": " + e.what());
+    }
+  });
+  return SweepArchive(std::move(impl));
+}
+
+const std::string& SweepArchive::path() const { return impl_->path; }
+std::size_t SweepArchive::run_count() const { return impl_->shapes.size(); }
+bool SweepArchive::resumed() const { return impl_->resumed; }
+const std::vector<RunState>& SweepArchive::run_states() const { return impl_->states; }
+
+RunState SweepArchive::state(std::size_t run_index) const {
+  if (run_index >= impl_->states.size())
+    throw ArchiveError("archive " + impl_->path + " has no run " + std::to_string(run_index) + " (it holds " +
+                       std::to_string(impl_->states.size()) + ")");
+  return impl_->states[run_index];
+}
+
+bool SweepArchive::is_done(std::size_t run_index) const { return aesweep::is_done(state(run_index)); }
+
+RunShape SweepArchive::shape(std::size_t run_index) const {
+  (void)state(run_index);  // range check
+  return impl_->shapes[run_index];
+}
+
+// INDEPENDENT: opens, writes and closes only this run's datasets with independent transfers.
+// No metadata changes, so no other rank has to take part.
+void SweepArchive::write_run(std::size_t run_index, const RunResult& result, const RunRecordInfo& info) {
+  Impl& a = *impl_;
+  a.require_open();
+  const RunState current = state(run_index);
+  const std::string run = "run " + std::to_string(run_index) + " of archive " + a.path;
+  if (aesweep::is_done(current))
+    throw ArchiveError(run + " is already " + std::string(to_string(current)) + "; only pending runs are written");
+
+  // Check everything before the first write, so a bad result leaves the run pending and untouched.
+  const RunShape& s = a.shapes[run_index];
+  auto check = [&](const char* what, Eigen::Index rows, Eigen::Index cols, Eigen::Index want_rows,
+                   Eigen::Index want_cols) {
+    if (rows * cols == 0) return;  // absent: stored as NaN
+    if (rows != want_rows || cols != want_cols)
+      throw ArchiveError(run + ": " + what + " is " + std::to_string(rows) + " x " + std::to_string(cols) +
+                         ", expected " + std::to_string(want_rows) + " x " + std::to_string(want_cols));
+  };
+  check("w1", result.w1.rows(), result.w1.cols(), s.hidden, s.input_size);
+  check("b1", result.b1.size(), 1, s.hidden, 1);
+  check("w2", result.w2.rows(), result.w2.cols(), s.input_size, s.hidden);
+  check("b2", result.b2.size(), 1, s.input_size, 1);
+  check("test_latent", result.test_latent.rows(), result.test_latent.cols(), s.hidden, s.n_test);
+  check("reconstructions", info.reconstructions.rows(), info.reconstructions.cols(), s.input_size, s.n_recon);
+  if (result.epochs.size() > static_cast<std::size_t>(s.epochs))
+    throw ArchiveError(run + ": " + std::to_string(result.epochs.size()) + " epoch records, the archive holds at most " +
+                       std::to_string(s.epochs));
+
+  const auto hidden = static_cast<std::size_t>(s.hidden);
+  const auto input = static_cast<std::size_t>(s.input_size);
+  const std::string prefix = layout::run_path(run_index) + "/";
+  auto put = [&](const char* name, const std::vector<float>& values) {
+    a.file.open_dataset(prefix + name).write<float>(values, a.independent);
+  };
+  put(layout::kEncoderKernel, floats_or_nan(result.w1, hidden * input));
+  put(layout::kEncoderBias, floats_or_nan(result.b1, hidden));
+  put(layout::kDecoderKernel, floats_or_nan(result.w2, input * hidden));
+  put(layout::kDecoderBias, floats_or_nan(result.b2, input));
+  put(layout::kLatentTest, floats_or_nan(result.test_latent, hidden * static_cast<std::size_t>(s.n_test)));
+  put(layout::kReconstructions, floats_or_nan(info.reconstructions, input * static_cast<std::size_t>(s.n_recon)));
+
+  // Curves: one value per epoch trained, NaN for epochs not reached (early stopping, divergence).
+  std::vector<std::vector<double>> curves(std::size(layout::kCurveNames),
+                                          std::vector<double>(static_cast<std::size_t>(s.epochs), kNaN));
+  for (std::size_t e = 0; e < result.epochs.size(); ++e) {
+    const EpochRecord& r = result.epochs[e];
+    curves[0][e] = r.train_loss;
+    curves[1][e] = r.train_objective;
+    curves[2][e] = r.test_loss;
+    curves[3][e] = r.validation_loss;
+    curves[4][e] = r.seconds;
+  }
+  for (std::size_t c = 0; c < curves.size(); ++c)
+    a.file.open_dataset(prefix + layout::kCurveNames[c]).write<double>(curves[c], a.independent);
+
+  RunOutcome outcome;
+  outcome.state = run_state_of(result.status);
+  outcome.metrics = result.metrics;
+  outcome.epochs_run = result.epochs_run;
+  outcome.wall_seconds = result.wall_seconds;
+  outcome.samples_per_second = result.samples_per_second;
+  outcome.rank = info.rank;
+  outcome.host = info.host;
+  outcome.error = result.error;
+  std::vector<char> metrics = a.metrics.blank();
+  layout::put_outcome(a.metrics, metrics.data(), outcome, true);
+  a.file.open_dataset(prefix + layout::kMetrics).write_bytes(a.metrics.datatype(), metrics.data(), 0, 1, a.independent);
+
+  std::vector<char> row = a.base_rows[run_index];
+  a.columns.record.set_u8(row.data(), "state", static_cast<std::uint8_t>(outcome.state));
+  layout::put_outcome(a.columns.record, row.data(), outcome, false);
+  a.summary.write_bytes(a.columns.record.datatype(), row.data(), run_index, 1, a.independent);
+
+  // Last: from here on the run counts as done, and everything above is already in the file.
+  const std::uint8_t state_byte = static_cast<std::uint8_t>(outcome.state);
+  a.runs_state.write_rows<std::uint8_t>(run_index, std::span<const std::uint8_t>(&state_byte, 1), a.independent);
+  a.states[run_index] = outcome.state;
+}
+
+void SweepArchive::close() {
+  if (!impl_ || impl_->closed) return;
+  Impl& a = *impl_;
+  a.closed = true;
+  on_all_ranks(a.comm, [&] {
+    a.runs_state.close();
+    a.summary.close();
+    a.file.close();
+  });
+}
+
+}  // namespace aesweep

@@ -1,0 +1,203 @@
+#include "aesweep/archive/sweep_archive_reader.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "aesweep/core/error.hpp"
+#include "layout.hpp"
+
+namespace aesweep {
+
+namespace {
+
+Eigen::MatrixXf to_matrix(const std::vector<float>& values, Eigen::Index rows, Eigen::Index cols) {
+  Eigen::MatrixXf m(rows, cols);
+  std::copy(values.begin(), values.end(), m.data());
+  return m;
+}
+
+int dim(const h5::Dataset& ds, std::size_t axis) {
+  const auto dims = ds.dims();
+  if (axis >= dims.size()) throw ArchiveError("archive: " + ds.name() + " has rank " + std::to_string(dims.size()));
+  return static_cast<int>(dims[axis]);
+}
+
+}  // namespace
+
+namespace {
+// Plain answers for the common mistakes before HDF5's own, longer error stack.
+void require_hdf5_file(const std::string& path) {
+  bool hdf5 = false;
+  try {
+    hdf5 = h5::is_hdf5_file(path);
+  } catch (const ArchiveError&) {
+    throw ArchiveError("archive " + path + " does not exist or is not a regular file");
+  }
+  if (!hdf5) throw ArchiveError("archive " + path + " is not an HDF5 file");
+}
+}  // namespace
+
+SweepArchiveReader SweepArchiveReader::open(const std::string& path, h5::Access access) {
+  require_hdf5_file(path);
+  SweepArchiveReader r;
+  r.path_ = path;
+  r.file_ = h5::File::open(path, access, h5::FileAccess::defaults());
+  r.load();
+  return r;
+}
+
+SweepArchiveReader SweepArchiveReader::open(const std::string& path, MPI_Comm comm, h5::Access access) {
+  require_hdf5_file(path);  // every rank checks the same file: same outcome everywhere
+  SweepArchiveReader r;
+  r.path_ = path;
+  r.file_ = h5::File::open(path, access, h5::FileAccess::mpio(comm));
+  r.load();
+  return r;
+}
+
+void SweepArchiveReader::load() {
+  if (!file_.has_attribute("format_version") || !file_.has_child(layout::kRunsGroup) ||
+      !file_.has_child(layout::kRunsState))
+    throw ArchiveError("archive " + path_ + " is not an aesweep sweep archive (no format_version, /runs or /runs_state)");
+  format_version_ = file_.read_int_attribute("format_version");
+  if (format_version_ > kArchiveFormatVersion)
+    throw ArchiveError("archive " + path_ + " has format version " + std::to_string(format_version_) +
+                       ", newer than this aesweep reads (" + std::to_string(kArchiveFormatVersion) + ")");
+
+  ArchiveHeader& h = header_;
+  h.aesweep_version = file_.read_string_attribute("aesweep_version");
+  h.config_text = file_.read_string_attribute("config_text");
+  h.config_hash = file_.read_string_attribute("config_hash");
+  h.created = file_.read_string_attribute("created");
+  h.command = file_.read_string_attribute("command");
+
+  const h5::Group data = file_.open_group(layout::kDatasetGroup);
+  h.dataset_name = data.read_string_attribute("name");
+  h.n_train = data.read_int_attribute("n_train");
+  h.n_test = data.read_int_attribute("n_test");
+  h.input_size = static_cast<int>(data.read_int_attribute("input_size"));
+  h.test_labels = data.open_dataset("test_labels").read<std::uint8_t>();
+  h.recon_indices = data.open_dataset("recon_indices").read<std::int64_t>();
+  h.recon_originals = to_matrix(data.open_dataset("recon_originals").read<float>(), h.input_size,
+                                static_cast<Eigen::Index>(h.recon_indices.size()));
+
+  const std::vector<RunState> states = read_states();
+  const h5::Group runs = file_.open_group(layout::kRunsGroup);
+  const std::vector<std::string> names = runs.child_names();
+  if (names.size() != states.size())
+    throw ArchiveError("archive " + path_ + " has " + std::to_string(names.size()) + " run groups but " +
+                       std::to_string(states.size()) + " entries in /runs_state");
+  runs_.clear();
+  runs_.reserve(names.size());
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (names[i] != layout::run_name(i))
+      throw ArchiveError("archive " + path_ + ": expected run group " + layout::run_name(i) + ", found " + names[i]);
+    const h5::Group g = runs.open_group(names[i]);
+    ArchivedRun run;
+    run.index = static_cast<std::size_t>(g.read_int_attribute(layout::kIndexAttr));
+    run.section = g.read_string_attribute(layout::kSectionAttr);
+    for (auto& [key, value] : layout::parse_settings_text(g.read_string_attribute(layout::kSettingsAttr))) {
+      Setting s;
+      s.key = key;
+      s.value = std::move(value);
+      if (g.has_attribute(key) && g.attribute_kind(key) != h5::AttributeKind::string)
+        s.numeric = g.read_double_attribute(key);
+      run.settings.push_back(std::move(s));
+    }
+    run.state = states[i];
+    run.shape.hidden = dim(g.open_dataset(layout::kEncoderBias), 0);
+    run.shape.input_size = dim(g.open_dataset(layout::kDecoderBias), 0);
+    run.shape.n_test = dim(g.open_dataset(layout::kLatentTest), 0);
+    run.shape.n_recon = dim(g.open_dataset(layout::kReconstructions), 0);
+    run.shape.epochs = dim(g.open_dataset(layout::kCurveNames[0]), 0);
+    runs_.push_back(std::move(run));
+  }
+}
+
+const ArchivedRun& SweepArchiveReader::run(std::size_t run_index) const {
+  if (run_index >= runs_.size())
+    throw ArchiveError("archive " + path_ + " has no run " + std::to_string(run_index) + " (it holds " +
+                       std::to_string(runs_.size()) + ")");
+  return runs_[run_index];
+}
+
+std::vector<RunState> SweepArchiveReader::read_states() const {
+  std::vector<RunState> states;
+  for (const auto b : file_.open_dataset(layout::kRunsState).read<std::uint8_t>()) {
+    if (b > static_cast<std::uint8_t>(RunState::failed))
+      throw ArchiveError("archive " + path_ + " has an unknown run state " + std::to_string(b) + " in /runs_state");
+    states.push_back(static_cast<RunState>(b));
+  }
+  return states;
+}
+
+h5::Group SweepArchiveReader::run_group(std::size_t run_index) const {
+  (void)run(run_index);  // range check
+  return file_.open_group(layout::run_path(run_index));
+}
+
+RunOutcome SweepArchiveReader::read_outcome(std::size_t run_index) const {
+  layout::RecordLayout record;
+  layout::add_outcome_fields(record, true);
+  std::vector<char> bytes(record.size());
+  // HDF5 matches compound members by name, so this reads files with extra columns too.
+  run_group(run_index).open_dataset(layout::kMetrics).read_bytes(record.datatype(), bytes.data(), 0, 1);
+  return layout::get_outcome(record, bytes.data());
+}
+
+Eigen::MatrixXf SweepArchiveReader::read_latent(std::size_t run_index) const {
+  const RunShape& s = run(run_index).shape;
+  return to_matrix(run_group(run_index).open_dataset(layout::kLatentTest).read<float>(), s.hidden, s.n_test);
+}
+
+Eigen::MatrixXf SweepArchiveReader::read_reconstructions(std::size_t run_index) const {
+  const RunShape& s = run(run_index).shape;
+  return to_matrix(run_group(run_index).open_dataset(layout::kReconstructions).read<float>(), s.input_size,
+                   s.n_recon);
+}
+
+RunResult SweepArchiveReader::read_result(std::size_t run_index) const {
+  const RunState state = read_states().at(run_index);
+  if (state == RunState::pending)
+    throw ArchiveError("archive " + path_ + ": run " + std::to_string(run_index) +
+                       " is pending (not trained yet, its datasets hold no data)");
+  const RunShape& s = run(run_index).shape;
+  const h5::Group g = run_group(run_index);
+  const RunOutcome outcome = read_outcome(run_index);
+
+  RunResult r;
+  r.status = state == RunState::complete ? RunStatus::complete
+             : state == RunState::diverged ? RunStatus::diverged
+                                           : RunStatus::failed;
+  r.error = outcome.error;
+  r.w1 = to_matrix(g.open_dataset(layout::kEncoderKernel).read<float>(), s.hidden, s.input_size);
+  const auto b1 = g.open_dataset(layout::kEncoderBias).read<float>();
+  r.b1 = Eigen::Map<const Eigen::VectorXf>(b1.data(), static_cast<Eigen::Index>(b1.size()));
+  r.w2 = to_matrix(g.open_dataset(layout::kDecoderKernel).read<float>(), s.input_size, s.hidden);
+  const auto b2 = g.open_dataset(layout::kDecoderBias).read<float>();
+  r.b2 = Eigen::Map<const Eigen::VectorXf>(b2.data(), static_cast<Eigen::Index>(b2.size()));
+  r.test_latent = to_matrix(g.open_dataset(layout::kLatentTest).read<float>(), s.hidden, s.n_test);
+
+  std::vector<std::vector<double>> curves;
+  for (const char* name : layout::kCurveNames) curves.push_back(g.open_dataset(name).read<double>());
+  // Epoch records that were written: the count write_run was given, which is at most epochs.
+  std::size_t n = 0;
+  while (n < curves[0].size() && !(std::isnan(curves[0][n]) && std::isnan(curves[2][n]) && std::isnan(curves[4][n])))
+    ++n;
+  for (std::size_t e = 0; e < n; ++e) {
+    EpochRecord rec;
+    rec.train_loss = curves[0][e];
+    rec.train_objective = curves[1][e];
+    rec.test_loss = curves[2][e];
+    rec.validation_loss = curves[3][e];
+    rec.seconds = curves[4][e];
+    r.epochs.push_back(rec);
+  }
+  r.metrics = outcome.metrics;
+  r.epochs_run = outcome.epochs_run;
+  r.wall_seconds = outcome.wall_seconds;
+  r.samples_per_second = outcome.samples_per_second;
+  return r;
+}
+
+}  // namespace aesweep

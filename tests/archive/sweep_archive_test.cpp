@@ -1,0 +1,465 @@
+// Single-process tests of the sweep archive (src/archive/sweep_archive.cpp and the reader):
+// round trip, resume rules, bad paths, crash safety under SIGKILL, and h5py/h5dump readability.
+#include "aesweep/archive/sweep_archive.hpp"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <mpi.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+
+#include "aesweep/archive/sweep_archive_reader.hpp"
+#include "aesweep/core/error.hpp"
+#include "test_support.hpp"
+
+extern char** environ;
+
+namespace aesweep {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::StudySize;
+
+class SweepArchiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::make_temp_dir("archive");
+    size_ = testing::small_study();
+    header_ = testing::make_header(size_);
+    runs_ = testing::make_runs(size_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::string path(const std::string& name) const { return dir_ + "/" + name; }
+
+  SweepArchive open(const std::string& file, OpenMode mode = OpenMode::create_or_resume) const {
+    return SweepArchive::open_for_sweep(file, MPI_COMM_SELF, header_, runs_, mode);
+  }
+  void write(SweepArchive& archive, std::size_t i) const {
+    const RunShape shape = archive.shape(i);
+    archive.write_run(i, testing::make_result(runs_[i], shape), testing::make_info(shape, i, 0));
+  }
+
+  std::string dir_;
+  StudySize size_;
+  ArchiveHeader header_;
+  std::vector<RunSpec> runs_;
+};
+
+TEST_F(SweepArchiveTest, NewArchiveHasEveryRunPendingAndIsValidOnDiskBeforeClose) {
+  const std::string file = path("new.h5");
+  SweepArchive archive = open(file);
+  EXPECT_FALSE(archive.resumed());
+  EXPECT_EQ(archive.run_count(), runs_.size());
+  EXPECT_EQ(archive.run_states(), std::vector<RunState>(runs_.size(), RunState::pending));
+  EXPECT_EQ(archive.shape(4), RunShape::for_run(runs_[4], header_));
+  // Flushed at creation: another process could read it now (the reader opens it separately).
+  {
+    const SweepArchiveReader reader = SweepArchiveReader::open(file);
+    testing::expect_header_matches(reader, header_);
+    EXPECT_EQ(reader.read_states(), archive.run_states());
+    EXPECT_THROW((void)reader.read_result(0), ArchiveError) << "a pending run has no data";
+  }
+  archive.close();
+  archive.close();  // twice is fine
+  EXPECT_THROW(write(archive, 0), ArchiveError);
+}
+
+TEST_F(SweepArchiveTest, RoundTripsEveryRun) {
+  const std::string file = path("round.h5");
+  {
+    SweepArchive archive = open(file);
+    for (std::size_t i = 0; i < runs_.size(); ++i) write(archive, i);
+    for (std::size_t i = 0; i < runs_.size(); ++i) EXPECT_EQ(archive.state(i), testing::expected_state(i));
+    archive.close();
+  }
+  const SweepArchiveReader reader = SweepArchiveReader::open(file);
+  testing::expect_header_matches(reader, header_);
+  ASSERT_EQ(reader.run_count(), runs_.size());
+  for (std::size_t i = 0; i < runs_.size(); ++i) testing::expect_run_matches(reader, runs_, header_, i, 0);
+
+  // The raw layout, as an h5py user sees it: curves padded with NaN past the epochs run.
+  const h5::Dataset curve = reader.file().open_dataset("runs/000001/train_loss");
+  const auto values = curve.read<double>();
+  ASSERT_EQ(values.size(), static_cast<std::size_t>(size_.epochs));
+  EXPECT_FALSE(std::isnan(values[size_.epochs - 2]));
+  EXPECT_TRUE(std::isnan(values[size_.epochs - 1])) << "run 1 stopped one epoch early";
+  EXPECT_EQ(reader.file().open_dataset("runs/000002/encoder_kernel").dims(),
+            (std::vector<hsize_t>{static_cast<hsize_t>(size_.input), 5}));
+  EXPECT_EQ(reader.file().read_int_attribute("n_runs"), static_cast<std::int64_t>(runs_.size()));
+  EXPECT_EQ(reader.file().open_group("runs/000002").read_double_attribute("reg.l1_activity"), 1e-4);
+  EXPECT_EQ(reader.file().open_group("runs/000002").read_string_attribute("model.encoder_activation"), "relu");
+}
+
+TEST_F(SweepArchiveTest, WriteRunChecksShapesBeforeWritingAnything) {
+  SweepArchive archive = open(path("shapes.h5"));
+  const RunShape shape = archive.shape(0);
+  RunResult result = testing::make_result(runs_[0], shape);
+  result.w1.resize(shape.hidden + 1, shape.input_size);
+  try {
+    archive.write_run(0, result, testing::make_info(shape, 0, 0));
+    ADD_FAILURE() << "must throw";
+  } catch (const ArchiveError& e) {
+    EXPECT_THAT(std::string(e.what()), HasSubstr("w1 is 4 x 6, expected 3 x 6"));
+  }
+  result = testing::make_result(runs_[0], shape);
+  result.epochs.resize(static_cast<std::size_t>(shape.epochs) + 1);
+  EXPECT_THROW(archive.write_run(0, result, testing::make_info(shape, 0, 0)), ArchiveError);
+  EXPECT_EQ(archive.state(0), RunState::pending);
+  EXPECT_THROW(write(archive, runs_.size()), ArchiveError);  // no such run
+  write(archive, 0);
+  EXPECT_THROW(write(archive, 0), ArchiveError) << "a done run is never rewritten";
+  archive.close();
+}
+
+TEST_F(SweepArchiveTest, ResumeKeepsDoneRunsAndRedoesOnlyPendingOnes) {
+  const std::string file = path("resume.h5");
+  {
+    SweepArchive archive = open(file);
+    for (std::size_t i = 0; i < runs_.size(); i += 2) write(archive, i);
+    archive.close();
+  }
+  {
+    SweepArchive archive = open(file);
+    EXPECT_TRUE(archive.resumed());
+    for (std::size_t i = 0; i < runs_.size(); ++i) {
+      EXPECT_EQ(archive.is_done(i), i % 2 == 0) << i;
+      if (!archive.is_done(i)) write(archive, i);
+    }
+    archive.close();
+  }
+  const SweepArchiveReader reader = SweepArchiveReader::open(file);
+  for (std::size_t i = 0; i < runs_.size(); ++i) testing::expect_run_matches(reader, runs_, header_, i, 0);
+}
+
+TEST_F(SweepArchiveTest, ResumingACompleteArchiveLeavesItByteIdentical) {
+  const std::string file = path("complete.h5");
+  {
+    SweepArchive archive = open(file);
+    for (std::size_t i = 0; i < runs_.size(); ++i) write(archive, i);
+    archive.close();
+  }
+  const std::string before = testing::read_bytes(file);
+  {
+    SweepArchive archive = open(file);
+    EXPECT_TRUE(archive.resumed());
+    archive.close();
+  }
+  EXPECT_TRUE(testing::read_bytes(file) == before);
+}
+
+TEST_F(SweepArchiveTest, DifferentConfigHashIsRefusedAndTheFileIsUntouched) {
+  const std::string file = path("study.h5");
+  {
+    SweepArchive archive = open(file);
+    write(archive, 0);
+    archive.close();
+  }
+  const std::string before = testing::read_bytes(file);
+  const ArchiveHeader other = testing::make_header(size_, "hash-B");
+  ::testing::internal::CaptureStderr();
+  try {
+    (void)SweepArchive::open_for_sweep(file, MPI_COMM_SELF, other, runs_, OpenMode::create_or_resume);
+    ADD_FAILURE() << "must refuse";
+  } catch (const ArchiveError& e) {
+    EXPECT_EQ(std::string(e.what()), "archive " + file +
+                                         " was written by a different config (hash hash-A, this config hash "
+                                         "hash-B); use --overwrite to replace it or choose another --out");
+  }
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+  EXPECT_TRUE(testing::read_bytes(file) == before);
+
+  // A different number of runs or shapes is refused too, even with the same hash.
+  std::vector<RunSpec> fewer(runs_.begin(), runs_.end() - 1);
+  EXPECT_THROW((void)SweepArchive::open_for_sweep(file, MPI_COMM_SELF, header_, fewer, OpenMode::create_or_resume),
+               ArchiveError);
+  std::vector<RunSpec> wider = runs_;
+  wider[3].options.model.hidden += 1;
+  EXPECT_THROW((void)SweepArchive::open_for_sweep(file, MPI_COMM_SELF, header_, wider, OpenMode::create_or_resume),
+               ArchiveError);
+  EXPECT_TRUE(testing::read_bytes(file) == before);
+}
+
+TEST_F(SweepArchiveTest, OverwriteRecreatesTheArchive) {
+  const std::string file = path("over.h5");
+  {
+    SweepArchive archive = open(file);
+    write(archive, 0);
+    archive.close();
+  }
+  const ArchiveHeader other = testing::make_header(size_, "hash-B");
+  {
+    SweepArchive archive = SweepArchive::open_for_sweep(file, MPI_COMM_SELF, other, runs_, OpenMode::overwrite);
+    EXPECT_FALSE(archive.resumed());
+    EXPECT_EQ(archive.state(0), RunState::pending);
+    archive.close();
+  }
+  EXPECT_EQ(SweepArchiveReader::open(file).header().config_hash, "hash-B");
+}
+
+TEST_F(SweepArchiveTest, UnwritablePathsAreReportedWithThePath) {
+  for (const std::string& bad : {path("missing-dir/study.h5"), std::string("/proc/aesweep-no/study.h5")}) {
+    try {
+      (void)open(bad);
+      ADD_FAILURE() << "must throw for " << bad;
+    } catch (const ArchiveError& e) {
+      EXPECT_THAT(std::string(e.what()), HasSubstr(bad));
+    }
+  }
+  // A directory that exists but cannot be written (as root this only fails at create time).
+  const std::string locked = path("locked");
+  std::filesystem::create_directory(locked);
+  ::chmod(locked.c_str(), 0500);
+  try {
+    SweepArchive archive = open(locked + "/study.h5");
+    archive.close();
+    EXPECT_EQ(::geteuid(), 0u) << "only root may write into a 0500 directory";
+  } catch (const ArchiveError& e) {
+    EXPECT_THAT(std::string(e.what()), HasSubstr(locked + "/study.h5"));
+  }
+  // A regular file where a directory is expected.
+  testing::write_text(path("plain"), "x");
+  EXPECT_THROW((void)open(path("plain/study.h5")), ArchiveError);
+}
+
+TEST_F(SweepArchiveTest, NonHdf5FileIsRefusedInEveryModeAndLeftUntouched) {
+  const std::string file = path("train-images.gz");
+  const std::string content = "\x1f\x8b not an HDF5 file, just some bytes";
+  testing::write_text(file, content);
+  for (const OpenMode mode : {OpenMode::create_or_resume, OpenMode::overwrite}) {
+    try {
+      (void)open(file, mode);
+      ADD_FAILURE() << "must refuse";
+    } catch (const ArchiveError& e) {
+      EXPECT_THAT(std::string(e.what()), HasSubstr(file + " exists and is not an HDF5 file"));
+    }
+    EXPECT_EQ(testing::read_bytes(file), content);
+  }
+  EXPECT_THROW((void)open(dir_), ArchiveError) << "a directory is not an archive";
+  // An HDF5 file that is not an archive is refused on resume, untouched.
+  const std::string other = path("other.h5");
+  { (void)h5::File::create(other, h5::FileAccess::defaults()); }
+  const std::string before = testing::read_bytes(other);
+  try {
+    (void)open(other);
+    ADD_FAILURE() << "must refuse";
+  } catch (const ArchiveError& e) {
+    EXPECT_THAT(std::string(e.what()), HasSubstr("not an aesweep sweep archive"));
+  }
+  EXPECT_TRUE(testing::read_bytes(other) == before);
+}
+
+TEST_F(SweepArchiveTest, InvalidInputsAreRefusedBeforeTouchingTheDisk) {
+  ArchiveHeader bad = header_;
+  bad.test_labels.pop_back();
+  EXPECT_THROW((void)SweepArchive::open_for_sweep(path("a.h5"), MPI_COMM_SELF, bad, runs_, OpenMode::overwrite),
+               ArchiveError);
+  std::vector<RunSpec> shuffled = runs_;
+  std::swap(shuffled[0], shuffled[1]);
+  EXPECT_THROW((void)SweepArchive::open_for_sweep(path("a.h5"), MPI_COMM_SELF, header_, shuffled, OpenMode::overwrite),
+               ArchiveError);
+  std::vector<RunSpec> clash = runs_;
+  clash[0].settings.push_back({"test_mse", "1", 1.0});
+  EXPECT_THROW((void)SweepArchive::open_for_sweep(path("a.h5"), MPI_COMM_SELF, header_, clash, OpenMode::overwrite),
+               ArchiveError);
+  EXPECT_FALSE(std::filesystem::exists(path("a.h5")));
+}
+
+TEST_F(SweepArchiveTest, DestructorWithoutCloseOnOneRankClosesTheFile) {
+  const std::string file = path("dtor.h5");
+  {
+    SweepArchive archive = open(file);
+    write(archive, 2);
+  }
+  const SweepArchiveReader reader = SweepArchiveReader::open(file, h5::Access::read_write);
+  testing::expect_run_matches(reader, runs_, header_, 2, 0);
+}
+
+TEST_F(SweepArchiveTest, EmptyStudyIsAValidArchive) {
+  const std::string file = path("empty.h5");
+  runs_.clear();
+  {
+    SweepArchive archive = open(file);
+    EXPECT_EQ(archive.run_count(), 0u);
+    archive.close();
+  }
+  EXPECT_EQ(SweepArchiveReader::open(file).run_count(), 0u);
+}
+
+TEST_F(SweepArchiveTest, ReaderCanAddAnAnalysisGroup) {
+  const std::string file = path("analysis.h5");
+  {
+    SweepArchive archive = open(file);
+    write(archive, 0);
+    archive.close();
+  }
+  {
+    SweepArchiveReader reader = SweepArchiveReader::open(file, h5::Access::read_write);
+    const h5::Group analysis = reader.file().create_group("analysis");
+    analysis.write_attribute("note", std::string_view("added later"));
+    reader.close();
+  }
+  const SweepArchiveReader reader = SweepArchiveReader::open(file);
+  EXPECT_EQ(reader.file().open_group("analysis").read_string_attribute("note"), "added later");
+  testing::expect_run_matches(reader, runs_, header_, 0, 0);
+}
+
+// ------------------------------------------------------------------------ external readers
+
+bool have(const char* program) { return program && *program && std::filesystem::exists(program); }
+
+TEST_F(SweepArchiveTest, SummaryLoadsInH5pyInOneLine) {
+  if (!have(AESWEEP_PYTHON3) || testing::run_command(std::string(AESWEEP_PYTHON3) + " -c 'import h5py'") != 0)
+    GTEST_SKIP() << "python3 with h5py is not available";
+  const std::string file = path("py.h5");
+  {
+    SweepArchive archive = open(file);
+    for (std::size_t i = 0; i < runs_.size(); ++i)
+      if (i != 4) write(archive, i);  // run 4 stays pending
+    archive.close();
+  }
+  const std::string script = path("check.py");
+  testing::write_text(script, R"PY(
+import sys
+import h5py
+import numpy as np
+
+f = h5py.File(sys.argv[1], "r")
+s = f["summary"][:]  # the one line: a numpy structured array (pandas.DataFrame(s) works too)
+names = s.dtype.names
+assert names[:3] == ("index", "section", "state"), names
+for col in ["model.hidden", "reg.l1_activity", "training.seed", "model.encoder_activation",
+            "optimizer.kind", "train_mse", "test_mse", "train_loss", "test_loss", "latent_density",
+            "dead_units", "mean_activation", "w1_near_zero", "w2_near_zero", "epochs_run",
+            "wall_seconds", "samples_per_second", "rank", "host", "error"]:
+    assert col in names, col
+assert s.dtype["reg.l1_activity"] == np.float64
+assert s.dtype["model.encoder_activation"].kind == "S"
+n = int(f.attrs["n_runs"])
+assert len(s) == n == 9
+assert (s["index"] == np.arange(n)).all()
+state = f["runs_state"][:]
+assert state.dtype == np.uint8
+assert list(state) == list(s["state"]), (state, s["state"])
+assert state[4] == 0 and state[0] == 1 and state[3] == 2 and state[5] == 3, state
+assert abs(s["reg.l1_activity"][2] - 1e-4) < 1e-18
+assert s["section"][0] == b"baseline" and s["section"][8] == b"sparse_l1"
+assert s["model.encoder_activation"][1] == b"sigmoid"
+assert s["error"][3] == b"loss became NaN in epoch 2"
+assert np.isnan(s["test_mse"][4])  # pending
+assert abs(s["test_mse"][2] - 0.04) < 1e-12
+# Keras kernel layout: encoder_kernel is (input, hidden), row-major = Eigen's W1 memory.
+k = f["runs/000002/encoder_kernel"][:]
+assert k.shape == (6, 5) and k.dtype == np.float32, k.shape
+flat = 2.0 + 0.125 + np.arange(30) / 1024.0
+assert np.array_equal(k.ravel(), flat.astype(np.float32))
+assert f["runs/000002/decoder_kernel"].shape == (5, 6)
+assert f["runs/000002/latent_test"].shape == (12, 5)
+assert f["runs/000002/reconstructions"].shape == (3, 6)
+m = f["runs/000002/metrics"][()]
+assert m["state"] == 1 and m["epochs_run"] == 4
+assert f.attrs["config_hash"].decode() == "hash-A"
+assert f.attrs["format_version"] == 1
+assert f["runs/000002"].attrs["reg.l1_activity"] == 1e-4
+assert f["runs/000002"].attrs["section"].decode() == "baseline"
+assert list(f["dataset/test_labels"][:5]) == [0, 1, 2, 3, 4]
+assert f["dataset/recon_originals"].shape == (3, 6)
+print("h5py OK")
+)PY");
+  std::string output;
+  const int status = testing::run_command(std::string(AESWEEP_PYTHON3) + " " + script + " " + file, &output);
+  EXPECT_EQ(status, 0) << output;
+  EXPECT_THAT(output, HasSubstr("h5py OK"));
+}
+
+// ------------------------------------------------------------------------ crash safety
+
+// Starts the crash writer with an environment free of this process's MPI singleton settings,
+// so it becomes a singleton of its own. Returns the wait status.
+int run_crash_writer(const std::string& file, std::size_t first, long delay_us) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e; ++e) {
+    const std::string var = *e;
+    const bool mpi_internal = (var.rfind("OMPI_", 0) == 0 && var.rfind("OMPI_ALLOW_RUN_AS_ROOT", 0) != 0) ||
+                              var.rfind("PMIX_", 0) == 0 || var.rfind("PMI_", 0) == 0 ||
+                              var.rfind("OPAL_", 0) == 0 || var.rfind("ORTE_", 0) == 0;
+    if (!mpi_internal) env.push_back(var);
+  }
+  std::vector<char*> envp;
+  for (auto& v : env) envp.push_back(v.data());
+  envp.push_back(nullptr);
+  std::string program = AESWEEP_CRASH_WRITER, first_text = std::to_string(first), delay_text = std::to_string(delay_us);
+  std::string file_copy = file;
+  char* argv[] = {program.data(), file_copy.data(), first_text.data(), delay_text.data(), nullptr};
+  pid_t pid = 0;
+  if (posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv, envp.data()) != 0) return -1;
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return status;
+}
+
+TEST_F(SweepArchiveTest, RunsMarkedDoneSurviveSigkillWhole) {
+  const StudySize size = testing::large_study();
+  const ArchiveHeader header = testing::make_header(size);
+  const std::vector<RunSpec> runs = testing::make_runs(size);
+  const long delays_us[] = {0, 700, 2500, 6000, 15000};
+  std::size_t killed_mid_study = 0;
+  for (const long delay : delays_us) {
+    SCOPED_TRACE("kill after " + std::to_string(delay) + " us");
+    const std::string file = path("crash-" + std::to_string(delay) + ".h5");
+    const int status = run_crash_writer(file, 3, delay);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "writer status " << status;
+
+    // The file opens as it is (no h5clear), and every run marked done is whole.
+    std::vector<RunState> states;
+    {
+      const SweepArchiveReader reader = SweepArchiveReader::open(file);
+      testing::expect_header_matches(reader, header);
+      states = reader.read_states();
+      std::size_t done = 0;
+      for (std::size_t i = 0; i < states.size(); ++i) {
+        if (states[i] == RunState::pending) continue;
+        ++done;
+        testing::expect_run_matches(reader, runs, header, i, 0);
+      }
+      EXPECT_GE(done, 3u);
+      if (done < runs.size()) ++killed_mid_study;
+      // Done runs form a prefix: the writer went in order.
+      for (std::size_t i = 1; i < states.size(); ++i) {
+        if (is_done(states[i])) {
+          EXPECT_TRUE(is_done(states[i - 1])) << i;
+        }
+      }
+      std::printf("  kill after %ld us: %zu of %zu runs were done\n", delay, done, runs.size());
+    }
+    if (have(AESWEEP_H5DUMP)) {
+      std::string output;
+      EXPECT_EQ(testing::run_command(std::string(AESWEEP_H5DUMP) + " -H " + file + " > /dev/null", &output), 0)
+          << output;
+    }
+
+    // Resume: the killed job's done runs are kept; the rest are written now.
+    {
+      SweepArchive archive = SweepArchive::open_for_sweep(file, MPI_COMM_SELF, header, runs, OpenMode::create_or_resume);
+      EXPECT_TRUE(archive.resumed());
+      EXPECT_EQ(archive.run_states(), states);
+      for (std::size_t i = 0; i < runs.size(); ++i) {
+        if (archive.is_done(i)) continue;
+        const RunShape shape = archive.shape(i);
+        archive.write_run(i, testing::make_result(runs[i], shape), testing::make_info(shape, i, 0));
+      }
+      archive.close();
+    }
+    const SweepArchiveReader reader = SweepArchiveReader::open(file);
+    for (std::size_t i = 0; i < runs.size(); ++i) testing::expect_run_matches(reader, runs, header, i, 0);
+    std::filesystem::remove(file);
+  }
+  EXPECT_GT(killed_mid_study, 0u) << "no kill landed before the study finished; the test proved little";
+}
+
+}  // namespace
+}  // namespace aesweep
