@@ -259,67 +259,59 @@ class QuadTree {
   }
 };
 
-// Repulsive part: for each point, sum_j q_ij^2 (y_i - y_j) and Z = sum_{i != j} q_ij with
+// Repulsive part (one group of points): for each point, sum_j q_ij^2 (y_i - y_j) and Z = sum_{i != j} q_ij with
 // q_ij = 1 / (1 + |y_i - y_j|^2), Barnes-Hut approximated. Points are processed in groups
 // (tree nodes of <= group_size points) that share one interaction list: a cell enters the
 // list when its distance to the group's bounding box passes the BH test, so every
 // point-cell interaction satisfies the usual per-point criterion; the list is then
 // evaluated for each point of the group with SIMD. Self and exact duplicates (distance 0)
 // are skipped, as sklearn does.
-double repulsive_forces(const QuadTree& tree, std::vector<double>& neg, int threads) {
+double repulsive_group(const QuadTree& tree, std::int64_t g, std::vector<double>& neg) {
   const auto& nodes = tree.nodes;
-  const std::int64_t n_groups = static_cast<std::int64_t>(tree.groups.size());
-  const int t = detail::effective_threads(threads, n_groups);
-  std::vector<double> z_part(static_cast<std::size_t>(t), 0.0);
-  detail::parallel_tasks(t, n_groups, [&](std::int64_t g, int tid) {
-    thread_local std::vector<float> lx, ly, lc;
-    const auto [b, e] = tree.groups[g];
-    float gx0 = tree.xs[b], gx1 = gx0, gy0 = tree.ys[b], gy1 = gy0;
-    for (int s = b + 1; s < e; ++s) {
-      gx0 = std::min(gx0, tree.xs[s]), gx1 = std::max(gx1, tree.xs[s]);
-      gy0 = std::min(gy0, tree.ys[s]), gy1 = std::max(gy1, tree.ys[s]);
+  thread_local std::vector<float> lx, ly, lc;
+  const auto [b, e] = tree.groups[g];
+  float gx0 = tree.xs[b], gx1 = gx0, gy0 = tree.ys[b], gy1 = gy0;
+  for (int s = b + 1; s < e; ++s) {
+    gx0 = std::min(gx0, tree.xs[s]), gx1 = std::max(gx1, tree.xs[s]);
+    gy0 = std::min(gy0, tree.ys[s]), gy1 = std::max(gy1, tree.ys[s]);
+  }
+  lx.clear(), ly.clear(), lc.clear();
+  const int n_nodes = static_cast<int>(nodes.size());
+  for (int idx = 0; idx < n_nodes;) {
+    const Node& nd = nodes[idx];
+    const float dx = std::max(std::max(gx0 - nd.cx, nd.cx - gx1), 0.0f);
+    const float dy = std::max(std::max(gy0 - nd.cy, nd.cy - gy1), 0.0f);
+    if (dx * dx + dy * dy > nd.crit) {
+      lx.push_back(nd.cx), ly.push_back(nd.cy), lc.push_back(nd.count);
+      idx = nd.next;
+    } else {
+      ++idx;
     }
-    lx.clear(), ly.clear(), lc.clear();
-    const int n_nodes = static_cast<int>(nodes.size());
-    for (int idx = 0; idx < n_nodes;) {
-      const Node& nd = nodes[idx];
-      const float dx = std::max(std::max(gx0 - nd.cx, nd.cx - gx1), 0.0f);
-      const float dy = std::max(std::max(gy0 - nd.cy, nd.cy - gy1), 0.0f);
-      if (dx * dx + dy * dy > nd.crit) {
-        lx.push_back(nd.cx), ly.push_back(nd.cy), lc.push_back(nd.count);
-        idx = nd.next;
-      } else {
-        ++idx;
-      }
-    }
-    const float* px = lx.data();
-    const float* py = ly.data();
-    const float* pc = lc.data();
-    const int len = static_cast<int>(lx.size());
-    double z = 0.0;
-    for (int s = b; s < e; ++s) {
-      const float xi = tree.xs[s], yi = tree.ys[s];
-      float sq = 0.0f, fx = 0.0f, fy = 0.0f;
-#pragma omp simd reduction(+ : sq, fx, fy)
-      for (int m = 0; m < len; ++m) {
-        const float dx = xi - px[m], dy = yi - py[m];
-        const float d2 = dx * dx + dy * dy;
-        const float q = 1.0f / (1.0f + d2);
-        float w = d2 > 0.0f ? pc[m] * q : 0.0f;
-        sq += w;
-        w *= q;
-        fx += w * dx;
-        fy += w * dy;
-      }
-      const int i = tree.perm[s];
-      neg[2 * i] = fx;
-      neg[2 * i + 1] = fy;
-      z += sq;
-    }
-    z_part[tid] += z;
-  });
+  }
+  const float* px = lx.data();
+  const float* py = ly.data();
+  const float* pc = lc.data();
+  const int len = static_cast<int>(lx.size());
   double z = 0.0;
-  for (double v : z_part) z += v;
+  for (int s = b; s < e; ++s) {
+    const float xi = tree.xs[s], yi = tree.ys[s];
+    float sq = 0.0f, fx = 0.0f, fy = 0.0f;
+#pragma omp simd reduction(+ : sq, fx, fy)
+    for (int m = 0; m < len; ++m) {
+      const float dx = xi - px[m], dy = yi - py[m];
+      const float d2 = dx * dx + dy * dy;
+      const float q = 1.0f / (1.0f + d2);
+      float w = d2 > 0.0f ? pc[m] * q : 0.0f;
+      sq += w;
+      w *= q;
+      fx += w * dx;
+      fy += w * dy;
+    }
+    const int i = tree.perm[s];
+    neg[2 * i] = fx;
+    neg[2 * i + 1] = fy;
+    z += sq;
+  }
   return z;
 }
 
@@ -408,14 +400,16 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
 
   // Gradient descent with momentum and gains, two stages as sklearn: each stage starts
   // with zero update, unit gains and a fresh "best error".
-  std::vector<double> update(y.size()), gains(y.size()), neg(y.size()), grad(y.size());
+  std::vector<double> update(y.size()), gains(y.size()), neg(y.size()), attr(y.size()), grad(y.size());
   QuadTree tree;
   constexpr int kGroupSize = 16;
   constexpr int kCheckEvery = 50;  // sklearn's n_iter_check
+  constexpr Eigen::Index kMinPointsForThreads = 2048;
   const Eigen::Index kRowBlock = 2048;
   const std::int64_t n_row_blocks = (n + kRowBlock - 1) / kRowBlock;
-  const int t = detail::effective_threads(opts.threads, n_row_blocks);
-  std::vector<double> err_part(static_cast<std::size_t>(t));
+  // Below a few thousand points an iteration is too short to amortise a fork/join.
+  const int t = n < kMinPointsForThreads ? 1 : opts.threads;
+  std::vector<double> err_part(static_cast<std::size_t>(t)), p_part(err_part), z_part(err_part);
   double error = nan, best_error = std::numeric_limits<double>::max();
   int best_iter = 0;
   int last_iter = 0;
@@ -436,12 +430,20 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
       const bool check = (it + 1) % kCheckEvery == 0;
       const bool want_error = check || it == it_end - 1;
       tree.build(y, opts.theta, kGroupSize);
-      const double z = std::max(repulsive_forces(tree, neg, opts.threads), std::numeric_limits<double>::min());
+      // One fork/join per iteration: repulsion per group and attraction per row block are
+      // independent; Z is only needed afterwards. KL = sum p log p - sum p log q + log Z sum p
+      // (sklearn clamps q / Z at FLOAT32_TINY; q / Z stays far above it in practice).
+      const std::int64_t n_groups = static_cast<std::int64_t>(tree.groups.size());
+      std::fill(z_part.begin(), z_part.end(), 0.0);
       std::fill(err_part.begin(), err_part.end(), 0.0);
-      // Attractive part over the sparse P, gradient = 4 (attr - rep / Z), then the step.
-      detail::parallel_tasks(t, n_row_blocks, [&](std::int64_t b, int tid) {
-        const Eigen::Index i0 = b * kRowBlock, i1 = std::min(n, i0 + kRowBlock);
-        double err = 0.0;
+      std::fill(p_part.begin(), p_part.end(), 0.0);
+      detail::parallel_tasks(t, n_groups + n_row_blocks, [&](std::int64_t task, int tid) {
+        if (task < n_groups) {
+          z_part[tid] += repulsive_group(tree, task, neg);
+          return;
+        }
+        const Eigen::Index i0 = (task - n_groups) * kRowBlock, i1 = std::min(n, i0 + kRowBlock);
+        double err = 0.0, psum = 0.0;
         for (Eigen::Index i = i0; i < i1; ++i) {
           const double xi = y[2 * i], yi = y[2 * i + 1];
           double ax = 0.0, ay = 0.0;
@@ -452,13 +454,21 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
             const double pij = p.val[e] * exaggeration;
             ax += pij * q * dx;
             ay += pij * q * dy;
-            if (want_error) err += pij * std::log(std::max(pij, kFloat32Tiny) / std::max(q / z, kFloat32Tiny));
+            if (want_error) {
+              err += pij * (std::log(std::max(pij, kFloat32Tiny)) - std::log(q));
+              psum += pij;
+            }
           }
-          grad[2 * i] = 4.0 * (ax - neg[2 * i] / z);
-          grad[2 * i + 1] = 4.0 * (ay - neg[2 * i + 1] / z);
+          attr[2 * i] = ax;
+          attr[2 * i + 1] = ay;
         }
         err_part[tid] += err;
+        p_part[tid] += psum;
       });
+      double z = 0.0;
+      for (double v : z_part) z += v;
+      z = std::max(z, std::numeric_limits<double>::min());
+      for (std::size_t c = 0; c < y.size(); ++c) grad[c] = 4.0 * (attr[c] - neg[c] / z);
       // The step needs the complete gradient of the old positions, hence a second pass.
       double grad_norm2 = 0.0;
       for (std::size_t c = 0; c < y.size(); ++c) {
@@ -470,8 +480,11 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
         y[c] += update[c];
       }
       if (want_error) {
+        double psum = 0.0;
         error = 0.0;
         for (double v : err_part) error += v;
+        for (double v : p_part) psum += v;
+        error += psum * std::log(z);
       }
       if (check) {
         if (error < best_error) {
