@@ -99,6 +99,19 @@ TEST_F(SweepArchiveMpiTest, ResumeSeesTheSameStatesOnEveryRank) {
     const SweepArchiveReader reader = SweepArchiveReader::open(file);
     for (std::size_t i = 0; i < runs_.size(); ++i) testing::expect_run_matches(reader, runs_, header_, i, writer_of(i));
   }
+  // Every run done: reopening and closing on every rank changes no byte.
+  std::string before;
+  if (world_rank() == 0) before = testing::read_bytes(file);
+  MPI_Barrier(MPI_COMM_WORLD);
+  {
+    SweepArchive archive = SweepArchive::open_for_sweep(file, MPI_COMM_WORLD, header_, runs_, OpenMode::create_or_resume);
+    EXPECT_EQ(archive.run_states().size(), runs_.size());
+    for (std::size_t i = 0; i < runs_.size(); ++i) EXPECT_TRUE(archive.is_done(i)) << i;
+    archive.close();
+  }
+  if (world_rank() == 0) {
+    EXPECT_TRUE(testing::read_bytes(file) == before);
+  }
 }
 
 TEST_F(SweepArchiveMpiTest, RefusalsReachEveryRankWithTheSameMessage) {
