@@ -67,7 +67,7 @@ TEST_P(LinearAutoencoderVsPca, ReachesWithinTwoPercentOfTheOptimumAndNeverBelow)
 }
 
 INSTANTIATE_TEST_SUITE_P(HiddenSizes, LinearAutoencoderVsPca, ::testing::Values(16, 32),
-                         [](const ::testing::TestParamInfo<int>& info) { return "k" + std::to_string(info.param); });
+                         [](const ::testing::TestParamInfo<int>& info) { return std::string("k").append(std::to_string(info.param)); });
 
 // The PCA reference itself: more components leave less residual, all components leave none.
 TEST(PcaReference, ResidualShrinksWithKAndVanishesAtFullRank) {

@@ -42,7 +42,9 @@ std::vector<std::uint8_t> idx_bytes(const std::vector<std::uint32_t>& dims, cons
 void write_gzip(const std::string& path, const std::vector<std::uint8_t>& bytes) {
   gzFile f = gzopen(path.c_str(), "wb");
   ASSERT_NE(f, nullptr);
-  if (!bytes.empty()) ASSERT_EQ(gzwrite(f, bytes.data(), unsigned(bytes.size())), int(bytes.size()));
+  if (!bytes.empty()) {
+    ASSERT_EQ(gzwrite(f, bytes.data(), unsigned(bytes.size())), int(bytes.size()));
+  }
   ASSERT_EQ(gzclose(f), Z_OK);
 }
 
@@ -77,7 +79,9 @@ TEST_P(IdxRoundTrip, WriteThenReadGivesTheSameArray) {
   const auto raw = test::read_bytes(images);
   ASSERT_GE(raw.size(), 2u);
   EXPECT_EQ(raw[0] == 0x1f && raw[1] == 0x8b, gzip);
-  if (!gzip) EXPECT_EQ(raw, idx_bytes({7, 5, 3}, pixels));
+  if (!gzip) {
+    EXPECT_EQ(raw, idx_bytes({7, 5, 3}, pixels));
+  }
 
   const IdxArray a = read_idx(images, 3);
   EXPECT_EQ(a.dims, (std::vector<std::uint32_t>{7, 5, 3}));

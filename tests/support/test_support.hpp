@@ -3,6 +3,8 @@
 // directories and small file utilities.
 #include <gtest/gtest.h>
 
+#include <Eigen/Core>
+
 #include <unistd.h>
 
 #include <cctype>
@@ -19,6 +21,11 @@
 #include "aesweep/data/idx.hpp"
 
 namespace aesweep::test {
+
+// One Eigen thread, as the CLI's default (--threads 1). ctest is meant to set OMP_NUM_THREADS=1
+// too, but on a shared 2-core machine an oversubscribed OpenMP GEMM makes the training tests
+// 10-50x slower, so the tests do not rely on the environment.
+inline const bool single_threaded_eigen = (Eigen::setNbThreads(1), true);
 
 // The directory with the real MNIST IDX files (set by ctest; scripts/get_data.sh fills it).
 inline std::string mnist_dir() {
@@ -47,7 +54,8 @@ class TempDir {
     if (info) name += std::string(info->test_suite_name()) + "-" + info->name();
     for (auto& c : name)
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') c = '_';
-    name += "-" + std::to_string(::getpid());
+    name += '-';
+    name += std::to_string(::getpid());
     path_ = std::filesystem::temp_directory_path() / name;
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
