@@ -10,6 +10,7 @@
 #include <cstring>
 #include <deque>
 #include <iostream>
+#include <list>
 #include <numeric>
 #include <optional>
 
@@ -127,12 +128,36 @@ std::vector<char> receive_bytes(int source, int tag, MPI_Status& status) {
   MPI_Probe(source, tag, MPI_COMM_WORLD, &status);
   int count = 0;
   MPI_Get_count(&status, MPI_BYTE, &count);
-  std::vector<char> buffer(std::size_t(count));
+  std::vector<char> buffer(static_cast<std::size_t>(count));
   MPI_Recv(buffer.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
   return buffer;
 }
 
+// Sends without blocking: two ranks both blocked in a large (rendezvous) MPI_Send to each
+// other would deadlock, and a worker should start its next run while its result travels.
+class Outbox {
+ public:
+  void send(std::vector<char> bytes, int destination, int tag) {
+    pending_.emplace_back(std::move(bytes), MPI_REQUEST_NULL);
+    auto& [buffer, request] = pending_.back();
+    MPI_Isend(buffer.data(), int(buffer.size()), MPI_BYTE, destination, tag, MPI_COMM_WORLD, &request);
+    // Release buffers whose sends have completed.
+    std::erase_if(pending_, [](auto& p) {
+      int done = 0;
+      MPI_Test(&p.second, &done, MPI_STATUS_IGNORE);
+      return done != 0;
+    });
+  }
+  ~Outbox() {
+    for (auto& p : pending_) MPI_Wait(&p.second, MPI_STATUS_IGNORE);
+  }
+
+ private:
+  std::list<std::pair<std::vector<char>, MPI_Request>> pending_;
+};
+
 void work(const Cli& cli, const std::vector<int>& labels) {
+  Outbox outbox;
   while (true) {
     MPI_Status status;
     const auto bytes = receive_bytes(0, MPI_ANY_TAG, status);
@@ -141,8 +166,7 @@ void work(const Cli& cli, const std::vector<int>& labels) {
     std::memcpy(head, bytes.data(), sizeof head);
     Eigen::MatrixXf latent(head[1], head[2]);
     std::memcpy(latent.data(), bytes.data() + sizeof head, sizeof(float) * std::size_t(latent.size()));
-    const auto result = serialize(analyze_latent(head[0], latent, labels, cli.options));
-    MPI_Send(result.data(), int(result.size()), MPI_BYTE, 0, result_tag, MPI_COMM_WORLD);
+    outbox.send(serialize(analyze_latent(head[0], latent, labels, cli.options)), 0, result_tag);
   }
 }
 
@@ -192,12 +216,12 @@ int coordinate(int size, const Cli& cli, const std::vector<int>& labels) {
     std::fflush(stdout);
   };
   std::vector<int> in_flight(std::size_t(size), 0);
+  Outbox outbox;
   auto hand_out = [&](int worker) {
     if (queue.empty()) return;
     const std::int64_t run = queue.front();
     queue.pop_front();
-    const auto bytes = pack_latent(run, reader.read_latent(std::size_t(run)));
-    MPI_Send(bytes.data(), int(bytes.size()), MPI_BYTE, worker, assign_tag, MPI_COMM_WORLD);
+    outbox.send(pack_latent(run, reader.read_latent(std::size_t(run))), worker, assign_tag);
     ++in_flight[std::size_t(worker)];
   };
   auto collect = [&](bool block) {

@@ -22,7 +22,7 @@ void put(const h5::Group& g, const std::string& name, const std::vector<T>& valu
   if (dims.empty()) dims = {hsize_t(values.size())};
   auto ds = g.create_dataset(name, h5::Datatype::native<T>(), h5::Dataspace::simple(dims),
                              h5::DatasetCreate::contiguous_early(h5::FillTime::never));
-  ds.write<T>(std::span<const T>(values));
+  ds.template write<T>(std::span<const T>(values));
 }
 
 std::vector<std::int64_t> as_int64(const std::vector<std::uint64_t>& v) { return {v.begin(), v.end()}; }
