@@ -365,7 +365,11 @@ struct SweepArchive::Impl {
 // rank 0 alone writes the study-wide raw data; the final flush makes the file valid on disk.
 void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& created,
                                 const std::vector<RunSpec>& runs) {
-  file = h5::File::create(path, h5::FileAccess::mpio(comm));
+  // Built under a temporary name and renamed when whole: a job killed while creating leaves at
+  // most a stray PATH.creating (rebuilt next time) and never a half-made archive at PATH, and
+  // --overwrite keeps the old archive until the new one is complete.
+  const std::string building = path + ".creating";
+  file = h5::File::create(building, h5::FileAccess::mpio(comm));
   const auto never = h5::DatasetCreate::contiguous_early(h5::FillTime::never);
   const auto f32 = h5::Datatype::native<float>();
   const auto f64 = h5::Datatype::native<double>();
@@ -385,6 +389,7 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
   file.write_attribute("n_runs", static_cast<std::int64_t>(runs.size()));
   file.write_attribute("layout", std::string_view("aesweep sweep archive; every path is described in docs/archive.md"));
 
+  {  // the local handles must be closed before the file is
   const auto n_test = static_cast<hsize_t>(header.n_test);
   const auto input = static_cast<hsize_t>(header.input_size);
   const auto n_recon = static_cast<hsize_t>(header.recon_indices.size());
@@ -446,7 +451,22 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
     if (!runs.empty()) summary.write_bytes(columns.record.datatype(), rows.data(), 0, runs.size(), independent);
   }
   file.flush();
-  states.assign(runs.size(), RunState::pending);
+  }
+  runs_state.close();
+  summary.close();
+  file.close();
+  std::string rename_error;
+  if (rank == 0) {
+    std::error_code ec;
+    std::filesystem::rename(building, path, ec);
+    if (ec) rename_error = "cannot rename " + building + " to " + path + ": " + ec.message();
+  }
+  // Every rank learns whether the rename worked before anyone opens PATH.
+  on_all_ranks(comm, [&] {
+    if (!rename_error.empty()) throw ArchiveError(rename_error);
+  });
+  reopen();
+  resumed = false;
 }
 
 // COLLECTIVE: the compatibility checks were already done on rank 0 (read-only).

