@@ -115,6 +115,16 @@ SilhouetteResult silhouette(const Eigen::MatrixXf& points, const std::vector<int
     out.nan_reason = detail::kNonFiniteReason;
     return out;
   }
+  // All codes equal (an all-zero latent space, as strong L1 penalties produce in paper 000):
+  // every distance is 0 and there is no structure to score. sklearn's nan_to_num would report
+  // 0, which reads like a real score; NaN with the reason says what happened.
+  bool all_identical = n > 0;
+  for (Eigen::Index t = 1; t < n && all_identical; ++t)
+    all_identical = (points.col(chosen[std::size_t(t)]) - points.col(chosen[0])).cwiseAbs().maxCoeff() == 0.0f;
+  if (all_identical) {
+    out.nan_reason = "every latent code is identical (e.g. an all-zero latent space): no structure to score";
+    return out;
+  }
   if (n_labels < 2 || n_labels >= n) {
     out.nan_reason = "silhouette needs 2 <= distinct labels <= n_points - 1 (got " + std::to_string(n_labels) +
                      " labels for " + std::to_string(n) + " points)";

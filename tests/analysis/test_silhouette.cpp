@@ -130,12 +130,14 @@ TEST(Silhouette, UndefinedCasesGiveNanWithReason) {
   EXPECT_TRUE(std::isnan(r.score));
 }
 
-TEST(Silhouette, AllZeroLatentSpaceScoresZero) {
+TEST(Silhouette, AllZeroLatentSpaceIsNaNWithAReason) {
   const Eigen::MatrixXf x = Eigen::MatrixXf::Zero(16, 50);
   std::vector<int> labels(50);
   for (int i = 0; i < 50; ++i) labels[i] = i % 10;
   const SilhouetteResult r = silhouette(x, labels);
-  EXPECT_EQ(r.score, 0.0);  // a = b = 0 everywhere: sklearn's nan_to_num gives 0
+  // a = b = 0 everywhere (sklearn's nan_to_num would give 0): undefined, and said so.
+  EXPECT_TRUE(std::isnan(r.score));
+  EXPECT_NE(r.nan_reason.find("identical"), std::string::npos) << r.nan_reason;
 }
 
 TEST(Silhouette, SamplingIsDeterministicAndOptional) {
