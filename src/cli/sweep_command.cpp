@@ -91,6 +91,11 @@ int sweep_command(const std::vector<std::string>& args) {
   const std::string out = vm["out"].as<std::string>();
   const bool quiet = vm.count("quiet") > 0;
 
+  // Before anything slow: a stop signal during set-up must not kill the rank (SIGUSR1's default
+  // action) but end the hand-out before it starts.
+  std::signal(SIGUSR1, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  std::signal(SIGINT, on_stop_signal);
   int argc = 0;
   char** argv = nullptr;
   MpiEnvironment mpi(argc, argv);
@@ -123,6 +128,11 @@ int sweep_command(const std::vector<std::string>& args) {
   const auto recon_indices = pick_recon_digits(data, vm["recon-per-class"].as<int>());
   ArchiveHeader header;
   header.config_text = config.text;
+  // Command-line settings change the study as much as the file does: keep them with it.
+  if (!config.overrides.empty()) {
+    header.config_text += "\n# command-line settings applied on top of this file:\n";
+    for (const auto& o : config.overrides) header.config_text += "# --set " + o + "\n";
+  }
   header.config_hash = study_hash(config, runs);
   header.dataset_name = data.name;
   header.command = "aesweep sweep";
@@ -172,9 +182,6 @@ int sweep_command(const std::vector<std::string>& args) {
     std::fflush(stdout);
   }
 
-  std::signal(SIGUSR1, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
-  std::signal(SIGINT, on_stop_signal);
   const std::string host = host_name();
 
   const RunFunction train = [&](std::size_t index, const std::function<void()>& poll) {

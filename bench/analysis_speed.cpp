@@ -1,0 +1,86 @@
+// Times aesweep's analysis algorithms on the latent codes of a trained model, for the
+// comparison with scikit-learn (bench/sklearn_analysis.py runs the same on the same codes).
+// Usage: analysis_speed ARCHIVE RUN [--all-data DIR] [--threads N] [--skip-tsne]
+//   Without --all-data: the run's stored test-set codes (10,000 x hidden for Fashion-MNIST).
+//   With --all-data: the run's encoder applied to every train + test image of DIR (70,000).
+#include <sys/resource.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "aesweep/analysis/kmeans.hpp"
+#include "aesweep/analysis/silhouette.hpp"
+#include "aesweep/analysis/tsne.hpp"
+#include "aesweep/archive/sweep_archive_reader.hpp"
+#include "aesweep/core/autoencoder.hpp"
+#include "aesweep/data/idx.hpp"
+
+using namespace aesweep;
+using Clock = std::chrono::steady_clock;
+
+static double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s ARCHIVE RUN [--all-data DIR] [--threads N] [--skip-tsne]\n", argv[0]);
+    return 2;
+  }
+  std::string all_data;
+  int threads = 2;
+  bool skip_tsne = false;
+  for (int i = 3; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--all-data") && i + 1 < argc) all_data = argv[++i];
+    else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--skip-tsne")) skip_tsne = true;
+  }
+  const std::size_t run = std::size_t(std::atol(argv[2]));
+  auto reader = SweepArchiveReader::open(argv[1]);
+  Eigen::MatrixXf latent;
+  std::vector<int> labels;
+  if (all_data.empty()) {
+    latent = reader.read_latent(run);
+    for (auto l : reader.header().test_labels) labels.push_back(int(l));
+  } else {
+    const RunResult r = reader.read_result(run);
+    const Dataset data = load_idx_dataset(DataOptions{all_data, 0, 0});
+    Eigen::MatrixXf images(data.input_size(), data.train_images.cols() + data.test_images.cols());
+    images << data.train_images, data.test_images;
+    for (auto l : data.train_labels) labels.push_back(int(l));
+    for (auto l : data.test_labels) labels.push_back(int(l));
+    ModelOptions model;
+    model.input_size = data.input_size();
+    model.hidden = int(r.w1.rows());
+    Autoencoder<float> ae(model, RegularizerOptions{});
+    ae.params().w1() = r.w1;
+    ae.params().b1() = r.b1;
+    latent.resize(model.hidden, images.cols());
+    ae.encode(images, latent);
+  }
+  std::printf("{\"points\": %ld, \"dims\": %ld, \"threads\": %d", long(latent.cols()), long(latent.rows()), threads);
+  auto t = Clock::now();
+  analysis::SilhouetteOptions so;
+  so.threads = threads;
+  const auto s = analysis::silhouette(latent, labels, so);
+  std::printf(", \"silhouette\": %.8f, \"silhouette_seconds\": %.3f", s.score, since(t));
+  t = Clock::now();
+  analysis::KmeansOptions ko;
+  ko.threads = threads;
+  ko.n_init = 1;
+  const auto k = analysis::kmeans(latent, 10, ko);
+  std::printf(", \"kmeans10_inertia\": %.6g, \"kmeans10_seconds\": %.3f", k.inertia, since(t));
+  if (!skip_tsne) {
+    t = Clock::now();
+    analysis::TsneOptions to;
+    to.threads = threads;
+    const auto e = analysis::tsne(latent, to);
+    std::printf(", \"tsne_kl\": %.4f, \"tsne_trustworthiness\": %.4f, \"tsne_seconds\": %.2f", e.kl_divergence,
+                e.trustworthiness, since(t));
+  }
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  std::printf(", \"peak_rss_mb\": %.0f}\n", double(usage.ru_maxrss) / 1024.0);
+  return 0;
+}
