@@ -32,6 +32,7 @@ class Writer {
   void put_matrix(const M& m) {
     put(std::int64_t(m.rows()));
     put(std::int64_t(m.cols()));
+    if (m.size() == 0) return;  // an empty matrix's data() may be null
     const char* p = reinterpret_cast<const char*>(m.data());
     bytes.insert(bytes.end(), p, p + sizeof(typename M::Scalar) * std::size_t(m.size()));
   }
@@ -69,7 +70,7 @@ class Reader {
     M m(rows, cols);
     const std::size_t n = sizeof(typename M::Scalar) * std::size_t(m.size());
     need(n);
-    std::memcpy(m.data(), bytes_.data() + pos_, n);
+    if (n > 0) std::memcpy(m.data(), bytes_.data() + pos_, n);  // memcpy with a null pointer is UB even for 0 bytes
     pos_ += n;
     return m;
   }

@@ -3,6 +3,7 @@
 // travel between ranks (a flat byte buffer) and into the archive (analysis_store.hpp).
 #include <Eigen/Core>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -32,8 +33,8 @@ struct RunAnalysis {
   std::string silhouette_reason;
   std::vector<KmeansSweepEntry> kmeans;
   Eigen::MatrixXf tsne_embedding;  // 2 x n, empty when t-SNE is off
-  double tsne_kl = 0;
-  double trustworthiness = 0;
+  double tsne_kl = std::numeric_limits<double>::quiet_NaN();          // NaN when t-SNE is off
+  double trustworthiness = std::numeric_limits<double>::quiet_NaN();
   int tsne_iterations = 0;
   std::string tsne_reason;
   CosineStatistics cosine;
