@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Analysis speed and agreement, aesweep vs scikit-learn 1.2, on the same latent codes: the
+# 10,000 test images of Fashion-MNIST encoded by a trained 784-196-784 model (silhouette,
+# k-means k=10, t-SNE perplexity 30 with trustworthiness), then aesweep alone on all 70,000
+# images (sklearn's exact silhouette would need the 70,000^2 distance matrix).
+# Usage: bench/analysis_vs_sklearn.sh [THREADS]   (needs scripts/install_deps.sh --bench)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+threads=${1:-$(nproc)}
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
+fashion=/usr/share/datasets/fashion-mnist
+work=${AESWEEP_BENCH_DIR:-/tmp/aesweep-bench}
+mkdir -p "$work"
+if [ ! -s "$work/fashion.h5" ]; then
+  build/aesweep sweep bench/reference.ini --out "$work/fashion.h5" --data "$fashion" --train-samples 20000 \
+    --set train.seed=1 --set train.epochs=10 --quiet
+fi
+echo "== aesweep ($threads threads), 10,000 x 196"
+build/bench/analysis_speed "$work/fashion.h5" 0 --threads "$threads"
+echo "== scikit-learn, 10,000 x 196"
+/usr/bin/python3 bench/sklearn_analysis.py "$work/fashion.h5" 0
+echo "== aesweep ($threads threads), 70,000 x 196 (all of Fashion-MNIST through the same encoder)"
+build/bench/analysis_speed "$work/fashion.h5" 0 --threads "$threads" --all-data "$fashion"
