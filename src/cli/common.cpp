@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <iostream>
 
 #include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/error.hpp"
@@ -34,6 +35,20 @@ po::options_description study_options() {
                            (spec.description + " [default: " + spec.get(defaults) + "]").c_str());
   general.add(training);
   return general;
+}
+
+bool parse_command_line(const std::vector<std::string>& args, po::options_description& visible,
+                        const std::string& usage, po::variables_map& vm) {
+  visible.add_options()("help,h", "show this help");
+  po::options_description all = visible;
+  all.add_options()("config", po::value<std::string>(), "INI config file");
+  po::positional_options_description positional;
+  positional.add("config", 1);
+  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  po::notify(vm);
+  if (!vm.count("help")) return true;
+  std::cout << usage << "\n" << visible << "\n";
+  return false;
 }
 
 StudyConfig study_from_command_line(const po::variables_map& vm, const std::string& config_path) {

@@ -7,6 +7,7 @@
 #include "aesweep/cli/common.hpp"
 #include "aesweep/config/grid.hpp"
 #include "aesweep/config/option_registry.hpp"
+#include "aesweep/core/error.hpp"
 
 namespace po = boost::program_options;
 
@@ -14,21 +15,15 @@ namespace aesweep::cli {
 
 int plan_command(const std::vector<std::string>& args) {
   po::options_description visible = study_options();
-  visible.add_options()("help,h", "show this help")("all", "print every option of every run, not only the swept ones");
-  po::options_description all = visible;
-  all.add_options()("config", po::value<std::string>(), "INI config file");
-  po::positional_options_description positional;
-  positional.add("config", 1);
+  visible.add_options()("all", "print every option of every run, not only the swept ones");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help") || !vm.count("config")) {
-    std::cout << "Usage: aesweep plan CONFIG.ini [options]\n\n"
-                 "Prints the number of runs of the study and each run's settings (those that differ from the\n"
-                 "config's defaults, or all with --all) without training anything.\n\n"
-              << visible << "\n";
-    return vm.count("help") ? 0 : 2;
-  }
+  if (!parse_command_line(args, visible,
+                          "Usage: aesweep plan CONFIG.ini [options]\n\n"
+                          "Prints the number of runs of the study and each run's settings (those that differ from the\n"
+                          "config's defaults, or all with --all) without training anything.\n",
+                          vm))
+    return 0;
+  if (!vm.count("config")) throw ConfigError("missing CONFIG.ini (see 'aesweep plan --help')");
   const StudyConfig config = study_from_command_line(vm, vm["config"].as<std::string>());
   const auto runs = expand_study(config);
   const auto defaults = describe(config.defaults);

@@ -66,26 +66,18 @@ int sweep_command(const std::vector<std::string>& args) {
   visible.add_options()("out,o", po::value<std::string>(), "the HDF5 archive to write (required)")
       ("overwrite", "replace an existing archive instead of resuming it")
       ("recon-per-class", po::value<int>()->default_value(2),
-       "test digits per class whose reconstructions every run stores for figures")
-      ("help,h", "show this help");
-  po::options_description all = visible;
-  all.add_options()("config", po::value<std::string>(), "INI config file");
-  po::positional_options_description positional;
-  positional.add("config", 1);
+       "test digits per class whose reconstructions every run stores for figures");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << "Usage: mpirun -np N aesweep sweep CONFIG.ini --out study.h5 [options]\n\n"
-                 "Trains every run of the study. Rank 0 hands out runs one at a time, most expensive first, and\n"
-                 "trains too; each rank writes its finished runs into the shared archive. A killed job leaves\n"
-                 "every run marked complete whole: the same command resumes it, skipping complete runs (a\n"
-                 "different config is refused unless --overwrite). SIGUSR1 or SIGTERM stops the hand-out; runs in\n"
-                 "flight finish and are saved. Exit status: 0 all runs done, 4 stopped early (rerun to resume),\n"
-                 "2 bad input, 1 a fatal error (MPI_Abort).\n\n"
-              << visible << "\n";
+  if (!parse_command_line(args, visible,
+                          "Usage: mpirun -np N aesweep sweep CONFIG.ini --out study.h5 [options]\n\n"
+                          "Trains every run of the study. Rank 0 hands out runs one at a time, most expensive first, and\n"
+                          "trains too; each rank writes its finished runs into the shared archive. A killed job leaves\n"
+                          "every run marked complete whole: the same command resumes it, skipping complete runs (a\n"
+                          "different config is refused unless --overwrite). SIGUSR1 or SIGTERM stops the hand-out; runs in\n"
+                          "flight finish and are saved. Exit status: 0 all runs done, 4 stopped early (rerun to resume),\n"
+                          "2 bad input, 1 a fatal error (MPI_Abort).\n",
+                          vm))
     return 0;
-  }
   if (!vm.count("config")) throw ConfigError("missing CONFIG.ini (see 'aesweep sweep --help')");
   if (!vm.count("out")) throw ConfigError("missing --out FILE, the archive to write");
   const std::string out = vm["out"].as<std::string>();

@@ -15,22 +15,14 @@ namespace aesweep::cli {
 
 int train_command(const std::vector<std::string>& args) {
   po::options_description visible = study_options();
-  visible.add_options()("help,h", "show this help");
-  po::options_description all = visible;
-  all.add_options()("config", po::value<std::string>(), "INI config file");
-  po::positional_options_description positional;
-  positional.add("config", 1);
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << "Usage: aesweep train [CONFIG.ini] [options]\n\n"
-                 "Trains one autoencoder with the defaults of CONFIG (its [sweep.*] sections are ignored) and\n"
-                 "the command-line settings, shows per-epoch losses, and prints the final metrics.\n"
-                 "Exit status: 0 complete, 3 diverged, 2 bad input.\n\n"
-              << visible << "\n";
+  if (!parse_command_line(args, visible,
+                          "Usage: aesweep train [CONFIG.ini] [options]\n\n"
+                          "Trains one autoencoder with the defaults of CONFIG (its [sweep.*] sections are ignored) and\n"
+                          "the command-line settings, shows per-epoch losses, and prints the final metrics.\n"
+                          "Exit status: 0 complete, 3 diverged, 2 bad input.\n",
+                          vm))
     return 0;
-  }
   const std::string config_path = vm.count("config") ? vm["config"].as<std::string>() : "";
   StudyConfig config = study_from_command_line(vm, config_path);
   config.sweeps.clear();  // train runs the defaults

@@ -11,18 +11,11 @@
 namespace aesweep {
 namespace {
 
-std::string trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
-
 std::vector<std::string> split_commas(const std::string& text) {
   std::vector<std::string> parts;
   std::string part;
   std::istringstream in(text);
-  while (std::getline(in, part, ',')) parts.push_back(trim(part));
+  while (std::getline(in, part, ',')) parts.push_back(trim_whitespace(part));
   if (!text.empty() && text.back() == ',') parts.emplace_back();
   return parts;
 }
@@ -47,12 +40,12 @@ std::uint64_t fnv1a(std::uint64_t hash, const std::string& text) {
 }  // namespace
 
 bool is_multi_valued(const std::string& raw) {
-  const std::string text = trim(raw);
+  const std::string text = trim_whitespace(raw);
   return text.find(',') != std::string::npos || text.rfind("linspace(", 0) == 0 || text.rfind("logspace(", 0) == 0;
 }
 
 std::vector<std::string> expand_values(const std::string& raw) {
-  const std::string text = trim(raw);
+  const std::string text = trim_whitespace(raw);
   std::vector<std::string> args;
   const bool lin = parse_range(text, "linspace", args);
   const bool log = !lin && parse_range(text, "logspace", args);

@@ -9,13 +9,6 @@
 namespace aesweep {
 namespace {
 
-std::string trimmed(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(first, last - first + 1));
-}
-
 long long parse_integer(std::string_view text, long long lo, long long hi) {
   const double value = parse_number(text);
   if (value != std::floor(value) || value < double(lo) || value > double(hi))
@@ -25,7 +18,7 @@ long long parse_integer(std::string_view text, long long lo, long long hi) {
 }
 
 bool parse_bool(std::string_view raw) {
-  const std::string text = trimmed(raw);
+  const std::string text = trim_whitespace(raw);
   if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
   if (text == "false" || text == "0" || text == "no" || text == "off") return false;
   throw ConfigError("expected true or false, got '" + text + "'");
@@ -55,7 +48,7 @@ OptionSpec boolean(std::string key, std::string description, bool& (*field)(Trai
 template <typename E>
 OptionSpec choice(std::string key, std::string description, E& (*field)(TrainOptions&), E (*parse)(std::string_view)) {
   return {std::move(key), std::move(description), false,
-          [field, parse](TrainOptions& o, std::string_view t) { field(o) = parse(trimmed(t)); },
+          [field, parse](TrainOptions& o, std::string_view t) { field(o) = parse(trim_whitespace(t)); },
           [field](const TrainOptions& o) { return std::string(to_string(field(const_cast<TrainOptions&>(o)))); }};
 }
 
@@ -137,6 +130,13 @@ std::vector<OptionSpec> build_registry() {
 
 }  // namespace
 
+std::string trim_whitespace(std::string_view text) {
+  const auto first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string_view::npos) return {};
+  const auto last = text.find_last_not_of(" \t\r\n");
+  return std::string(text.substr(first, last - first + 1));
+}
+
 std::string format_number(double value) {
   char buffer[64];
   const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
@@ -144,7 +144,7 @@ std::string format_number(double value) {
 }
 
 double parse_number(std::string_view raw) {
-  const std::string text = trimmed(raw);
+  const std::string text = trim_whitespace(raw);
   double value = 0;
   const char* begin = text.data();
   const char* end = text.data() + text.size();

@@ -14,13 +14,6 @@ namespace po = boost::program_options;
 namespace aesweep {
 namespace {
 
-std::string trim(const std::string& s) {
-  const auto first = s.find_first_not_of(" \t\r\n");
-  if (first == std::string::npos) return {};
-  const auto last = s.find_last_not_of(" \t\r\n");
-  return s.substr(first, last - first + 1);
-}
-
 // Where each "section.key" of the file is, and the syntax checks Boost reports without lines.
 struct LineIndex {
   std::map<std::string, int> line_of;         // full key ("sweep.x.reg.l1_activity") -> line
@@ -34,13 +27,13 @@ LineIndex index_lines(const std::string& text, const std::string& path) {
   int line = 0;
   while (std::getline(in, raw)) {
     ++line;
-    std::string s = trim(raw);
-    if (const auto hash = s.find('#'); hash != std::string::npos) s = trim(s.substr(0, hash));
+    std::string s = trim_whitespace(raw);
+    if (const auto hash = s.find('#'); hash != std::string::npos) s = trim_whitespace(s.substr(0, hash));
     if (s.empty() || s[0] == ';') continue;
     const std::string where = "config " + path + " line " + std::to_string(line);
     if (s.front() == '[') {
       if (s.back() != ']') throw ConfigError(where + ": section header '" + s + "' lacks its closing ]");
-      section = trim(s.substr(1, s.size() - 2));
+      section = trim_whitespace(s.substr(1, s.size() - 2));
       if (section.empty()) throw ConfigError(where + ": empty section name");
       if (index.section_line_of.count(section))
         throw ConfigError(where + ": section [" + section + "] appears twice (first on line " +
@@ -50,9 +43,9 @@ LineIndex index_lines(const std::string& text, const std::string& path) {
     }
     const auto eq = s.find('=');
     if (eq == std::string::npos) throw ConfigError(where + ": expected 'key = value' or '[section]', got '" + s + "'");
-    const std::string key = trim(s.substr(0, eq));
+    const std::string key = trim_whitespace(s.substr(0, eq));
     if (key.empty()) throw ConfigError(where + ": missing key before '='");
-    if (trim(s.substr(eq + 1)).empty()) throw ConfigError(where + ": key '" + key + "' has no value");
+    if (trim_whitespace(s.substr(eq + 1)).empty()) throw ConfigError(where + ": key '" + key + "' has no value");
     const std::string full = section.empty() ? key : section + "." + key;
     if (index.line_of.count(full))
       throw ConfigError(where + ": key '" + key + "' given twice in this section (first on line " +
@@ -68,7 +61,7 @@ void set_data(DataSettings& data, const std::string& key, const std::string& tex
     if (v < 0 || v != double(std::size_t(v))) throw ConfigError("expected a count >= 0, got '" + t + "'");
     return std::size_t(v);
   };
-  if (key == "data.dir") data.dir = trim(text);
+  if (key == "data.dir") data.dir = trim_whitespace(text);
   else if (key == "data.train_samples") data.train_samples = count(text);
   else if (key == "data.test_samples") data.test_samples = count(text);
   else throw ConfigError("unknown option '" + key + "' (data.dir, data.train_samples, data.test_samples)");
@@ -131,7 +124,7 @@ StudyConfig parse_study_config(const std::string& text, const std::string& path,
   std::map<std::string, std::size_t> sweep_position;
   for (const auto& option : parsed.options) {
     const std::string& full = option.string_key;
-    const std::string value = option.value.empty() ? std::string() : trim(option.value.front());
+    const std::string value = option.value.empty() ? std::string() : trim_whitespace(option.value.front());
     const auto line_it = index.line_of.find(full);
     const std::string origin = "config " + path + (line_it != index.line_of.end() ? " line " + std::to_string(line_it->second) : "");
     if (full.rfind("sweep.", 0) == 0) {
@@ -176,8 +169,8 @@ StudyConfig parse_study_config(const std::string& text, const std::string& path,
     const auto eq = assignment.find('=');
     if (eq == std::string::npos || eq == 0)
       throw ConfigError("--set " + assignment + ": expected KEY=VALUE");
-    const std::string key = trim(assignment.substr(0, eq));
-    const std::string value = trim(assignment.substr(eq + 1));
+    const std::string key = trim_whitespace(assignment.substr(0, eq));
+    const std::string value = trim_whitespace(assignment.substr(eq + 1));
     const std::string origin = "--set " + assignment;
     if (!is_data_key(key) && !find_option(key)) throw ConfigError(origin + ": " + unknown_key_message(key));
     for (auto& sweep : config.sweeps)

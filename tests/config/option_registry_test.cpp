@@ -122,8 +122,8 @@ TEST(OptionRegistry, EveryOptionRoundTripsItsCanonicalText) {
   }
   const auto settings = describe(o);
   for (const auto& s : settings) {
-    if (s.key == "reg.l1_activity") EXPECT_EQ(s.value, "5e-05");
-    if (s.key == "optimizer.learning_rate") EXPECT_EQ(parse_number(s.value), 0.1 + 0.2);
+    if (s.key == "reg.l1_activity") { EXPECT_EQ(s.value, "5e-05"); }
+    if (s.key == "optimizer.learning_rate") { EXPECT_EQ(parse_number(s.value), 0.1 + 0.2); }
     if (s.key == "encoder.activation") {
       EXPECT_EQ(s.value, "tanh");
       EXPECT_FALSE(s.numeric.has_value());
@@ -133,7 +133,7 @@ TEST(OptionRegistry, EveryOptionRoundTripsItsCanonicalText) {
       ASSERT_TRUE(s.numeric.has_value());
       EXPECT_EQ(*s.numeric, 1.0);
     }
-    if (s.key == "train.seed") EXPECT_EQ(s.value, "123456789");
+    if (s.key == "train.seed") { EXPECT_EQ(s.value, "123456789"); }
     if (s.key == "model.hidden") {
       EXPECT_EQ(s.value, "196");
       EXPECT_EQ(s.numeric, 196.0);

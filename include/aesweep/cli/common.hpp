@@ -13,6 +13,11 @@ namespace aesweep::cli {
 // --set, --data, --train-samples, --test-samples, --threads, --quiet and one --KEY per registry option.
 boost::program_options::options_description study_options();
 
+// Parses a subcommand's arguments: `visible` (shown by --help, which it gains here) plus the
+// optional positional CONFIG.ini. Returns false after printing the help when --help was given.
+bool parse_command_line(const std::vector<std::string>& args, boost::program_options::options_description& visible,
+                        const std::string& usage, boost::program_options::variables_map& vm);
+
 // The config file named by the positional argument (may be empty) with every command-line
 // setting applied as an override, in this order: --KEY options, then --set, then --data flags.
 StudyConfig study_from_command_line(const boost::program_options::variables_map& vm, const std::string& config_path);

@@ -36,6 +36,9 @@ std::vector<Setting> describe(const TrainOptions& options);
 // Shortest text that reads back to the same double ("5e-05", "0.1", "196").
 std::string format_number(double value);
 
+// `text` without leading and trailing whitespace.
+std::string trim_whitespace(std::string_view text);
+
 // Parses a whole string as a finite double; throws ConfigError.
 double parse_number(std::string_view text);
 
