@@ -6,18 +6,19 @@
 # Usage: bench/analysis_vs_sklearn.sh [THREADS]   (needs scripts/install_deps.sh --bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-threads=${1:-$(nproc)}
+build=${AESWEEP_BUILD_DIR:-build}
+threads=${1:-$(getconf _NPROCESSORS_ONLN)}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
 fashion=/usr/share/datasets/fashion-mnist
 work=${AESWEEP_BENCH_DIR:-/tmp/aesweep-bench}
 mkdir -p "$work"
 if [ ! -s "$work/fashion.h5" ]; then
-  build/aesweep sweep bench/reference.ini --out "$work/fashion.h5" --data "$fashion" --train-samples 20000 \
+  $build/aesweep sweep bench/reference.ini --out "$work/fashion.h5" --data "$fashion" --train-samples 20000 \
     --set train.seed=1 --set train.epochs=10 --quiet
 fi
 echo "== aesweep ($threads threads), 10,000 x 196"
-build/bench/analysis_speed "$work/fashion.h5" 0 --threads "$threads"
+$build/bench/analysis_speed "$work/fashion.h5" 0 --threads "$threads"
 echo "== scikit-learn, 10,000 x 196"
 /usr/bin/python3 bench/sklearn_analysis.py "$work/fashion.h5" 0
 echo "== aesweep ($threads threads), 70,000 x 196 (all of Fashion-MNIST through the same encoder)"
-build/bench/analysis_speed "$work/fashion.h5" 0 --threads "$threads" --all-data "$fashion"
+$build/bench/analysis_speed "$work/fashion.h5" 0 --threads "$threads" --all-data "$fashion"

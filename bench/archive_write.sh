@@ -6,7 +6,8 @@
 # Usage: bench/archive_write.sh [RANKS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ranks=${1:-$(nproc)}
+build=${AESWEEP_BUILD_DIR:-build}
+ranks=${1:-$(getconf _NPROCESSORS_ONLN)}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -19,7 +20,7 @@ reg.l1_activity = linspace(0, 1e-4, 10)
 reg.l2_kernel = linspace(0, 1e-4, 10)
 INI
 start=$(date +%s.%N)
-mpirun -np "$ranks" --oversubscribe build/aesweep sweep "$work/hundred.ini" --out "$work/hundred.h5" \
+mpirun -np "$ranks" --oversubscribe $build/aesweep sweep "$work/hundred.ini" --out "$work/hundred.h5" \
   --data /usr/share/datasets/fashion-mnist --train-samples 1000 --quiet
 end=$(date +%s.%N)
 start_zip=$(date +%s.%N)

@@ -4,7 +4,8 @@
 # per run). Usage: bench/scaling.sh [MAX_RANKS]   (default: the number of cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-max=${1:-$(nproc)}
+build=${AESWEEP_BUILD_DIR:-build}
+max=${1:-$(getconf _NPROCESSORS_ONLN)}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -42,7 +43,7 @@ PY
 for ranks in $(seq 1 "$max"); do
   for study in scaling tiny; do
     start=$(date +%s.%N)
-    mpirun -np "$ranks" --oversubscribe build/aesweep sweep "$work/$study.ini" --out "$work/$study-$ranks.h5" \
+    mpirun -np "$ranks" --oversubscribe $build/aesweep sweep "$work/$study.ini" --out "$work/$study-$ranks.h5" \
       --train-samples 2000 --test-samples 500 --quiet
     end=$(date +%s.%N)
     summarize "$work/$study-$ranks.h5" "$ranks" "$(/usr/bin/python3 -c "print($end - $start)")"

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 config="${1:-jobs/demo.ini}"
-ranks="${2:-$(nproc)}"
+ranks="${2:-$(getconf _NPROCESSORS_ONLN)}"
 name=$(basename "$config" .ini)
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 scripts/install_deps.sh

@@ -21,7 +21,7 @@ start() {
     runuser -u munge -- /usr/sbin/munged || /usr/sbin/munged --force
   fi
   local cpus mem
-  cpus=$(nproc)
+  cpus=$(getconf _NPROCESSORS_ONLN)
   mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 / 2 ))
   cat > "$conf" <<CONF
 ClusterName=aesweep-test
