@@ -108,7 +108,10 @@ int sweep_command(const std::vector<std::string>& args) {
       run.options.model.input_size = data.input_size();
       run.options.validate();
     }
-  } catch (const Error& e) {
+    const int per_class = vm["recon-per-class"].as<int>();
+    if (per_class < 0 || per_class > 100)
+      throw ConfigError("--recon-per-class must be in [0, 100], got " + std::to_string(per_class));
+  } catch (const std::exception& e) {  // any failure: the other ranks must not wait in a collective
     setup_error = e.what();
   }
   if (any_rank(!setup_error.empty())) {
@@ -144,7 +147,7 @@ int sweep_command(const std::vector<std::string>& args) {
   try {
     archive.emplace(SweepArchive::open_for_sweep(out, MPI_COMM_WORLD, header, runs,
                                                  vm.count("overwrite") ? OpenMode::overwrite : OpenMode::create_or_resume));
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     open_error = e.what();
   }
   if (any_rank(!open_error.empty())) {
