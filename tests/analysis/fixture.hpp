@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <fstream>
 #include <map>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -11,6 +12,16 @@
 #include <Eigen/Core>
 
 namespace aesweep::analysis::fixtures {
+
+// dims x n standard-normal points, reproducible from `seed`.
+inline Eigen::MatrixXf random_points(int dims, int n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> nd;
+  Eigen::MatrixXf x(dims, n);
+  for (int j = 0; j < n; ++j)
+    for (int i = 0; i < dims; ++i) x(i, j) = nd(rng);
+  return x;
+}
 
 struct Fixture {
   Eigen::MatrixXf points;  // d x n

@@ -6,20 +6,14 @@
 #include <random>
 
 #include "aesweep/analysis/error.hpp"
+#include "fixture.hpp"
 #include "aesweep/analysis/neighbors.hpp"
 
 using namespace aesweep::analysis;
 
 namespace {
 
-Eigen::MatrixXf random_points(int dims, int n, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> nd;
-  Eigen::MatrixXf x(dims, n);
-  for (int j = 0; j < n; ++j)
-    for (int i = 0; i < dims; ++i) x(i, j) = nd(rng);
-  return x;
-}
+using fixtures::random_points;
 
 }  // namespace
 
