@@ -8,6 +8,22 @@
 #include "aesweep/core/regularizer.hpp"
 
 namespace aesweep {
+namespace {
+
+// out = w * in, plus b on every column when b is given. With a bias the product accumulates onto
+// the broadcast bias: one pass over `out` instead of the zero fill Eigen does before a plain
+// product and a separate bias pass after it.
+template <typename Out, typename W, typename In, typename B>
+void affine(Out&& out, const W& w, const In& in, const B& b, bool use_bias) {
+  if (use_bias) {
+    for (Eigen::Index j = 0; j < out.cols(); ++j) out.col(j) = b;  // (replicate() is not vectorised)
+    out.noalias() += w * in;
+  } else {
+    out.noalias() = w * in;
+  }
+}
+
+}  // namespace
 
 template <typename T>
 Autoencoder<T>::Autoencoder(const ModelOptions& model, const RegularizerOptions& reg)
@@ -57,21 +73,24 @@ BatchObjective Autoencoder<T>::forward_backward(const Eigen::Ref<const Matrix<T>
   const auto w2 = params_.w2();
 
   // Forward.
-  z1.noalias() = w1 * input;
-  if (model_.use_bias) z1.colwise() += params_.b1();
+  affine(z1, w1, input, params_.b1(), model_.use_bias);
   activation::apply(model_.encoder_activation, z1, h);
   if (dropout_mask) dropped = h.cwiseProduct(dropout_mask->leftCols(batch));
   const auto& decoder_input = dropout_mask ? dropped : h;
-  z2.noalias() = w2 * decoder_input;
-  if (model_.use_bias) z2.colwise() += params_.b2();
-  activation::apply(model_.decoder_activation, z2, y);
+  affine(z2, w2, decoder_input, params_.b2(), model_.use_bias);
 
+  // Decoder activation, loss and the loss gradient dz2, one column at a time while it is in cache.
+  const double normalizer = loss::normalizer(model_.loss, y.rows(), batch);
+  double loss_sum = 0.0;
+  for (Eigen::Index j = 0; j < batch; ++j) {
+    activation::apply(model_.decoder_activation, z2.col(j), y.col(j));
+    loss_sum += double(loss::column_sum(model_.loss, y.col(j), z2.col(j), target.col(j)));
+    loss::gradient(model_.loss, model_.decoder_activation, y.col(j), target.col(j), T(1.0 / normalizer), dz2.col(j));
+  }
   BatchObjective objective;
-  objective.loss = loss::elementwise_sum(model_.loss, y, z2, target) /
-                   loss::normalizer(model_.loss, y.rows(), y.cols());
+  objective.loss = loss_sum / normalizer;
 
   // Backward through the decoder.
-  loss::gradient(model_.loss, model_.decoder_activation, y, target, dz2);
   gradient.w2().noalias() = dz2 * decoder_input.transpose();
   if (model_.use_bias) gradient.b2() = dz2.rowwise().sum();
   else gradient.b2().setZero();
@@ -118,16 +137,14 @@ BatchObjective Autoencoder<T>::forward_backward(const Eigen::Ref<const Matrix<T>
 
 template <typename T>
 void Autoencoder<T>::encode(const Eigen::Ref<const Matrix<T>>& input, Eigen::Ref<Matrix<T>> latent) const {
-  latent.noalias() = params_.w1() * input;
-  if (model_.use_bias) latent.colwise() += params_.b1();
+  affine(latent, params_.w1(), input, params_.b1(), model_.use_bias);
   activation::apply(model_.encoder_activation, latent, latent);
 }
 
 template <typename T>
 void Autoencoder<T>::decode(const Eigen::Ref<const Matrix<T>>& latent, Eigen::Ref<Matrix<T>> output,
                             Eigen::Ref<Matrix<T>> pre_activation) const {
-  pre_activation.noalias() = params_.w2() * latent;
-  if (model_.use_bias) pre_activation.colwise() += params_.b2();
+  affine(pre_activation, params_.w2(), latent, params_.b2(), model_.use_bias);
   activation::apply(model_.decoder_activation, pre_activation, output);
 }
 
@@ -139,8 +156,11 @@ typename Autoencoder<T>::EvalSums Autoencoder<T>::evaluate(const Eigen::Ref<cons
   decode(latent, output, pre_activation);
   EvalSums sums;
   const double per_sample = model_.loss == LossKind::sum_squares ? 1.0 : double(input.rows());
-  sums.loss = loss::elementwise_sum(model_.loss, output, pre_activation, input) / per_sample;
-  sums.squared_error = (output - input).array().square().template cast<double>().sum();
+  // For mse and sum_squares the loss sum is the squared error: one pass, not two.
+  sums.squared_error = loss::elementwise_sum(LossKind::mse, output, pre_activation, input);
+  const double loss_sum = model_.loss == LossKind::bce ? loss::elementwise_sum(model_.loss, output, pre_activation, input)
+                                                       : sums.squared_error;
+  sums.loss = loss_sum / per_sample;
   return sums;
 }
 

@@ -171,5 +171,23 @@ TEST(Optimizer, FloatFollowsDouble) {
   }
 }
 
+// The update runs over the parameter vector in chunks: a vector of several chunks and a
+// remainder must take, element by element, the steps of the 3-element hand-checked case.
+TEST(Optimizer, LongVectorStepsLikeShortOnes) {
+  constexpr Eigen::Index repeats = 2500;  // 7,500 parameters
+  for (auto kind : {OptimizerKind::sgd, OptimizerKind::momentum, OptimizerKind::nesterov, OptimizerKind::rmsprop,
+                    OptimizerKind::adam, OptimizerKind::adagrad}) {
+    OptimizerOptions o;
+    o.kind = kind;
+    o.learning_rate = 0.01;
+    const auto trajectory = run_steps(o, {kG1, kG2, kG3});
+    Optimizer<double> long_optimizer(o, 3 * repeats);
+    Vec p = kP0.replicate(repeats, 1);
+    for (const Vec& g : {kG1, kG2, kG3}) long_optimizer.step(p, g.replicate(repeats, 1));
+    for (Eigen::Index i = 0; i < p.size(); ++i)
+      ASSERT_EQ(p(i), trajectory.back()(i % 3)) << to_string(kind) << " element " << i;
+  }
+}
+
 }  // namespace
 }  // namespace aesweep

@@ -7,18 +7,29 @@
 
 namespace aesweep::loss {
 
-// Sum over all elements of the per-element loss (not yet divided by anything), in double.
+// Sum over the elements of one column of the per-element loss, in the model's precision (a
+// column is short and stays in cache, so this is one vectorised pass).
 // mse / sum_squares: (y - x)^2; bce: softplus(z2) - x * z2, the stable form of binary
 // cross-entropy on the logits (needs a sigmoid decoder).
 template <typename Y, typename Z, typename X>
-double elementwise_sum(LossKind kind, const Eigen::MatrixBase<Y>& y, const Eigen::MatrixBase<Z>& z2,
-                       const Eigen::MatrixBase<X>& x) {
+typename Y::Scalar column_sum(LossKind kind, const Eigen::MatrixBase<Y>& y, const Eigen::MatrixBase<Z>& z2,
+                              const Eigen::MatrixBase<X>& x) {
   using T = typename Y::Scalar;
   if (kind == LossKind::bce) {
     const auto za = z2.array();
-    return (za.max(T(0)) + (-za.abs()).exp().log1p() - x.array() * za).template cast<double>().sum();
+    return (za.max(T(0)) + (-za.abs()).exp().log1p() - x.array() * za).sum();
   }
-  return (y - x).array().square().template cast<double>().sum();
+  return (y - x).squaredNorm();
+}
+
+// Sum over all elements of the per-element loss (not yet divided by anything): each column in
+// the model's precision, the columns in double.
+template <typename Y, typename Z, typename X>
+double elementwise_sum(LossKind kind, const Eigen::MatrixBase<Y>& y, const Eigen::MatrixBase<Z>& z2,
+                       const Eigen::MatrixBase<X>& x) {
+  double total = 0.0;
+  for (Eigen::Index j = 0; j < y.cols(); ++j) total += double(column_sum(kind, y.col(j), z2.col(j), x.col(j)));
+  return total;
 }
 
 // The divisor that turns elementwise_sum into the batch loss: mse and bce average over pixels
@@ -27,13 +38,13 @@ inline double normalizer(LossKind kind, Eigen::Index rows, Eigen::Index cols) {
   return kind == LossKind::sum_squares ? double(cols) : double(rows) * double(cols);
 }
 
-// dz2 = d(batch loss)/d(z2). y = decoder(z2).
+// dz2 = d(batch loss)/d(z2) for some columns of the batch. y = decoder(z2); `scale` is
+// 1 / normalizer(kind, rows, whole batch size).
 template <typename D, typename Y, typename X>
 void gradient(LossKind kind, Activation decoder, const Eigen::MatrixBase<Y>& y, const Eigen::MatrixBase<X>& x,
-              Eigen::MatrixBase<D> const& dz2_const) {
+              typename Y::Scalar scale, Eigen::MatrixBase<D> const& dz2_const) {
   using T = typename Y::Scalar;
   auto& dz2 = const_cast<Eigen::MatrixBase<D>&>(dz2_const);
-  const T scale = T(1.0 / normalizer(kind, y.rows(), y.cols()));
   if (kind == LossKind::bce) {  // sigmoid decoder: the derivative cancels
     dz2 = scale * (y - x);
     return;
