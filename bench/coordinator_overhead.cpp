@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
     poll();
     aesweep::RunReport r;
     r.run = run;
-    return r;
+    return std::vector<aesweep::RunReport>{r};
   };
   MPI_Barrier(MPI_COMM_WORLD);
   const auto start = std::chrono::steady_clock::now();

@@ -66,7 +66,14 @@ int sweep_command(const std::vector<std::string>& args) {
   visible.add_options()("out,o", po::value<std::string>(), "the HDF5 archive to write (required)")
       ("overwrite", "replace an existing archive instead of resuming it")
       ("recon-per-class", po::value<int>()->default_value(2),
-       "test digits per class whose reconstructions every run stores for figures");
+       "test digits per class whose reconstructions every run stores for figures")
+      ("fuse", po::value<int>()->default_value(8),
+       "train up to this many runs of one shape together, their encoder products fused into single "
+       "wide products (runs that share hidden size, seed, batch size, epochs, validation split and "
+       "noise); each run's result equals its solo run up to float rounding; 1 turns it off")
+      ("fuse-max-hidden", po::value<int>()->default_value(32),
+       "fuse only runs with at most this many hidden units (above that the products are wide "
+       "enough alone and fusing gains nothing; see docs/benchmarks.md)");
   po::variables_map vm;
   if (!parse_command_line(args, visible,
                           "Usage: mpirun -np N aesweep sweep CONFIG.ini --out study.h5 [options]\n\n"
@@ -111,6 +118,10 @@ int sweep_command(const std::vector<std::string>& args) {
     const int per_class = vm["recon-per-class"].as<int>();
     if (per_class < 0 || per_class > 100)
       throw ConfigError("--recon-per-class must be in [0, 100], got " + std::to_string(per_class));
+    if (vm["fuse"].as<int>() < 1 || vm["fuse"].as<int>() > 64)
+      throw ConfigError("--fuse must be in [1, 64] (1 = off), got " + std::to_string(vm["fuse"].as<int>()));
+    if (vm["fuse-max-hidden"].as<int>() < 1)
+      throw ConfigError("--fuse-max-hidden must be at least 1, got " + std::to_string(vm["fuse-max-hidden"].as<int>()));
   } catch (const std::exception& e) {  // any failure: the other ranks must not wait in a collective
     setup_error = e.what();
   }
@@ -158,65 +169,102 @@ int sweep_command(const std::vector<std::string>& args) {
   }
 
   const auto states = archive->run_states();
-  std::vector<std::size_t> pending;
+  // Work items: single runs, or groups of runs trained together. Formed from the whole study,
+  // so every rank and every resumed job sees the same groups (a run's numbers depend on its
+  // group only through float rounding, but resumed results stay bit-identical).
+  std::vector<TrainOptions> all_options;
+  for (const auto& run : runs) all_options.push_back(run.options);
+  const auto items = group_runs(all_options, vm["fuse"].as<int>(), vm["fuse-max-hidden"].as<int>());
+  std::vector<std::size_t> pending;  // items with a run still to do
   std::vector<double> cost;
+  std::vector<double> cost_of(runs.size(), 0.0);
+  std::size_t pending_runs = 0, fused_items = 0;
   Progress progress;
   progress.total_in_study = runs.size();
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (states[i] == RunState::pending) {
-      pending.push_back(i);
-      cost.push_back(estimated_cost(runs[i], data));
-      progress.total_cost += cost.back();
+      ++pending_runs;
+      cost_of[i] = estimated_cost(runs[i], data);
+      progress.total_cost += cost_of[i];
     } else {
       ++progress.done_before;
     }
   }
+  for (std::size_t item = 0; item < items.size(); ++item) {
+    double item_cost = 0.0;
+    bool has_pending = false;
+    for (std::size_t run : items[item]) {
+      has_pending = has_pending || states[run] == RunState::pending;
+      item_cost += cost_of[run];
+    }
+    if (!has_pending) continue;
+    pending.push_back(item);
+    cost.push_back(item_cost);
+    if (items[item].size() > 1) ++fused_items;
+  }
   if (rank == 0 && !quiet) {
     std::printf("aesweep sweep: %zu runs in %s, %zu already complete, %zu to train on %d ranks; archive %s\n",
-                runs.size(), config.path.c_str(), progress.done_before, pending.size(), comm.size(), out.c_str());
+                runs.size(), config.path.c_str(), progress.done_before, pending_runs, comm.size(), out.c_str());
+    if (fused_items > 0)
+      std::printf("aesweep sweep: %zu groups of runs of one shape train together (--fuse), %zu work items in all\n",
+                  fused_items, pending.size());
     std::fflush(stdout);
   }
 
   const std::string host = host_name();
 
-  const RunFunction train = [&](std::size_t index, const std::function<void()>& poll) {
-    const RunSpec& spec = runs[index];
-    RunResult result;
+  const RunFunction train = [&](std::size_t item, const std::function<void()>& poll) {
+    const auto& members = items[item];
+    std::vector<RunResult> results;
     try {
       TrainCallbacks callbacks;
       callbacks.on_batch = poll;
-      result = train_autoencoder(spec.options, data, callbacks);
+      if (members.size() == 1) {
+        results.push_back(train_autoencoder(runs[members.front()].options, data, callbacks));
+      } else {
+        std::vector<TrainOptions> group;
+        for (std::size_t run : members) group.push_back(runs[run].options);
+        results = train_together(group, data, callbacks);
+      }
     } catch (const std::exception& e) {
-      result = RunResult{};
-      result.status = RunStatus::failed;
-      result.error = e.what();
+      results.assign(members.size(), RunResult{});
+      for (auto& result : results) {
+        result.status = RunStatus::failed;
+        result.error = e.what();
+      }
     }
-    RunRecordInfo info;
-    info.rank = rank;
-    info.host = host;
-    if (result.w1.size() > 0) info.reconstructions = reconstruct(spec.options.model, result, header.recon_originals);
-    try {
-      archive->write_run(index, result, info);
-    } catch (const std::exception& e) {
-      // The archive cannot take results any more: nothing further can be saved.
-      std::fprintf(stderr, "aesweep sweep: fatal: rank %d could not write run %zu to %s: %s\n", rank, index,
-                   out.c_str(), e.what());
-      MpiEnvironment::abort_all(1);
+    std::vector<RunReport> reports;
+    for (std::size_t k = 0; k < members.size(); ++k) {
+      const std::size_t index = members[k];
+      if (states[index] != RunState::pending) continue;  // saved by an earlier job; retrained only for its group
+      const RunResult& result = results[k];
+      RunRecordInfo info;
+      info.rank = rank;
+      info.host = host;
+      if (result.w1.size() > 0)
+        info.reconstructions = reconstruct(runs[index].options.model, result, header.recon_originals);
+      try {
+        archive->write_run(index, result, info);
+      } catch (const std::exception& e) {
+        // The archive cannot take results any more: nothing further can be saved.
+        std::fprintf(stderr, "aesweep sweep: fatal: rank %d could not write run %zu to %s: %s\n", rank, index,
+                     out.c_str(), e.what());
+        MpiEnvironment::abort_all(1);
+      }
+      RunReport report;
+      report.run = index;
+      report.status = result.status;
+      report.test_mse = result.metrics.test_mse;
+      report.latent_density = result.metrics.latent_density;
+      report.seconds = result.wall_seconds;
+      reports.push_back(report);
     }
-    RunReport report;
-    report.run = index;
-    report.status = result.status;
-    report.test_mse = result.metrics.test_mse;
-    report.latent_density = result.metrics.latent_density;
-    report.seconds = result.wall_seconds;
-    return report;
+    return reports;
   };
 
   try {
     if (rank == 0) {
       WorkQueue queue(pending, cost, comm.size());
-      std::vector<double> cost_of(runs.size(), 0.0);
-      for (std::size_t i = 0; i < pending.size(); ++i) cost_of[pending[i]] = cost[i];
       SweepEvents events;
       events.stop_requested = [] { return stop_signal != 0; };
       events.on_finish = [&](const RunReport& r, const WorkQueue& q) {
@@ -230,7 +278,13 @@ int sweep_command(const std::vector<std::string>& args) {
         std::string flight;
         for (int r2 = 0; r2 < comm.size(); ++r2) {
           const auto f = q.in_flight(r2);
-          flight += " " + std::to_string(r2) + ":" + (f ? std::to_string(*f) : "-");
+          // An item shows as its first run, "+N" for the N runs training with it.
+          std::string what = "-";
+          if (f) {
+            what = std::to_string(items[*f].front());
+            if (items[*f].size() > 1) what += "+" + std::to_string(items[*f].size() - 1);
+          }
+          flight += " " + std::to_string(r2) + ":" + what;
         }
         std::printf("[%zu/%zu] run %zu (%s) rank %d: %s test_mse %.5f density %.3f %s | in flight%s | elapsed %s ETA %s\n",
                     progress.done_before + progress.done, progress.total_in_study, r.run,
@@ -252,7 +306,7 @@ int sweep_command(const std::vector<std::string>& args) {
   archive->close();  // collective
   archive.reset();
   // Only rank 0 knows how many runs are left; every rank exits with the same status.
-  const long left = broadcast_from_root(rank == 0 ? long(pending.size() - progress.done) : 0L);
+  const long left = broadcast_from_root(rank == 0 ? long(pending_runs - progress.done) : 0L);
   if (rank == 0 && !quiet) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - progress.start).count();
     std::printf("aesweep sweep: %zu runs trained in %s; %ld of %zu runs left%s\n", progress.done,

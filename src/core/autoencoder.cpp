@@ -61,7 +61,28 @@ BatchObjective Autoencoder<T>::forward_backward(const Eigen::Ref<const Matrix<T>
                                                 const Eigen::Ref<const Matrix<T>>& target,
                                                 const Matrix<T>* dropout_mask, ParameterSet<T>& gradient) {
   const Eigen::Index batch = input.cols();
+  affine(codes_workspace(batch), params_.w1(), input, params_.b1(), model_.use_bias);
+  BatchObjective objective = backward_from_codes(target, dropout_mask, gradient);
+  gradient.w1().noalias() = dz1_workspace(batch) * input.transpose();
+  finish_gradient(batch, gradient, objective);
+  return objective;
+}
+
+template <typename T>
+typename Autoencoder<T>::Columns Autoencoder<T>::codes_workspace(Eigen::Index batch) {
   if (z1_.cols() < batch) reserve(batch);
+  return z1_.leftCols(batch);
+}
+
+template <typename T>
+typename Autoencoder<T>::Columns Autoencoder<T>::dz1_workspace(Eigen::Index batch) {
+  return dh_.leftCols(batch);
+}
+
+template <typename T>
+BatchObjective Autoencoder<T>::backward_from_codes(const Eigen::Ref<const Matrix<T>>& target,
+                                                   const Matrix<T>* dropout_mask, ParameterSet<T>& gradient) {
+  const Eigen::Index batch = target.cols();
   auto z1 = z1_.leftCols(batch);
   auto h = h_.leftCols(batch);
   auto dropped = dropped_.leftCols(batch);
@@ -72,8 +93,7 @@ BatchObjective Autoencoder<T>::forward_backward(const Eigen::Ref<const Matrix<T>
   const auto w1 = params_.w1();
   const auto w2 = params_.w2();
 
-  // Forward.
-  affine(z1, w1, input, params_.b1(), model_.use_bias);
+  // Forward from the encoder's pre-activation.
   activation::apply(model_.encoder_activation, z1, h);
   if (dropout_mask) dropped = h.cwiseProduct(dropout_mask->leftCols(batch));
   const auto& decoder_input = dropout_mask ? dropped : h;
@@ -105,7 +125,7 @@ BatchObjective Autoencoder<T>::forward_backward(const Eigen::Ref<const Matrix<T>
   activation::multiply_derivative(model_.encoder_activation, z1, h, dh);
 
   // Contractive penalty lambda/B * sum_b ||diag(f'(z_b)) W1||_F^2 = lambda/B * sum_jb f'(z_jb)^2 |W1_j|^2.
-  bool contractive = reg_.contractive != 0.0;
+  const bool contractive = reg_.contractive != 0.0;
   if (contractive) {
     auto first = first_.leftCols(batch);
     auto second = second_.leftCols(batch);
@@ -120,10 +140,16 @@ BatchObjective Autoencoder<T>::forward_backward(const Eigen::Ref<const Matrix<T>
     dh.noalias() += (T(2 * scale) * row_norms).asDiagonal() * first.cwiseProduct(second);
   }
 
-  gradient.w1().noalias() = dh * input.transpose();
   if (model_.use_bias) gradient.b1() = dh.rowwise().sum();
   else gradient.b1().setZero();
-  if (contractive) {
+  return objective;
+}
+
+template <typename T>
+void Autoencoder<T>::finish_gradient(Eigen::Index batch, ParameterSet<T>& gradient, BatchObjective& objective) {
+  const auto w1 = params_.w1();
+  const auto w2 = params_.w2();
+  if (reg_.contractive != 0.0) {
     // Through |W1_j|^2 directly: scale * 2 * sum_b f'^2 * W1_j.
     const double scale = reg_.contractive / double(batch);
     gradient.w1() += (T(2 * scale) * row_scratch_.col(1)).asDiagonal() * w1;
@@ -132,7 +158,6 @@ BatchObjective Autoencoder<T>::forward_backward(const Eigen::Ref<const Matrix<T>
   objective.penalty += regularizer::add_l1_l2(w1, reg_.l1_kernel, reg_.l2_kernel, 1.0, gradient.w1());
   if (reg_.kernel_scope == KernelScope::both)
     objective.penalty += regularizer::add_l1_l2(w2, reg_.l1_kernel, reg_.l2_kernel, 1.0, gradient.w2());
-  return objective;
 }
 
 template <typename T>

@@ -4,7 +4,10 @@
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numeric>
+#include <optional>
+#include <stdexcept>
 #include <sstream>
 
 #include "aesweep/core/autoencoder.hpp"
@@ -73,139 +76,277 @@ double fraction_near_zero(const Eigen::Ref<const Eigen::MatrixXf>& w) {
   return double((w.array().abs() < 1e-3f).count()) / double(w.size());
 }
 
+// One model of a training group and everything that is its own.
+struct Member {
+  Member(const TrainOptions& o, int input, Eigen::Index batch_size)
+      : options(o),
+        model(with_input(o.model, input), o.reg),
+        gradient(input, o.model.hidden),
+        optimizer(o.optimizer, model.params().flat().size()),
+        dropout_rng(derive_seed(o.training.seed, dropout_stream)),
+        dropout_mask(o.reg.dropout > 0.0 ? o.model.hidden : 0, o.reg.dropout > 0.0 ? batch_size : 0),
+        evaluator(model, input, o.model.hidden) {
+    model.initialize(derive_seed(o.training.seed, init_stream));
+    model.reserve(batch_size);
+  }
+  static ModelOptions with_input(ModelOptions m, int input) {
+    m.input_size = input;
+    return m;
+  }
+  bool dropping() const { return options.reg.dropout > 0.0; }
+  void draw_dropout_mask(Eigen::Index count) {
+    const float rate = float(options.reg.dropout);
+    const float keep_scale = float(1.0 / (1.0 - options.reg.dropout));
+    for (Eigen::Index i = 0; i < options.model.hidden * count; ++i)
+      dropout_mask.data()[i] = dropout_rng.uniform_float() < rate ? 0.0f : keep_scale;
+  }
+  const Eigen::MatrixXf* mask() const { return dropping() ? &dropout_mask : nullptr; }
+  // After a step: stops the run if the objective is not finite, else updates and counts.
+  void take_step(const BatchObjective& objective, Eigen::Index count, int epoch, long batch) {
+    if (!std::isfinite(objective.total())) {
+      std::ostringstream msg;
+      msg << "objective became " << objective.total() << " at epoch " << epoch << ", batch " << batch;
+      result.status = RunStatus::diverged;
+      result.error = msg.str();
+      active = false;
+      return;
+    }
+    optimizer.step(model.params().flat(), gradient.flat());
+    loss_sum += objective.loss * double(count);
+    objective_sum += objective.total() * double(count);
+    samples_trained += std::size_t(count);
+  }
+
+  TrainOptions options;
+  Autoencoder<float> model;
+  ParameterSet<float> gradient;
+  Optimizer<float> optimizer;
+  Rng dropout_rng;
+  Eigen::MatrixXf dropout_mask;
+  Evaluator evaluator;
+  RunResult result;
+  bool active = true;
+  double best_validation = std::numeric_limits<double>::infinity();
+  int epochs_without_improvement = 0;
+  std::size_t samples_trained = 0;
+  double loss_sum = 0, objective_sum = 0;
+  double training_seconds = 0;
+};
+
+// The encoder products of several models as single wide products: their W1 stacked into one
+// (models x hidden) x input matrix, so z1 for all of them is one product with the shared batch,
+// and so is the W1 gradient. The decoder products stay per model (each has its own codes).
+class FusedEncoder {
+ public:
+  FusedEncoder(std::size_t models, int hidden, int input, Eigen::Index batch)
+      : hidden_(hidden), w1_(Eigen::Index(models) * hidden, input), b1_(Eigen::Index(models) * hidden),
+        z1_(w1_.rows(), batch), dz1_(w1_.rows(), batch), gw1_(w1_.rows(), input) {}
+
+  void step(const std::vector<Member*>& active, const Eigen::Ref<const Eigen::MatrixXf>& input,
+            const Eigen::Ref<const Eigen::MatrixXf>& target, std::vector<BatchObjective>& objectives) {
+    const Eigen::Index rows = Eigen::Index(active.size()) * hidden_, count = input.cols();
+    auto w1 = w1_.topRows(rows);
+    auto b1 = b1_.head(rows);
+    auto z1 = z1_.topLeftCorner(rows, count);
+    auto dz1 = dz1_.topLeftCorner(rows, count);
+    auto gw1 = gw1_.topRows(rows);
+    for (std::size_t k = 0; k < active.size(); ++k) {
+      const auto& params = active[k]->model.params();
+      w1.middleRows(Eigen::Index(k) * hidden_, hidden_) = params.w1();
+      b1.segment(Eigen::Index(k) * hidden_, hidden_) = params.b1();  // zeros for a model without biases
+    }
+    for (Eigen::Index j = 0; j < count; ++j) z1.col(j) = b1;
+    z1.noalias() += w1 * input;
+    objectives.resize(active.size());
+    for (std::size_t k = 0; k < active.size(); ++k) {
+      Member& m = *active[k];
+      m.model.codes_workspace(count) = z1.middleRows(Eigen::Index(k) * hidden_, hidden_);
+      objectives[k] = m.model.backward_from_codes(target, m.mask(), m.gradient);
+      dz1.middleRows(Eigen::Index(k) * hidden_, hidden_) = m.model.dz1_workspace(count);
+    }
+    gw1.noalias() = dz1 * input.transpose();
+    for (std::size_t k = 0; k < active.size(); ++k) {
+      Member& m = *active[k];
+      m.gradient.w1() = gw1.middleRows(Eigen::Index(k) * hidden_, hidden_);
+      m.model.finish_gradient(count, m.gradient, objectives[k]);
+    }
+  }
+
+ private:
+  Eigen::Index hidden_;
+  Eigen::MatrixXf w1_;
+  Eigen::VectorXf b1_;
+  Eigen::MatrixXf z1_, dz1_, gw1_;
+};
+
+void finish_run(Member& m, const Dataset& data, Clock::time_point run_start) {
+  RunResult& result = m.result;
+  const int hidden = m.options.model.hidden;
+  // Final metrics in evaluation mode.
+  result.test_latent.resize(hidden, data.test_images.cols());
+  const EvalPass test_pass = m.evaluator.run(data.test_images, &result.test_latent);
+  const EvalPass train_pass = m.evaluator.run(data.train_images);
+  FinalMetrics& metrics = result.metrics;
+  metrics.train_mse = train_pass.mse;
+  metrics.test_mse = test_pass.mse;
+  metrics.train_loss = train_pass.loss;
+  metrics.test_loss = test_pass.loss;
+  const auto& latent = result.test_latent;
+  if (latent.size() > 0) {
+    metrics.latent_density = double((latent.array() != 0.0f).count()) / double(latent.size());
+    metrics.dead_units = int((latent.array() == 0.0f).rowwise().all().count());
+    metrics.mean_activation = latent.cast<double>().mean();
+  }
+  const auto& params = m.model.params();
+  metrics.w1_near_zero = fraction_near_zero(params.w1());
+  metrics.w2_near_zero = fraction_near_zero(params.w2());
+  result.w1 = params.w1();
+  result.b1 = params.b1();
+  result.w2 = params.w2();
+  result.b2 = params.b2();
+  result.wall_seconds = seconds_since(run_start);
+  result.samples_per_second = m.training_seconds > 0 ? double(m.samples_trained) / m.training_seconds : 0.0;
+}
+
 }  // namespace
 
-RunResult train_autoencoder(const TrainOptions& options, const Dataset& data, const TrainCallbacks& callbacks) {
-  const auto run_start = Clock::now();
-  const int input = data.input_size();
-  const int hidden = options.model.hidden;
-  ModelOptions model_options = options.model;
-  model_options.input_size = input;
-  const std::uint64_t seed = options.training.seed;
+bool can_train_together(const TrainOptions& a, const TrainOptions& b) {
+  return a.model.input_size == b.model.input_size && a.model.hidden == b.model.hidden &&
+         a.training.seed == b.training.seed && a.training.batch_size == b.training.batch_size &&
+         a.training.epochs == b.training.epochs && a.training.validation_split == b.training.validation_split &&
+         a.noise.kind == b.noise.kind && a.noise.level == b.noise.level;
+}
 
-  Autoencoder<float> model(model_options, options.reg);
-  model.initialize(derive_seed(seed, init_stream));
+std::vector<RunResult> train_together(const std::vector<TrainOptions>& group, const Dataset& data,
+                                      const TrainCallbacks& callbacks) {
+  const auto run_start = Clock::now();
+  if (group.empty()) return {};
+  for (const auto& o : group)
+    if (!can_train_together(group.front(), o))
+      throw std::invalid_argument("train_together: the runs differ in shape, seed, batches, epochs or noise");
+  const TrainOptions& lead = group.front();
+  const int input = data.input_size();
+  const std::uint64_t seed = lead.training.seed;
 
   // Validation split: a seeded random subset of the training set, held out.
   std::vector<Eigen::Index> order(std::size_t(data.train_images.cols()));
   std::iota(order.begin(), order.end(), Eigen::Index(0));
   Rng split_rng(derive_seed(seed, split_stream));
-  const auto n_validation = std::size_t(std::floor(options.training.validation_split * double(order.size())));
+  const auto n_validation = std::size_t(std::floor(lead.training.validation_split * double(order.size())));
   if (n_validation > 0) shuffle(order, split_rng);
   const std::vector<Eigen::Index> validation_columns(order.begin(), order.begin() + std::ptrdiff_t(n_validation));
   std::vector<Eigen::Index> train_columns(order.begin() + std::ptrdiff_t(n_validation), order.end());
   std::sort(train_columns.begin(), train_columns.end());
   const Eigen::MatrixXf validation_images = gather_columns(data.train_images, validation_columns);
 
-  const Eigen::Index batch_size = std::min<Eigen::Index>(options.training.batch_size,
+  const Eigen::Index batch_size = std::min<Eigen::Index>(lead.training.batch_size,
                                                          std::max<Eigen::Index>(1, Eigen::Index(train_columns.size())));
-  model.reserve(batch_size);
-  ParameterSet<float> gradient(input, hidden);
-  Optimizer<float> optimizer(options.optimizer, model.params().flat().size());
+  std::vector<std::unique_ptr<Member>> members;
+  for (const auto& o : group) members.push_back(std::make_unique<Member>(o, input, batch_size));
+  std::optional<FusedEncoder> fused;
+  if (members.size() > 1) fused.emplace(members.size(), lead.model.hidden, input, batch_size);
+
+  // The batches and their corruption are the same for every member: made once.
   Eigen::MatrixXf clean_batch(input, batch_size);
-  const bool noisy = options.noise.kind != NoiseKind::none && options.noise.level > 0.0;
+  const bool noisy = lead.noise.kind != NoiseKind::none && lead.noise.level > 0.0;
   Eigen::MatrixXf noisy_batch(noisy ? input : 0, noisy ? batch_size : 0);
-  const bool dropping = options.reg.dropout > 0.0;
-  Eigen::MatrixXf dropout_mask(dropping ? hidden : 0, dropping ? batch_size : 0);
-  const float keep_scale = dropping ? float(1.0 / (1.0 - options.reg.dropout)) : 1.0f;
-  const float dropout_rate = float(options.reg.dropout);
-
   Rng shuffle_rng(derive_seed(seed, shuffle_stream));
-  Rng dropout_rng(derive_seed(seed, dropout_stream));
   Rng noise_rng(derive_seed(seed, noise_stream));
-  Evaluator evaluator(model, input, hidden);
-
-  RunResult result;
-  double best_validation = std::numeric_limits<double>::infinity();
-  int epochs_without_improvement = 0;
-  std::size_t samples_trained = 0;
   const auto n_train = Eigen::Index(train_columns.size());
+  std::vector<Member*> active;
+  std::vector<BatchObjective> objectives;
 
-  for (int epoch = 1; epoch <= options.training.epochs && result.status == RunStatus::complete; ++epoch) {
+  for (int epoch = 1; epoch <= lead.training.epochs; ++epoch) {
+    active.clear();
+    for (auto& m : members)
+      if (m->active) active.push_back(m.get());
+    if (active.empty()) break;
+    const std::vector<Member*> in_epoch = active;
     const auto epoch_start = Clock::now();
     shuffle(train_columns, shuffle_rng);
-    double loss_sum = 0, objective_sum = 0;
+    for (Member* m : in_epoch) m->loss_sum = m->objective_sum = 0.0;
     long batches = 0;
-    for (Eigen::Index start = 0; start < n_train; start += batch_size) {
+    for (Eigen::Index start = 0; start < n_train && !active.empty(); start += batch_size) {
       const Eigen::Index count = std::min(batch_size, n_train - start);
       for (Eigen::Index i = 0; i < count; ++i)
         clean_batch.col(i) = data.train_images.col(train_columns[std::size_t(start + i)]);
       auto clean = clean_batch.leftCols(count);
-      if (noisy) corrupt(options.noise, clean, noisy_batch.leftCols(count), noise_rng);
-      if (dropping) {
-        for (Eigen::Index i = 0; i < hidden * count; ++i)
-          dropout_mask.data()[i] = dropout_rng.uniform_float() < dropout_rate ? 0.0f : keep_scale;
-      }
-      const auto objective = noisy ? model.forward_backward(noisy_batch.leftCols(count), clean,
-                                                            dropping ? &dropout_mask : nullptr, gradient)
-                                   : model.forward_backward(clean, clean, dropping ? &dropout_mask : nullptr, gradient);
-      if (!std::isfinite(objective.total())) {
-        std::ostringstream msg;
-        msg << "objective became " << objective.total() << " at epoch " << epoch << ", batch " << batches + 1;
-        result.status = RunStatus::diverged;
-        result.error = msg.str();
-        break;
-      }
-      optimizer.step(model.params().flat(), gradient.flat());
-      loss_sum += objective.loss * double(count);
-      objective_sum += objective.total() * double(count);
-      samples_trained += std::size_t(count);
+      if (noisy) corrupt(lead.noise, clean, noisy_batch.leftCols(count), noise_rng);
+      const auto batch_input = noisy ? noisy_batch.leftCols(count) : clean_batch.leftCols(count);
+      for (Member* m : active)
+        if (m->dropping()) m->draw_dropout_mask(count);
       ++batches;
+      if (active.size() == 1) {
+        Member& m = *active.front();
+        m.take_step(m.model.forward_backward(batch_input, clean, m.mask(), m.gradient), count, epoch, batches);
+      } else {
+        fused->step(active, batch_input, clean, objectives);
+        for (std::size_t k = 0; k < active.size(); ++k) active[k]->take_step(objectives[k], count, epoch, batches);
+      }
+      std::erase_if(active, [](const Member* m) { return !m->active; });
       if (callbacks.on_batch) callbacks.on_batch();
     }
-    if (result.status != RunStatus::complete) break;
 
-    EpochRecord record;
-    record.train_loss = loss_sum / double(std::max<Eigen::Index>(1, n_train));
-    record.train_objective = objective_sum / double(std::max<Eigen::Index>(1, n_train));
-    record.test_loss = evaluator.run(data.test_images).loss;
-    record.validation_loss = n_validation > 0 ? evaluator.run(validation_images).loss
-                                              : std::numeric_limits<double>::quiet_NaN();
-    record.seconds = seconds_since(epoch_start);
-    result.epochs.push_back(record);
-    result.epochs_run = epoch;
-    if (callbacks.on_epoch) callbacks.on_epoch(epoch, options.training.epochs, record);
-    if (!std::isfinite(record.test_loss)) {
-      result.status = RunStatus::diverged;
-      result.error = "test loss became non-finite after epoch " + std::to_string(epoch);
-      break;
+    for (Member* mp : in_epoch) {
+      Member& m = *mp;
+      if (!m.active) {  // diverged during this epoch
+        m.training_seconds = seconds_since(run_start);
+        continue;
+      }
+      EpochRecord record;
+      record.train_loss = m.loss_sum / double(std::max<Eigen::Index>(1, n_train));
+      record.train_objective = m.objective_sum / double(std::max<Eigen::Index>(1, n_train));
+      record.test_loss = m.evaluator.run(data.test_images).loss;
+      record.validation_loss = n_validation > 0 ? m.evaluator.run(validation_images).loss
+                                                : std::numeric_limits<double>::quiet_NaN();
+      record.seconds = seconds_since(epoch_start);
+      m.result.epochs.push_back(record);
+      m.result.epochs_run = epoch;
+      if (callbacks.on_epoch) callbacks.on_epoch(epoch, m.options.training.epochs, record);
+      if (!std::isfinite(record.test_loss)) {
+        m.result.status = RunStatus::diverged;
+        m.result.error = "test loss became non-finite after epoch " + std::to_string(epoch);
+        m.active = false;
+      } else if (m.options.training.patience > 0) {
+        if (record.validation_loss < m.best_validation) {
+          m.best_validation = record.validation_loss;
+          m.epochs_without_improvement = 0;
+        } else if (++m.epochs_without_improvement >= m.options.training.patience) {
+          m.active = false;  // early stopping
+        }
+      }
+      if (!m.active || epoch == lead.training.epochs) m.training_seconds = seconds_since(run_start);
     }
-    if (options.training.patience > 0) {
-      if (record.validation_loss < best_validation) {
-        best_validation = record.validation_loss;
-        epochs_without_improvement = 0;
-      } else if (++epochs_without_improvement >= options.training.patience) {
-        break;  // early stopping
+  }
+
+  std::vector<RunResult> results;
+  for (auto& m : members) {
+    finish_run(*m, data, run_start);
+    results.push_back(std::move(m->result));
+  }
+  return results;
+}
+
+std::vector<std::vector<std::size_t>> group_runs(const std::vector<TrainOptions>& runs, int max_group, int max_hidden) {
+  std::vector<std::vector<std::size_t>> groups;
+  std::vector<bool> placed(runs.size(), false);
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (placed[i]) continue;
+    placed[i] = true;
+    groups.push_back({i});
+    if (max_group <= 1 || runs[i].model.hidden > max_hidden) continue;
+    for (std::size_t j = i + 1; j < runs.size() && groups.back().size() < std::size_t(max_group); ++j) {
+      if (!placed[j] && can_train_together(runs[i], runs[j])) {
+        placed[j] = true;
+        groups.back().push_back(j);
       }
     }
   }
-  const double training_seconds = seconds_since(run_start);
+  return groups;
+}
 
-  // Final metrics in evaluation mode.
-  result.test_latent.resize(hidden, data.test_images.cols());
-  const EvalPass test_pass = evaluator.run(data.test_images, &result.test_latent);
-  const EvalPass train_pass = evaluator.run(data.train_images);
-  FinalMetrics& m = result.metrics;
-  m.train_mse = train_pass.mse;
-  m.test_mse = test_pass.mse;
-  m.train_loss = train_pass.loss;
-  m.test_loss = test_pass.loss;
-  const auto& latent = result.test_latent;
-  if (latent.size() > 0) {
-    m.latent_density = double((latent.array() != 0.0f).count()) / double(latent.size());
-    m.dead_units = int((latent.array() == 0.0f).rowwise().all().count());
-    m.mean_activation = latent.cast<double>().mean();
-  }
-  const auto& params = model.params();
-  m.w1_near_zero = fraction_near_zero(params.w1());
-  m.w2_near_zero = fraction_near_zero(params.w2());
-  result.w1 = params.w1();
-  result.b1 = params.b1();
-  result.w2 = params.w2();
-  result.b2 = params.b2();
-  result.wall_seconds = seconds_since(run_start);
-  result.samples_per_second = training_seconds > 0 ? double(samples_trained) / training_seconds : 0.0;
-  return result;
+RunResult train_autoencoder(const TrainOptions& options, const Dataset& data, const TrainCallbacks& callbacks) {
+  return std::move(train_together({options}, data, callbacks).front());
 }
 
 Eigen::MatrixXf reconstruct(const ModelOptions& model, const RunResult& result, const Eigen::MatrixXf& images) {

@@ -7,25 +7,34 @@ namespace aesweep {
 namespace {
 
 // Tags and payloads of the protocol.
-constexpr int request_tag = 1;  // worker -> 0: {has_report, run, status, test_mse, density, seconds}
-constexpr int assign_tag = 2;   // 0 -> worker: {run} or {-1} for stop
+constexpr int request_tag = 1;  // worker -> 0: {n, then per report: run, status, test_mse, density, seconds}
+constexpr int assign_tag = 2;   // 0 -> worker: {item} or {-1} for stop
+constexpr std::size_t report_fields = 5;
 
-std::vector<double> encode(const std::optional<RunReport>& report) {
-  if (!report) return {0, 0, 0, 0, 0, 0};
-  return {1, double(report->run), double(int(report->status)), report->test_mse, report->latent_density,
-          report->seconds};
+std::vector<double> encode(const std::vector<RunReport>& reports) {
+  std::vector<double> payload{double(reports.size())};
+  for (const auto& r : reports)
+    payload.insert(payload.end(), {double(r.run), double(int(r.status)), r.test_mse, r.latent_density, r.seconds});
+  return payload;
 }
 
-std::optional<RunReport> decode(const Message& m) {
-  if (m.payload.size() < 6 || m.payload[0] == 0) return std::nullopt;
-  RunReport r;
-  r.run = std::size_t(m.payload[1]);
-  r.status = RunStatus(int(m.payload[2]));
-  r.test_mse = m.payload[3];
-  r.latent_density = m.payload[4];
-  r.seconds = m.payload[5];
-  r.rank = m.source;
-  return r;
+std::vector<RunReport> decode(const Message& m) {
+  std::vector<RunReport> reports;
+  if (m.payload.empty()) return reports;
+  const auto n = std::size_t(m.payload[0]);
+  if (m.payload.size() < 1 + n * report_fields) return reports;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double* f = m.payload.data() + 1 + i * report_fields;
+    RunReport r;
+    r.run = std::size_t(f[0]);
+    r.status = RunStatus(int(f[1]));
+    r.test_mse = f[2];
+    r.latent_density = f[3];
+    r.seconds = f[4];
+    r.rank = m.source;
+    reports.push_back(r);
+  }
+  return reports;
 }
 
 }  // namespace
@@ -61,9 +70,10 @@ void coordinate(Communicator& comm, WorkQueue& queue, const RunFunction& train, 
 
   auto serve = [&](const Message& m) {
     if (m.tag != request_tag) return;
-    if (auto report = decode(m)) {
+    if (queue.in_flight(m.source)) {  // the request reports the rank's finished item
       queue.finish(m.source);
-      if (events.on_finish) events.on_finish(*report, queue);
+      for (const auto& report : decode(m))
+        if (events.on_finish) events.on_finish(report, queue);
     }
     const auto next = queue.assign(m.source);
     comm.send(m.source, assign_tag, {next ? double(*next) : -1.0});
@@ -80,12 +90,14 @@ void coordinate(Communicator& comm, WorkQueue& queue, const RunFunction& train, 
   // Rank 0 trains too, serving requests between its minibatches and runs.
   while (true) {
     poll();
-    const auto run = queue.assign(0);
-    if (!run) break;
-    RunReport report = train(*run, poll);
-    report.rank = 0;
+    const auto item = queue.assign(0);
+    if (!item) break;
+    std::vector<RunReport> reports = train(*item, poll);
     queue.finish(0);
-    if (events.on_finish) events.on_finish(report, queue);
+    for (auto& report : reports) {
+      report.rank = 0;
+      if (events.on_finish) events.on_finish(report, queue);
+    }
   }
   while (stopped_workers < workers) {
     serve(comm.receive());
@@ -94,7 +106,7 @@ void coordinate(Communicator& comm, WorkQueue& queue, const RunFunction& train, 
 }
 
 void work(Communicator& comm, const RunFunction& train) {
-  std::optional<RunReport> last;
+  std::vector<RunReport> last;
   const std::function<void()> no_poll = [] {};
   while (true) {
     comm.send(0, request_tag, encode(last));
@@ -102,7 +114,6 @@ void work(Communicator& comm, const RunFunction& train) {
     while (reply.tag != assign_tag) reply = comm.receive();
     if (reply.payload.empty() || reply.payload[0] < 0) return;
     last = train(std::size_t(reply.payload[0]), no_poll);
-    last->rank = comm.rank();
   }
 }
 

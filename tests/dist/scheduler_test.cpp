@@ -89,7 +89,7 @@ void simulate(const std::vector<double>& cost_ms, int ranks, SweepLog& log, doub
       RunReport r;
       r.run = run;
       r.test_mse = double(run);
-      return r;
+      return std::vector<RunReport>{r};
     };
   };
   SweepEvents events;
@@ -173,6 +173,47 @@ TEST(Scheduler, StopRequestEndsHandOutButFinishesRunsInFlight) {
   EXPECT_GT(log.trained_by.size(), 0u);
   // Everything handed out was finished and reported.
   EXPECT_EQ(log.finished.size(), log.trained_by.size());
+}
+
+TEST(Scheduler, AnItemOfSeveralRunsReportsEachOfThemOnce) {
+  // Items are groups of runs trained together: item i holds runs 3i, 3i+1, 3i+2.
+  constexpr int ranks = 3;
+  constexpr std::size_t items = 10;
+  FakeNetwork net(ranks);
+  std::vector<std::size_t> pending(items);
+  std::iota(pending.begin(), pending.end(), std::size_t(0));
+  WorkQueue queue(pending, {}, ranks);
+  auto make_train = [](int) {
+    return [](std::size_t item, const std::function<void()>& poll) {
+      poll();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+      std::vector<RunReport> reports(3);
+      for (std::size_t k = 0; k < 3; ++k) {
+        reports[k].run = 3 * item + k;
+        reports[k].test_mse = 0.5 * double(3 * item + k);
+        reports[k].status = k == 1 ? RunStatus::diverged : RunStatus::complete;
+      }
+      return reports;
+    };
+  };
+  std::vector<RunReport> seen;
+  SweepEvents events;
+  events.on_finish = [&](const RunReport& r, const WorkQueue&) { seen.push_back(r); };
+  std::vector<std::unique_ptr<FakeCommunicator>> comms;
+  for (int r = 0; r < ranks; ++r) comms.push_back(std::make_unique<FakeCommunicator>(net, r, ranks));
+  std::vector<std::thread> workers;
+  for (int r = 1; r < ranks; ++r) workers.emplace_back([&, r] { work(*comms[std::size_t(r)], make_train(r)); });
+  coordinate(*comms[0], queue, make_train(0), events);
+  for (auto& t : workers) t.join();
+  ASSERT_EQ(seen.size(), 3 * items);
+  std::set<std::size_t> runs;
+  for (const auto& r : seen) {
+    runs.insert(r.run);
+    EXPECT_EQ(r.test_mse, 0.5 * double(r.run));  // every field survives the message
+    EXPECT_EQ(r.status, r.run % 3 == 1 ? RunStatus::diverged : RunStatus::complete);
+  }
+  EXPECT_EQ(runs.size(), 3 * items);
+  EXPECT_EQ(queue.busy_ranks(), 0);
 }
 
 TEST(Scheduler, MoreRanksThanRuns) {

@@ -16,6 +16,8 @@
 #include <algorithm>
 #include <set>
 
+#include <hdf5.h>
+
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "e2e_support.hpp"
 
@@ -152,6 +154,50 @@ TEST_F(SweepE2E, OneRankAndThreeRanksGiveIdenticalArchives) {
   std::set<int> ranks;
   for (std::size_t i = 0; i < archive.run_count(); ++i) ranks.insert(archive.read_outcome(i).rank);
   EXPECT_GE(ranks.size(), 2u);
+}
+
+// Marks one run pending again in /runs_state, as if the job had died between the writes of
+// two runs of one group.
+void mark_pending(const std::string& path, std::size_t run) {
+  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  ASSERT_GE(file, 0);
+  const hid_t set = H5Dopen2(file, "/runs_state", H5P_DEFAULT);
+  const hid_t space = H5Dget_space(set);
+  const hsize_t start = run, count = 1;
+  H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, nullptr, &count, nullptr);
+  const hid_t memory = H5Screate_simple(1, &count, nullptr);
+  const unsigned char pending = 0;
+  EXPECT_GE(H5Dwrite(set, H5T_NATIVE_UCHAR, memory, space, H5P_DEFAULT, &pending), 0);
+  H5Sclose(memory);
+  H5Sclose(space);
+  H5Dclose(set);
+  H5Fclose(file);
+}
+
+TEST_F(SweepE2E, FusedGroupsMatchSoloRunsAndAResumedGroupRetrainsWhole) {
+  // The study's hidden-8 runs and its hidden-32 runs each form a group (--fuse defaults).
+  ASSERT_EQ(run(sweep_args(2, "study.ini", "fused.h5"), "fused.txt"), 0) << log("fused.txt");
+  EXPECT_NE(log("fused.txt").find("2 groups of runs of one shape train together"), std::string::npos)
+      << log("fused.txt");
+  EXPECT_NE(log("fused.txt").find("+1"), std::string::npos) << "in-flight groups show as RUN+N: " << log("fused.txt");
+  ASSERT_EQ(run(sweep_args(2, "study.ini", "solo.h5", {"--fuse", "1"}), "solo.txt"), 0) << log("solo.txt");
+  EXPECT_EQ(log("solo.txt").find("train together"), std::string::npos) << log("solo.txt");
+  auto fused = SweepArchiveReader::open((dir_ / "fused.h5").string());
+  auto solo = SweepArchiveReader::open((dir_ / "solo.h5").string());
+  ASSERT_EQ(fused.run_count(), 6u);
+  for (std::size_t i = 0; i < fused.run_count(); ++i) {
+    const RunResult f = fused.read_result(i), s = solo.read_result(i);
+    ASSERT_EQ(f.status, RunStatus::complete) << "run " << i;
+    EXPECT_LT((f.w1 - s.w1).cwiseAbs().maxCoeff(), 1e-4f) << "run " << i;
+    EXPECT_NEAR(f.metrics.test_mse, s.metrics.test_mse, 1e-5 * s.metrics.test_mse) << "run " << i;
+  }
+  // Run 3 (hidden 8, l1 1e-4) shares its group with run 2: a job that saved run 2 but died
+  // before run 3 is resumed by training the whole group again, which gives the same numbers.
+  fs::copy_file(dir_ / "fused.h5", dir_ / "partial.h5");
+  mark_pending((dir_ / "partial.h5").string(), 3);
+  ASSERT_EQ(run(sweep_args(1, "study.ini", "partial.h5"), "resume.txt"), 0) << log("resume.txt");
+  EXPECT_NE(log("resume.txt").find("5 already complete, 1 to train"), std::string::npos) << log("resume.txt");
+  expect_same_runs((dir_ / "partial.h5").string(), (dir_ / "fused.h5").string());
 }
 
 TEST_F(SweepE2E, RerunOfACompleteArchiveTrainsNothing) {

@@ -74,6 +74,20 @@ class Autoencoder {
   BatchObjective forward_backward(const Eigen::Ref<const Matrix<T>>& input, const Eigen::Ref<const Matrix<T>>& target,
                                   const Matrix<T>* dropout_mask, ParameterSet<T>& gradient);
 
+  // The same step in three parts, for a trainer that computes the encoder's two products
+  // (z1 = W1 x + b1 and the W1 gradient d/dz1 x^T) for several models of one shape at once:
+  //   1. the caller writes z1 into codes_workspace(batch);
+  //   2. backward_from_codes: everything except the W1-gradient product, which leaves d/dz1 in
+  //      dz1_workspace(batch) (valid until the next step);
+  //   3. the caller sets gradient.w1() = d/dz1 x^T, then finish_gradient adds W1's and W2's
+  //      penalty terms. forward_backward is exactly these three parts.
+  using Columns = Eigen::Block<Matrix<T>, Eigen::Dynamic, Eigen::Dynamic, true>;
+  Columns codes_workspace(Eigen::Index batch);
+  Columns dz1_workspace(Eigen::Index batch);
+  BatchObjective backward_from_codes(const Eigen::Ref<const Matrix<T>>& target, const Matrix<T>* dropout_mask,
+                                     ParameterSet<T>& gradient);
+  void finish_gradient(Eigen::Index batch, ParameterSet<T>& gradient, BatchObjective& objective);
+
   // Evaluation mode (no dropout, no penalty): latent codes and reconstructions.
   void encode(const Eigen::Ref<const Matrix<T>>& input, Eigen::Ref<Matrix<T>> latent) const;
   void decode(const Eigen::Ref<const Matrix<T>>& latent, Eigen::Ref<Matrix<T>> output,
