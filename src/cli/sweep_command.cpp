@@ -71,9 +71,9 @@ int sweep_command(const std::vector<std::string>& args) {
        "train up to this many runs of one shape together, their encoder products fused into single "
        "wide products (runs that share hidden size, seed, batch size, epochs, validation split and "
        "noise); each run's result equals its solo run up to float rounding; 1 turns it off")
-      ("fuse-max-hidden", po::value<int>()->default_value(32),
-       "fuse only runs with at most this many hidden units (above that the products are wide "
-       "enough alone and fusing gains nothing; see docs/benchmarks.md)");
+      ("fuse-max-hidden", po::value<int>()->default_value(12),
+       "fuse only runs with at most this many hidden units: measured, fusing trains 1.2-1.3x "
+       "faster up to 12 units and gains nothing or loses from 16 up (docs/benchmarks.md)");
   po::variables_map vm;
   if (!parse_command_line(args, visible,
                           "Usage: mpirun -np N aesweep sweep CONFIG.ini --out study.h5 [options]\n\n"

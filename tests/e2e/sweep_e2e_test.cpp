@@ -175,8 +175,9 @@ void mark_pending(const std::string& path, std::size_t run) {
 }
 
 TEST_F(SweepE2E, FusedGroupsMatchSoloRunsAndAResumedGroupRetrainsWhole) {
-  // The study's hidden-8 runs and its hidden-32 runs each form a group (--fuse defaults).
-  ASSERT_EQ(run(sweep_args(2, "study.ini", "fused.h5"), "fused.txt"), 0) << log("fused.txt");
+  // The study's hidden-8 runs and its hidden-32 runs each form a group.
+  const std::vector<std::string> fuse = {"--fuse-max-hidden", "32"};
+  ASSERT_EQ(run(sweep_args(2, "study.ini", "fused.h5", fuse), "fused.txt"), 0) << log("fused.txt");
   EXPECT_NE(log("fused.txt").find("2 groups of runs of one shape train together"), std::string::npos)
       << log("fused.txt");
   EXPECT_NE(log("fused.txt").find("+1"), std::string::npos) << "in-flight groups show as RUN+N: " << log("fused.txt");
@@ -195,7 +196,7 @@ TEST_F(SweepE2E, FusedGroupsMatchSoloRunsAndAResumedGroupRetrainsWhole) {
   // before run 3 is resumed by training the whole group again, which gives the same numbers.
   fs::copy_file(dir_ / "fused.h5", dir_ / "partial.h5");
   mark_pending((dir_ / "partial.h5").string(), 3);
-  ASSERT_EQ(run(sweep_args(1, "study.ini", "partial.h5"), "resume.txt"), 0) << log("resume.txt");
+  ASSERT_EQ(run(sweep_args(1, "study.ini", "partial.h5", fuse), "resume.txt"), 0) << log("resume.txt");
   EXPECT_NE(log("resume.txt").find("5 already complete, 1 to train"), std::string::npos) << log("resume.txt");
   expect_same_runs((dir_ / "partial.h5").string(), (dir_ / "fused.h5").string());
 }
@@ -282,6 +283,10 @@ TEST_F(SweepE2E, BadInputIsAClearErrorAndNoArchiveIsDamaged) {
   write(dir_ / "notes.txt", "my notes, not HDF5\n");
   EXPECT_EQ(run(sweep_args(1, "study.ini", "notes.txt", {"--overwrite"})), 2);
   EXPECT_EQ(read_text(dir_ / "notes.txt"), "my notes, not HDF5\n");
+
+  EXPECT_EQ(run(sweep_args(1, "study.ini", "c.h5", {"--fuse", "0"})), 2);
+  EXPECT_NE(log().find("--fuse must be in [1, 64]"), std::string::npos) << log();
+  EXPECT_FALSE(fs::exists(dir_ / "c.h5"));
 
   EXPECT_EQ(run(sweep_args(1, "missing.ini", "b.h5")), 2);
   EXPECT_NE(log().find("missing.ini"), std::string::npos) << log();
