@@ -18,7 +18,8 @@ skip_labels=slurm
 (cd build && ctest --output-on-failure -j2 --timeout 900 -LE "$skip_labels")
 echo "run_tests.sh: Release suite passed after $((SECONDS - start)) s"
 if [ "${AESWEEP_SKIP_SANITIZE:-0}" != 1 ]; then
-  AESWEEP_BUILD_DIR=build-sanitize scripts/build.sh -DAESWEEP_SANITIZE=ON
+  # The benchmarks are not tests: not built in this pass.
+  AESWEEP_BUILD_DIR=build-sanitize scripts/build.sh -DAESWEEP_SANITIZE=ON -DAESWEEP_BUILD_BENCH=OFF
   # LeakSanitizer reports OpenMPI's and HDF5's own one-time allocations; leaks are not the aim here.
   # The end-to-end, report and Slurm tests (labels e2e, report, slurm) run the same code as
   # the unit tests through more processes, so this pass leaves them out.
