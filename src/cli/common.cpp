@@ -100,4 +100,26 @@ std::string format_duration(double seconds) {
   return text;
 }
 
+void add_fuse_options(po::options_description& options) {
+  const FuseSettings defaults;
+  options.add_options()
+      ("fuse", po::value<int>()->default_value(defaults.max_group),
+       "train up to this many runs of one shape together, their encoder products fused into single wide "
+       "products (runs that share hidden size, seed, batch size, epochs, validation split and noise); each "
+       "run's result equals its solo run up to float rounding; 1 turns it off")
+      ("fuse-max-hidden", po::value<int>()->default_value(defaults.max_hidden),
+       "fuse only runs with at most this many hidden units: measured, fusing trains 1.2-1.3x faster up to 12 "
+       "units and gains nothing or loses from 16 up (docs/benchmarks.md)");
+}
+
+FuseSettings fuse_settings(const po::variables_map& vm) {
+  FuseSettings s;
+  s.max_group = vm["fuse"].as<int>();
+  s.max_hidden = vm["fuse-max-hidden"].as<int>();
+  if (s.max_group < 1 || s.max_group > 64)
+    throw ConfigError("--fuse must be in [1, 64] (1 = off), got " + std::to_string(s.max_group));
+  if (s.max_hidden < 1) throw ConfigError("--fuse-max-hidden must be at least 1, got " + std::to_string(s.max_hidden));
+  return s;
+}
+
 }  // namespace aesweep::cli

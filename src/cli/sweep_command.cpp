@@ -66,14 +66,8 @@ int sweep_command(const std::vector<std::string>& args) {
   visible.add_options()("out,o", po::value<std::string>(), "the HDF5 archive to write (required)")
       ("overwrite", "replace an existing archive instead of resuming it")
       ("recon-per-class", po::value<int>()->default_value(2),
-       "test digits per class whose reconstructions every run stores for figures")
-      ("fuse", po::value<int>()->default_value(8),
-       "train up to this many runs of one shape together, their encoder products fused into single "
-       "wide products (runs that share hidden size, seed, batch size, epochs, validation split and "
-       "noise); each run's result equals its solo run up to float rounding; 1 turns it off")
-      ("fuse-max-hidden", po::value<int>()->default_value(12),
-       "fuse only runs with at most this many hidden units: measured, fusing trains 1.2-1.3x "
-       "faster up to 12 units and gains nothing or loses from 16 up (docs/benchmarks.md)");
+       "test digits per class whose reconstructions every run stores for figures");
+  add_fuse_options(visible);
   po::variables_map vm;
   if (!parse_command_line(args, visible,
                           "Usage: mpirun -np N aesweep sweep CONFIG.ini --out study.h5 [options]\n\n"
@@ -105,6 +99,7 @@ int sweep_command(const std::vector<std::string>& args) {
   StudyConfig config;
   std::vector<RunSpec> runs;
   Dataset data;
+  FuseSettings fuse;
   std::string setup_error;
   try {
     config = study_from_command_line(vm, vm["config"].as<std::string>());
@@ -118,10 +113,7 @@ int sweep_command(const std::vector<std::string>& args) {
     const int per_class = vm["recon-per-class"].as<int>();
     if (per_class < 0 || per_class > 100)
       throw ConfigError("--recon-per-class must be in [0, 100], got " + std::to_string(per_class));
-    if (vm["fuse"].as<int>() < 1 || vm["fuse"].as<int>() > 64)
-      throw ConfigError("--fuse must be in [1, 64] (1 = off), got " + std::to_string(vm["fuse"].as<int>()));
-    if (vm["fuse-max-hidden"].as<int>() < 1)
-      throw ConfigError("--fuse-max-hidden must be at least 1, got " + std::to_string(vm["fuse-max-hidden"].as<int>()));
+    fuse = fuse_settings(vm);
   } catch (const std::exception& e) {  // any failure: the other ranks must not wait in a collective
     setup_error = e.what();
   }
@@ -174,7 +166,7 @@ int sweep_command(const std::vector<std::string>& args) {
   // group only through float rounding, but resumed results stay bit-identical).
   std::vector<TrainOptions> all_options;
   for (const auto& run : runs) all_options.push_back(run.options);
-  const auto items = group_runs(all_options, vm["fuse"].as<int>(), vm["fuse-max-hidden"].as<int>());
+  const auto items = group_runs(all_options, fuse.max_group, fuse.max_hidden);
   std::vector<std::size_t> pending;  // items with a run still to do
   std::vector<double> cost;
   std::vector<double> cost_of(runs.size(), 0.0);

@@ -153,7 +153,8 @@ class FusedEncoder {
     for (std::size_t k = 0; k < active.size(); ++k) {
       const auto& params = active[k]->model.params();
       w1.middleRows(Eigen::Index(k) * hidden_, hidden_) = params.w1();
-      b1.segment(Eigen::Index(k) * hidden_, hidden_) = params.b1();  // zeros for a model without biases
+      if (active[k]->options.model.use_bias) b1.segment(Eigen::Index(k) * hidden_, hidden_) = params.b1();
+      else b1.segment(Eigen::Index(k) * hidden_, hidden_).setZero();
     }
     for (Eigen::Index j = 0; j < count; ++j) z1.col(j) = b1;
     z1.noalias() += w1 * input;

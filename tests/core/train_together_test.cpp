@@ -14,17 +14,8 @@
 namespace aesweep {
 namespace {
 
-const Dataset& small_data() { return test::mnist(1000, 300); }
-
-TrainOptions base_options() {
-  TrainOptions o;
-  o.model.input_size = 784;
-  o.model.hidden = 16;
-  o.training.epochs = 3;
-  o.training.batch_size = 50;
-  o.training.seed = 11;
-  return o;
-}
+const Dataset& small_data() { return test::small_mnist(); }
+TrainOptions base_options() { return test::quick_options(16, 11); }
 
 // Runs that share shape, seed and batches but differ in everything the group lets differ.
 std::vector<TrainOptions> varied_group() {

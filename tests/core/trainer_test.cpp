@@ -12,17 +12,8 @@
 namespace aesweep {
 namespace {
 
-const Dataset& small_data() { return test::mnist(1000, 300); }
-
-TrainOptions base_options() {
-  TrainOptions o;
-  o.model.input_size = 784;
-  o.model.hidden = 32;
-  o.training.epochs = 3;
-  o.training.batch_size = 50;
-  o.training.seed = 7;
-  return o;
-}
+const Dataset& small_data() { return test::small_mnist(); }
+TrainOptions base_options() { return test::quick_options(32, 7); }
 
 template <typename A, typename B>
 bool bit_identical(const A& a, const B& b) {

@@ -201,6 +201,29 @@ TEST_F(SweepE2E, FusedGroupsMatchSoloRunsAndAResumedGroupRetrainsWhole) {
   expect_same_runs((dir_ / "partial.h5").string(), (dir_ / "fused.h5").string());
 }
 
+TEST_F(SweepE2E, PlanListsTheRunsAndTheGroupsTheSweepWillForm) {
+  const std::vector<std::string> plan = {AESWEEP_BINARY, "plan", (dir_ / "study.ini").string()};
+  ASSERT_EQ(run(plan), 0) << log();
+  EXPECT_NE(log().find("6 runs in 1 sweep sections"), std::string::npos) << log();
+  EXPECT_NE(log().find("1 groups of runs train together (--fuse 8 --fuse-max-hidden 12)"), std::string::npos) << log();
+  EXPECT_NE(log().find("     2  sizes            [group 1  ] model.hidden=8\n"), std::string::npos) << log();
+  EXPECT_NE(log().find("     3  sizes            [group 1  ] model.hidden=8 reg.l1_activity=1e-04\n"),
+            std::string::npos) << log();
+  auto wide = plan;
+  wide.insert(wide.end(), {"--fuse-max-hidden", "32"});
+  ASSERT_EQ(run(wide), 0) << log();
+  EXPECT_NE(log().find("     5  sizes            [group 2  ] model.hidden=32 reg.l1_activity=1e-04\n"),
+            std::string::npos) << log();
+  auto off = plan;
+  off.insert(off.end(), {"--fuse", "1"});
+  ASSERT_EQ(run(off), 0) << log();
+  EXPECT_EQ(log().find("group"), std::string::npos) << log();
+  auto bad = plan;
+  bad.insert(bad.end(), {"--fuse-max-hidden", "0"});
+  EXPECT_EQ(run(bad), 2) << log();
+  EXPECT_NE(log().find("--fuse-max-hidden must be at least 1, got 0"), std::string::npos) << log();
+}
+
 TEST_F(SweepE2E, RerunOfACompleteArchiveTrainsNothing) {
   ASSERT_EQ(run(sweep_args(2, "study.ini", "a.h5")), 0) << log();
   const std::string before = read_text(dir_ / "a.h5");

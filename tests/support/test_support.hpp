@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "aesweep/core/dataset.hpp"
+#include "aesweep/core/train_options.hpp"
 #include "aesweep/data/idx.hpp"
 
 namespace aesweep::test {
@@ -43,6 +44,20 @@ inline const Dataset& mnist(std::size_t train, std::size_t test) {
   auto it = cache.find(key);
   if (it == cache.end()) it = cache.emplace(key, load_idx_dataset(DataOptions{mnist_dir(), train, test})).first;
   return it->second;
+}
+
+// 1,000 training and 300 test digits, for quick training runs.
+inline const Dataset& small_mnist() { return mnist(1000, 300); }
+
+// Options for a quick run on small_mnist(): 3 epochs of batches of 50.
+inline TrainOptions quick_options(int hidden, std::uint64_t seed) {
+  TrainOptions o;
+  o.model.input_size = 784;
+  o.model.hidden = hidden;
+  o.training.epochs = 3;
+  o.training.batch_size = 50;
+  o.training.seed = seed;
+  return o;
 }
 
 // A fresh directory under the system temp dir, removed with its contents on destruction.

@@ -33,4 +33,13 @@ void set_threads(int threads);
 
 std::string format_duration(double seconds);
 
+// --fuse and --fuse-max-hidden (sweep and plan): which runs train together in groups.
+void add_fuse_options(boost::program_options::options_description& options);
+struct FuseSettings {
+  int max_group = 8;
+  int max_hidden = 12;
+};
+// Throws ConfigError naming the option when a value is out of range.
+FuseSettings fuse_settings(const boost::program_options::variables_map& vm);
+
 }  // namespace aesweep::cli
