@@ -78,6 +78,13 @@ hsize_t product(const std::vector<hsize_t>& dims, std::size_t from) {
   return n;
 }
 
+// H5Aiterate2 / H5Literate callback: appends each name to the std::vector<std::string> in `client`.
+template <class Info>
+herr_t append_name(hid_t, const char* name, const Info*, void* client) {
+  static_cast<std::vector<std::string>*>(client)->emplace_back(name);
+  return 0;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------- errors
@@ -423,11 +430,7 @@ std::int64_t AttributeHolder::read_int_attribute(const std::string& attr) const 
 
 std::vector<std::string> AttributeHolder::attribute_names() const {
   std::vector<std::string> names;
-  auto collect = [](hid_t, const char* attr, const H5A_info_t*, void* client) -> herr_t {
-    static_cast<std::vector<std::string>*>(client)->emplace_back(attr);
-    return 0;
-  };
-  checked([&] { return H5Aiterate2(id(), H5_INDEX_NAME, H5_ITER_NATIVE, nullptr, collect, &names); },
+  checked([&] { return H5Aiterate2(id(), H5_INDEX_NAME, H5_ITER_NATIVE, nullptr, append_name<H5A_info_t>, &names); },
           "list the attributes of", name());
   return names;
 }
@@ -577,11 +580,7 @@ bool Location::has_child(const std::string& child) const {
 
 std::vector<std::string> Location::child_names() const {
   std::vector<std::string> names;
-  auto collect = [](hid_t, const char* link, const H5L_info_t*, void* client) -> herr_t {
-    static_cast<std::vector<std::string>*>(client)->emplace_back(link);
-    return 0;
-  };
-  checked([&] { return H5Literate(id(), H5_INDEX_NAME, H5_ITER_INC, nullptr, collect, &names); },
+  checked([&] { return H5Literate(id(), H5_INDEX_NAME, H5_ITER_INC, nullptr, append_name<H5L_info_t>, &names); },
           "list the members of", name());
   return names;
 }

@@ -9,6 +9,7 @@
 
 #include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/error.hpp"
+#include "aesweep/core/trainer.hpp"
 #include "aesweep/data/idx.hpp"
 
 namespace po = boost::program_options;
@@ -120,6 +121,12 @@ FuseSettings fuse_settings(const po::variables_map& vm) {
     throw ConfigError("--fuse must be in [1, 64] (1 = off), got " + std::to_string(s.max_group));
   if (s.max_hidden < 1) throw ConfigError("--fuse-max-hidden must be at least 1, got " + std::to_string(s.max_hidden));
   return s;
+}
+
+std::vector<std::vector<std::size_t>> fuse_groups(const std::vector<RunSpec>& runs, const FuseSettings& fuse) {
+  std::vector<TrainOptions> options;
+  for (const auto& run : runs) options.push_back(run.options);
+  return group_runs(options, fuse.max_group, fuse.max_hidden);
 }
 
 }  // namespace aesweep::cli

@@ -8,7 +8,6 @@
 #include "aesweep/config/grid.hpp"
 #include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/error.hpp"
-#include "aesweep/core/trainer.hpp"
 
 namespace po = boost::program_options;
 
@@ -31,11 +30,9 @@ int plan_command(const std::vector<std::string>& args) {
   const auto runs = expand_study(config);
   const auto defaults = describe(config.defaults);
   const FuseSettings fuse = fuse_settings(vm);
-  std::vector<TrainOptions> options;
-  for (const auto& run : runs) options.push_back(run.options);
   std::vector<std::size_t> group_of(runs.size(), 0);
   std::size_t groups = 0;
-  for (const auto& item : group_runs(options, fuse.max_group, fuse.max_hidden)) {
+  for (const auto& item : fuse_groups(runs, fuse)) {
     if (item.size() < 2) continue;
     ++groups;
     for (std::size_t run : item) group_of[run] = groups;

@@ -164,9 +164,7 @@ int sweep_command(const std::vector<std::string>& args) {
   // Work items: single runs, or groups of runs trained together. Formed from the whole study,
   // so every rank and every resumed job sees the same groups (a run's numbers depend on its
   // group only through float rounding, but resumed results stay bit-identical).
-  std::vector<TrainOptions> all_options;
-  for (const auto& run : runs) all_options.push_back(run.options);
-  const auto items = group_runs(all_options, fuse.max_group, fuse.max_hidden);
+  const auto items = fuse_groups(runs, fuse);
   std::vector<std::size_t> pending;  // items with a run still to do
   std::vector<double> cost;
   std::vector<double> cost_of(runs.size(), 0.0);

@@ -8,23 +8,6 @@
 #include "aesweep/core/regularizer.hpp"
 
 namespace aesweep {
-namespace {
-
-// out = w * in, plus b on every column when b is given. With a bias the product accumulates onto
-// the broadcast bias: one pass over `out` instead of the zero fill Eigen does before a plain
-// product and a separate bias pass after it.
-template <typename Out, typename W, typename In, typename B>
-void affine(Out&& out, const W& w, const In& in, const B& b, bool use_bias) {
-  if (use_bias) {
-    for (Eigen::Index j = 0; j < out.cols(); ++j) out.col(j) = b;  // (replicate() is not vectorised)
-    out.noalias() += w * in;
-  } else {
-    out.noalias() = w * in;
-  }
-}
-
-}  // namespace
-
 template <typename T>
 Autoencoder<T>::Autoencoder(const ModelOptions& model, const RegularizerOptions& reg)
     : model_(model), reg_(reg), params_(model.input_size, model.hidden) {}

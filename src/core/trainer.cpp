@@ -117,6 +117,26 @@ struct Member {
     samples_trained += std::size_t(count);
   }
 
+  // After an epoch: keeps its record, then stops the run if the test loss is not finite or the
+  // patience rule fires.
+  void end_epoch(int epoch, const EpochRecord& record, const TrainCallbacks& callbacks) {
+    result.epochs.push_back(record);
+    result.epochs_run = epoch;
+    if (callbacks.on_epoch) callbacks.on_epoch(epoch, options.training.epochs, record);
+    if (!std::isfinite(record.test_loss)) {
+      result.status = RunStatus::diverged;
+      result.error = "test loss became non-finite after epoch " + std::to_string(epoch);
+      active = false;
+    } else if (options.training.patience > 0) {
+      if (record.validation_loss < best_validation) {
+        best_validation = record.validation_loss;
+        epochs_without_improvement = 0;
+      } else if (++epochs_without_improvement >= options.training.patience) {
+        active = false;  // early stopping
+      }
+    }
+  }
+
   TrainOptions options;
   Autoencoder<float> model;
   ParameterSet<float> gradient;
@@ -156,8 +176,7 @@ class FusedEncoder {
       if (active[k]->options.model.use_bias) b1.segment(Eigen::Index(k) * hidden_, hidden_) = params.b1();
       else b1.segment(Eigen::Index(k) * hidden_, hidden_).setZero();
     }
-    for (Eigen::Index j = 0; j < count; ++j) z1.col(j) = b1;
-    z1.noalias() += w1 * input;
+    affine(z1, w1, input, b1, true);  // b1 holds zeros for the models without biases
     objectives.resize(active.size());
     for (std::size_t k = 0; k < active.size(); ++k) {
       Member& m = *active[k];
@@ -256,6 +275,17 @@ std::vector<RunResult> train_together(const std::vector<TrainOptions>& group, co
   const auto n_train = Eigen::Index(train_columns.size());
   std::vector<Member*> active;
   std::vector<BatchObjective> objectives;
+  // A member's record of the epoch that began at `epoch_start`, its evaluation timed in.
+  auto epoch_record = [&](Member& m, Clock::time_point epoch_start) {
+    EpochRecord record;
+    record.train_loss = m.loss_sum / double(std::max<Eigen::Index>(1, n_train));
+    record.train_objective = m.objective_sum / double(std::max<Eigen::Index>(1, n_train));
+    record.test_loss = m.evaluator.run(data.test_images).loss;
+    record.validation_loss = n_validation > 0 ? m.evaluator.run(validation_images).loss
+                                              : std::numeric_limits<double>::quiet_NaN();
+    record.seconds = seconds_since(epoch_start);
+    return record;
+  };
 
   for (int epoch = 1; epoch <= lead.training.epochs; ++epoch) {
     active.clear();
@@ -290,32 +320,7 @@ std::vector<RunResult> train_together(const std::vector<TrainOptions>& group, co
 
     for (Member* mp : in_epoch) {
       Member& m = *mp;
-      if (!m.active) {  // diverged during this epoch
-        m.training_seconds = seconds_since(run_start);
-        continue;
-      }
-      EpochRecord record;
-      record.train_loss = m.loss_sum / double(std::max<Eigen::Index>(1, n_train));
-      record.train_objective = m.objective_sum / double(std::max<Eigen::Index>(1, n_train));
-      record.test_loss = m.evaluator.run(data.test_images).loss;
-      record.validation_loss = n_validation > 0 ? m.evaluator.run(validation_images).loss
-                                                : std::numeric_limits<double>::quiet_NaN();
-      record.seconds = seconds_since(epoch_start);
-      m.result.epochs.push_back(record);
-      m.result.epochs_run = epoch;
-      if (callbacks.on_epoch) callbacks.on_epoch(epoch, m.options.training.epochs, record);
-      if (!std::isfinite(record.test_loss)) {
-        m.result.status = RunStatus::diverged;
-        m.result.error = "test loss became non-finite after epoch " + std::to_string(epoch);
-        m.active = false;
-      } else if (m.options.training.patience > 0) {
-        if (record.validation_loss < m.best_validation) {
-          m.best_validation = record.validation_loss;
-          m.epochs_without_improvement = 0;
-        } else if (++m.epochs_without_improvement >= m.options.training.patience) {
-          m.active = false;  // early stopping
-        }
-      }
+      if (m.active) m.end_epoch(epoch, epoch_record(m, epoch_start), callbacks);  // not diverged in it
       if (!m.active || epoch == lead.training.epochs) m.training_seconds = seconds_since(run_start);
     }
   }

@@ -41,10 +41,7 @@ float max_abs_difference(const Eigen::MatrixXf& a, const Eigen::MatrixXf& b) {
   return (a - b).cwiseAbs().maxCoeff();
 }
 
-bool bit_identical(const Eigen::MatrixXf& a, const Eigen::MatrixXf& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * std::size_t(a.size())) == 0;
-}
+using test::bit_identical;
 
 void expect_like_alone(const RunResult& together, const RunResult& alone, const std::string& what) {
   ASSERT_EQ(together.status, alone.status) << what << ": " << together.error << " / " << alone.error;

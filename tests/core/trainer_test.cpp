@@ -15,11 +15,7 @@ namespace {
 const Dataset& small_data() { return test::small_mnist(); }
 TrainOptions base_options() { return test::quick_options(32, 7); }
 
-template <typename A, typename B>
-bool bit_identical(const A& a, const B& b) {
-  return a.rows() == b.rows() && a.cols() == b.cols() &&
-         std::memcmp(a.data(), b.data(), sizeof(float) * std::size_t(a.size())) == 0;
-}
+using test::bit_identical;
 
 bool same_weights(const RunResult& a, const RunResult& b) {
   return bit_identical(a.w1, b.w1) && bit_identical(a.b1, b.b1) && bit_identical(a.w2, b.w2) &&

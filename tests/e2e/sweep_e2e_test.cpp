@@ -16,8 +16,7 @@
 #include <algorithm>
 #include <set>
 
-#include <hdf5.h>
-
+#include "aesweep/archive/h5.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "e2e_support.hpp"
 
@@ -159,19 +158,8 @@ TEST_F(SweepE2E, OneRankAndThreeRanksGiveIdenticalArchives) {
 // Marks one run pending again in /runs_state, as if the job had died between the writes of
 // two runs of one group.
 void mark_pending(const std::string& path, std::size_t run) {
-  const hid_t file = H5Fopen(path.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
-  ASSERT_GE(file, 0);
-  const hid_t set = H5Dopen2(file, "/runs_state", H5P_DEFAULT);
-  const hid_t space = H5Dget_space(set);
-  const hsize_t start = run, count = 1;
-  H5Sselect_hyperslab(space, H5S_SELECT_SET, &start, nullptr, &count, nullptr);
-  const hid_t memory = H5Screate_simple(1, &count, nullptr);
-  const unsigned char pending = 0;
-  EXPECT_GE(H5Dwrite(set, H5T_NATIVE_UCHAR, memory, space, H5P_DEFAULT, &pending), 0);
-  H5Sclose(memory);
-  H5Sclose(space);
-  H5Dclose(set);
-  H5Fclose(file);
+  const h5::File file = h5::File::open(path, h5::Access::read_write, h5::FileAccess::defaults());
+  file.open_dataset("runs_state").write_rows<std::uint8_t>(run, std::vector<std::uint8_t>{0});
 }
 
 TEST_F(SweepE2E, FusedGroupsMatchSoloRunsAndAResumedGroupRetrainsWhole) {

@@ -10,6 +10,7 @@
 #include <cctype>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -58,6 +59,13 @@ inline TrainOptions quick_options(int hidden, std::uint64_t seed) {
   o.training.batch_size = 50;
   o.training.seed = seed;
   return o;
+}
+
+// Same shape and the same bytes (Eigen matrices and vectors).
+template <typename A, typename B>
+bool bit_identical(const A& a, const B& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), sizeof(typename A::Scalar) * std::size_t(a.size())) == 0;
 }
 
 // A fresh directory under the system temp dir, removed with its contents on destruction.

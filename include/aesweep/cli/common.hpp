@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "aesweep/config/run_spec.hpp"
 #include "aesweep/config/study_config.hpp"
 #include "aesweep/core/dataset.hpp"
 
@@ -41,5 +42,7 @@ struct FuseSettings {
 };
 // Throws ConfigError naming the option when a value is out of range.
 FuseSettings fuse_settings(const boost::program_options::variables_map& vm);
+// The study's runs as the sweep hands them out: group_runs of their options under `fuse`.
+std::vector<std::vector<std::size_t>> fuse_groups(const std::vector<RunSpec>& runs, const FuseSettings& fuse);
 
 }  // namespace aesweep::cli

@@ -16,6 +16,19 @@ using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
 template <typename T>
 using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 
+// out = w * in, plus b on every column when use_bias. With a bias the product accumulates onto
+// the broadcast bias: one pass over `out` instead of the zero fill Eigen does before a plain
+// product and a separate bias pass after it.
+template <typename Out, typename W, typename In, typename B>
+void affine(Out&& out, const W& w, const In& in, const B& b, bool use_bias) {
+  if (use_bias) {
+    for (Eigen::Index j = 0; j < out.cols(); ++j) out.col(j) = b;  // (replicate() is not vectorised)
+    out.noalias() += w * in;
+  } else {
+    out.noalias() = w * in;
+  }
+}
+
 // W1 (hidden x input), b1 (hidden), W2 (input x hidden), b2 (input) as views into one buffer.
 template <typename T>
 class ParameterSet {
