@@ -44,6 +44,11 @@ class ByteSource {
   }
 
   bool compressed() const { return compressed_; }
+
+  // Back to the first byte (of the decompressed stream).
+  void rewind() {
+    if (gzrewind(handle_.get()) != 0) fail(path_, "cannot rewind to re-read it");
+  }
   std::uintmax_t file_size() const { return file_size_; }
 
   // Reads up to `count` bytes; returns how many were read.
@@ -128,19 +133,42 @@ IdxArray read_idx(const std::string& path, int expected_rank) {
         << " values (expected " << header_bytes + count << " bytes)";
     fail(path, msg.str());
   }
-  // Compressed files: grow the buffer only as data arrives, so a lying header cannot force a
-  // huge allocation.
-  constexpr std::uint64_t chunk = std::uint64_t(1) << 22;
-  while (array.values.size() < count) {
-    const std::size_t want = std::size_t(std::min<std::uint64_t>(chunk, count - array.values.size()));
-    const std::size_t old = array.values.size();
-    array.values.resize(old + want);
-    const std::size_t got = source.read(array.values.data() + old, want);
-    if (got < want) {
+  // Compressed files: a small file can inflate to gigabytes, so the header is checked against
+  // the bytes really there before anything of its size is allocated. A first pass inflates into
+  // a fixed scratch buffer, counting (and stopping one byte past the declared count); only when
+  // the count matches is the array allocated, exactly, and the stream read again into it.
+  if (source.compressed()) {
+    if (count >= std::uint64_t(std::numeric_limits<std::ptrdiff_t>::max()))
+      fail(path, "its header declares " + std::to_string(count) + " values, more than any file can hold");
+    std::vector<std::uint8_t> scratch(std::size_t(1) << 16);
+    std::uint64_t present = 0;
+    while (present <= count) {
+      const std::size_t want = std::size_t(std::min<std::uint64_t>(scratch.size(), count + 1 - present));
+      const std::size_t got = source.read(scratch.data(), want);
+      present += got;
+      if (got < want) break;
+    }
+    if (present < count) {
       std::ostringstream msg;
-      msg << "truncated: its header declares " << count << " values but only " << old + got << " are present";
+      msg << "truncated: its header declares " << count << " values but only " << present
+          << " are present after the header";
       fail(path, msg.str());
     }
+    if (present > count)
+      fail(path, "has trailing bytes after the " + std::to_string(count) + " declared values");
+    source.rewind();
+    if (source.read(scratch.data(), std::size_t(header_bytes)) != header_bytes)
+      fail(path, "changed while being read (the header is gone on the second pass)");
+  }
+  // Plain files were checked by their size, compressed ones by the count above: `count` bytes are
+  // there (unless the file changes under us, which the reads below still catch).
+  array.values.resize(std::size_t(count));
+  const std::size_t got = source.read(array.values.data(), array.values.size());
+  if (got < count) {
+    std::ostringstream msg;
+    msg << "truncated: its header declares " << count << " values but only " << got
+        << " are present after the header (the file changed while being read?)";
+    fail(path, msg.str());
   }
   std::uint8_t extra = 0;
   if (source.read(&extra, 1) != 0) fail(path, "has trailing bytes after the " + std::to_string(count) + " declared values");

@@ -5,7 +5,10 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstdlib>
 #include <filesystem>
+#include <new>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -14,8 +17,48 @@
 #include "aesweep/data/idx.hpp"
 #include "support/test_support.hpp"
 
+// Every operator new of this test program goes through here, so a test can see the largest
+// single allocation a call makes (std::vector, hence IdxArray::values, allocates through it).
+// The matching deletes use free(), so the sanitizers see one consistent allocator.
+namespace {
+std::atomic<bool> g_count_allocations{false};
+std::atomic<std::size_t> g_largest_allocation{0};
+
+void* counted_allocation(std::size_t size) {
+  if (g_count_allocations.load(std::memory_order_relaxed)) {
+    std::size_t seen = g_largest_allocation.load(std::memory_order_relaxed);
+    while (size > seen && !g_largest_allocation.compare_exchange_weak(seen, size)) {
+    }
+  }
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+}  // namespace
+
+void* operator new(std::size_t size) { return counted_allocation(size); }
+void* operator new[](std::size_t size) { return counted_allocation(size); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
 namespace aesweep {
 namespace {
+
+// The largest single operator-new allocation made while `body` runs (exceptions pass through).
+template <typename F>
+std::size_t largest_allocation_during(F&& body) {
+  g_largest_allocation = 0;
+  g_count_allocations = true;
+  try {
+    body();
+  } catch (...) {
+    g_count_allocations = false;
+    throw;
+  }
+  g_count_allocations = false;
+  return g_largest_allocation.load();
+}
 
 const std::string kFashionDir = "/usr/share/datasets/fashion-mnist";
 
@@ -309,6 +352,50 @@ TEST(IdxMalformedGzip, TruncatedCompressedStream) {
   bytes.resize(bytes.size() / 2);
   test::write_bytes(path, bytes);
   expect_data_error([&] { read_idx(path, 3); }, path, {});
+}
+
+// A gzip file whose header declares 2^31 images of 28 x 28 (1.7e12 bytes) but that inflates to
+// only 64 MiB of zeros (a 64 KiB file): refused, with a message giving both counts, before
+// anything of either size is allocated. The reader used to grow its buffer as data arrived and
+// so held all 64 MiB (a 1 MB file of zeros inflates to 1 GB) before it noticed the truncation.
+TEST(IdxMalformedGzip, LyingHeaderIsRefusedWithoutALargeAllocation) {
+  test::TempDir dir;
+  const auto path = dir.file("bomb.gz");
+  constexpr std::size_t present = std::size_t(64) << 20;
+  {
+    gzFile f = gzopen(path.c_str(), "wb9");
+    ASSERT_NE(f, nullptr);
+    const auto header = idx_bytes({0x80000000u, 28, 28}, {});
+    ASSERT_EQ(gzwrite(f, header.data(), unsigned(header.size())), int(header.size()));
+    const std::vector<std::uint8_t> zeros(std::size_t(1) << 20, 0);
+    for (std::size_t written = 0; written < present; written += zeros.size())
+      ASSERT_EQ(gzwrite(f, zeros.data(), unsigned(zeros.size())), int(zeros.size()));
+    ASSERT_EQ(gzclose(f), Z_OK);
+  }
+  ASSERT_LT(std::filesystem::file_size(path), present / 256) << "the test file should be a small gzip";
+  expect_data_error([&] { largest_allocation_during([&] { read_idx(path, 3); }); }, path,
+                    {"truncated", "declares 1683627180032 values", "only 67108864 are present"});
+  // The exception ended the counting; read what it saw.
+  const std::size_t largest = g_largest_allocation.load();
+  EXPECT_LT(largest, std::size_t(1) << 20) << "read_idx allocated " << largest << " bytes at once for a file it refused";
+
+  // The same stream with one value fewer declared: one byte left over, refused just as cheaply.
+  const auto one_over = dir.file("one-over.gz");
+  write_gzip(one_over, idx_bytes({5, 7}, pattern(36)));
+  expect_data_error([&] { read_idx(one_over, 2); }, one_over,
+                    {"trailing", "35 declared values"});
+}
+
+// An honest gzip file gets exactly its declared size, not a grown buffer's capacity.
+TEST(IdxMalformedGzip, HonestGzipIsReadIntoExactlyItsDeclaredSize) {
+  test::TempDir dir;
+  const auto path = dir.file("honest.gz");
+  const auto values = pattern(5000u * 1000u + 3, 131);
+  write_idx(path, {5000003}, values, true);
+  IdxArray a;
+  const std::size_t largest = largest_allocation_during([&] { a = read_idx(path, 1); });
+  EXPECT_EQ(a.values, values);
+  EXPECT_EQ(largest, values.size()) << "the values should be one allocation of exactly the declared size";
 }
 
 TEST(IdxMissing, MissingFileAndDirectory) {
