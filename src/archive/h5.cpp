@@ -113,10 +113,16 @@ std::string error_stack_text() {
 
 void fail(std::string_view operation, std::string_view object) {
   std::string message = "HDF5: cannot " + std::string(operation) + " " + in_quotes(object);
-  const std::string stack = error_stack_text();
-  if (!stack.empty()) message += ": " + stack;
+  // The library's chain goes into the detail (shown with --verbose); the message keeps its
+  // innermost cause, which is usually the one a user can act on.
+  std::string stack = error_stack_text();
+  const auto last = stack.rfind("; ");
+  std::string cause = last == std::string::npos ? stack : stack.substr(last + 2);
+  if (const auto colon = cause.find(": "); colon != std::string::npos) cause = cause.substr(colon + 2);
+  if (cause.size() > 160) cause = cause.substr(0, 160) + "...";
+  if (!cause.empty()) message += " (" + cause + ")";
   H5Eclear2(H5E_DEFAULT);
-  throw ArchiveError(message);
+  throw ArchiveError(message, std::move(stack));
 }
 
 // ---------------------------------------------------------------------------------- handles

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 #include "aesweep/core/error.hpp"
 #include "layout.hpp"
@@ -35,14 +36,31 @@ void require_hdf5_file(const std::string& path) {
   }
   if (!hdf5) throw ArchiveError("archive " + path + " is not an HDF5 file");
 }
+
+// A damaged archive fails somewhere inside HDF5: lead with one sentence that names the file;
+// the library's chain stays in the detail (--verbose).
+template <class Step>
+void reading(const std::string& path, Step&& step) {
+  try {
+    step();
+  } catch (const ArchiveError& e) {
+    const std::string what = e.what();
+    if (what.rfind("HDF5:", 0) != 0) throw;
+    throw ArchiveError("archive " + path + " cannot be read: it is damaged, truncated or not an aesweep archive (" +
+                           what + ")",
+                       e.detail());
+  }
+}
 }  // namespace
 
 SweepArchiveReader SweepArchiveReader::open(const std::string& path, h5::Access access) {
   require_hdf5_file(path);
   SweepArchiveReader r;
   r.path_ = path;
-  r.file_ = h5::File::open(path, access, h5::FileAccess::defaults());
-  r.load();
+  reading(path, [&] {
+    r.file_ = h5::File::open(path, access, h5::FileAccess::defaults());
+    r.load();
+  });
   return r;
 }
 
@@ -50,8 +68,10 @@ SweepArchiveReader SweepArchiveReader::open(const std::string& path, MPI_Comm co
   require_hdf5_file(path);  // every rank checks the same file: same outcome everywhere
   SweepArchiveReader r;
   r.path_ = path;
-  r.file_ = h5::File::open(path, access, h5::FileAccess::mpio(comm));
-  r.load();
+  reading(path, [&] {
+    r.file_ = h5::File::open(path, access, h5::FileAccess::mpio(comm));
+    r.load();
+  });
   return r;
 }
 
@@ -70,12 +90,22 @@ void SweepArchiveReader::load() {
   h.config_hash = file_.read_string_attribute("config_hash");
   h.created = file_.read_string_attribute("created");
   h.command = file_.read_string_attribute("command");
+  if (file_.has_attribute("archive_id")) h.archive_id = file_.read_string_attribute("archive_id");
 
   const h5::Group data = file_.open_group(layout::kDatasetGroup);
   h.dataset_name = data.read_string_attribute("name");
   h.n_train = data.read_int_attribute("n_train");
   h.n_test = data.read_int_attribute("n_test");
   h.input_size = static_cast<int>(data.read_int_attribute("input_size"));
+  // The data's identity, written since archives record it (absent in older archives).
+  if (data.has_attribute("content_hash")) {
+    h.data_fingerprint = data.read_string_attribute("content_hash");
+    std::istringstream files(data.read_string_attribute("files"));
+    for (std::string line; std::getline(files, line);)
+      if (!line.empty()) h.data_files.push_back(line);
+    h.train_samples_option = data.read_int_attribute("train_samples_option");
+    h.test_samples_option = data.read_int_attribute("test_samples_option");
+  }
   h.test_labels = data.open_dataset("test_labels").read<std::uint8_t>();
   h.recon_indices = data.open_dataset("recon_indices").read<std::int64_t>();
   h.recon_originals = to_matrix(data.open_dataset("recon_originals").read<float>(), h.input_size,
