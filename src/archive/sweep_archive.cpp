@@ -1,15 +1,19 @@
 #include "aesweep/archive/sweep_archive.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <limits>
 #include <map>
 #include <optional>
+#include <random>
 #include <set>
 #include <utility>
 
@@ -39,6 +43,11 @@ RunState run_state_of(RunStatus s) {
   return RunState::failed;
 }
 
+std::string archive_identity(const ArchiveHeader& header) {
+  if (!header.archive_id.empty()) return header.archive_id;
+  return "config " + header.config_hash + ", created " + header.created;
+}
+
 RunShape RunShape::for_run(const RunSpec& spec, const ArchiveHeader& header) {
   RunShape s;
   s.hidden = spec.options.model.hidden;
@@ -52,6 +61,8 @@ RunShape RunShape::for_run(const RunSpec& spec, const ArchiveHeader& header) {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+// HDF5 metadata and summary bytes per run beside its raw data (measured; see estimate_bytes).
+constexpr double kArchiveOverheadPerRun = 8192;
 // Attributes live in object headers of at most 64 KiB (superblock 0 files).
 constexpr std::size_t kMaxAttributeText = 60000;
 
@@ -59,6 +70,24 @@ std::string shape_text(const RunShape& s) {
   return "hidden " + std::to_string(s.hidden) + ", n_test " + std::to_string(s.n_test) + ", epochs " +
          std::to_string(s.epochs) + ", n_recon " + std::to_string(s.n_recon) + ", input " +
          std::to_string(s.input_size);
+}
+
+// 128 random bits in hex: an archive's identity.
+std::string new_archive_id() {
+  std::random_device device;
+  std::seed_seq seed{device(), device(), device(), device(),
+                     unsigned(std::chrono::system_clock::now().time_since_epoch().count()), unsigned(::getpid())};
+  std::mt19937_64 generator(seed);
+  char text[40];
+  std::snprintf(text, sizeof text, "%016llx%016llx", static_cast<unsigned long long>(generator()),
+                static_cast<unsigned long long>(generator()));
+  return text;
+}
+
+std::string joined_lines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) text += (text.empty() ? "" : "\n") + line;
+  return text;
 }
 
 std::string utc_now() {
@@ -226,6 +255,35 @@ layout::RecordLayout metrics_record() {
 
 enum class Action : int { create = 0, resume = 1, refuse = 2 };
 
+std::string data_description(const ArchiveHeader& h) {
+  std::string files;
+  for (const auto& f : h.data_files) files += (files.empty() ? "" : ", ") + f;
+  std::string text = "'" + h.dataset_name + "' (" + std::to_string(h.n_train) + " training and " +
+                     std::to_string(h.n_test) + " test samples";
+  if (h.train_samples_option > 0 || h.test_samples_option > 0)
+    text += ", --train-samples " + std::to_string(h.train_samples_option) + " --test-samples " +
+            std::to_string(h.test_samples_option);
+  if (!files.empty()) text += ", files " + files;
+  if (!h.data_fingerprint.empty()) text += ", data hash " + h.data_fingerprint;
+  return text + ")";
+}
+
+// Why the archive's data (`stored`) is not the data of this job (`now`), or nothing. Archives
+// written before data fingerprints existed are compared on what they hold: the sample counts,
+// the test labels and the pixels of the reconstruction digits.
+std::optional<std::string> data_mismatch(const ArchiveHeader& stored, const ArchiveHeader& now) {
+  bool same = stored.n_train == now.n_train && stored.n_test == now.n_test && stored.input_size == now.input_size;
+  if (!stored.data_fingerprint.empty()) {
+    same = same && stored.data_fingerprint == now.data_fingerprint;
+  } else {
+    same = same && stored.test_labels == now.test_labels && stored.recon_indices == now.recon_indices &&
+           stored.recon_originals.rows() == now.recon_originals.rows() &&
+           stored.recon_originals.cols() == now.recon_originals.cols() && stored.recon_originals == now.recon_originals;
+  }
+  if (same) return std::nullopt;
+  return "the archive was made from " + data_description(stored) + ", this job loads " + data_description(now);
+}
+
 // Rank 0 only, sec2 driver, read-only: may this existing archive be resumed with these inputs?
 // Returns the refusal reason, or nothing when it matches. Never writes to the file.
 std::optional<std::string> resume_mismatch(const std::string& path, const ArchiveHeader& header,
@@ -242,6 +300,9 @@ std::optional<std::string> resume_mismatch(const std::string& path, const Archiv
     return "archive " + path + " has format version " + std::to_string(reader.format_version()) +
            ", this aesweep writes version " + std::to_string(kArchiveFormatVersion) +
            "; use --overwrite to replace it or choose another --out";
+  if (auto why = data_mismatch(reader.header(), header))
+    return "archive " + path + " holds runs trained on other data than this job loads: " + *why +
+           ". Resume with the archive's data and sample counts, or use --overwrite or another --out";
   if (reader.header().config_hash != header.config_hash)
     return "archive " + path + " was written by a different config (hash " + reader.header().config_hash +
            ", this config hash " + header.config_hash + "); use --overwrite to replace it or choose another --out";
@@ -262,12 +323,14 @@ struct Decision {
   Action action = Action::create;
   std::string message;  // refusal reason
   std::string created;  // creation time shared by every rank (attributes must be identical)
+  std::string archive_id;  // likewise
 };
 
 Decision decide(const std::string& path, const ArchiveHeader& header, const std::vector<RunShape>& shapes,
                 std::size_t summary_size, OpenMode mode) {
   Decision d;
   d.created = header.created.empty() ? utc_now() : header.created;
+  d.archive_id = new_archive_id();
   namespace fs = std::filesystem;
   std::error_code ec;
   const auto status = fs::status(path, ec);
@@ -353,8 +416,23 @@ struct SweepArchive::Impl {
   std::vector<RunState> states;
   bool resumed = false;
   bool closed = false;
+  // This rank's own descriptor of the file, only to make its writes durable: fdatasync on any
+  // descriptor of a file flushes every write to it from this node (MPI_File_sync would be
+  // collective, and write_run is not).
+  int sync_fd = -1;
 
-  void create(const ArchiveHeader& header, const std::string& created, const std::vector<RunSpec>& runs);
+  void make_durable(std::size_t run_index, const char* what) const {
+    if (::fdatasync(sync_fd) != 0)
+      throw ArchiveError("archive " + path + ": cannot make run " + std::to_string(run_index) + "'s " + what +
+                         " durable (fdatasync: " + std::strerror(errno) + ")");
+  }
+  void close_sync_fd() {
+    if (sync_fd >= 0) ::close(sync_fd);
+    sync_fd = -1;
+  }
+
+  void create(const ArchiveHeader& header, const std::string& created, const std::string& archive_id,
+              const std::vector<RunSpec>& runs);
   void reopen();
   void require_open() const {
     if (closed) throw ArchiveError("archive " + path + " is already closed");
@@ -364,7 +442,7 @@ struct SweepArchive::Impl {
 // COLLECTIVE: builds the whole file. Every rank makes the same metadata calls in the same order;
 // rank 0 alone writes the study-wide raw data; the final flush makes the file valid on disk.
 void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& created,
-                                const std::vector<RunSpec>& runs) {
+                                const std::string& archive_id, const std::vector<RunSpec>& runs) {
   // Built under a temporary name and renamed when whole: a job killed while creating leaves at
   // most a stray PATH.creating (rebuilt next time) and never a half-made archive at PATH, and
   // --overwrite keeps the old archive until the new one is complete.
@@ -384,6 +462,7 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
   file.write_attribute("config_text", header.config_text);
   file.write_attribute("config_hash", header.config_hash);
   file.write_attribute("created", created);
+  file.write_attribute("archive_id", archive_id);
   file.write_attribute("command", header.command);
   file.write_attribute("hdf5_version", h5::library_version());
   file.write_attribute("n_runs", static_cast<std::int64_t>(runs.size()));
@@ -398,6 +477,10 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
   data.write_attribute("n_train", header.n_train);
   data.write_attribute("n_test", header.n_test);
   data.write_attribute("input_size", static_cast<std::int64_t>(header.input_size));
+  data.write_attribute("content_hash", header.data_fingerprint);
+  data.write_attribute("files", joined_lines(header.data_files));
+  data.write_attribute("train_samples_option", header.train_samples_option);
+  data.write_attribute("test_samples_option", header.test_samples_option);
   const h5::Dataset labels = data.create_dataset("test_labels", u8, space({n_test}), never);
   const h5::Dataset recon_indices = data.create_dataset("recon_indices", i64, space({n_recon}), never);
   const h5::Dataset recon_originals = data.create_dataset("recon_originals", f32, space({n_recon, input}), never);
@@ -481,6 +564,9 @@ void SweepArchive::Impl::reopen() {
       throw ArchiveError("archive " + path + " has an unknown run state " + std::to_string(b) + " in /runs_state");
     states.push_back(static_cast<RunState>(b));
   }
+  close_sync_fd();
+  sync_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (sync_fd < 0) throw ArchiveError("archive " + path + ": cannot open it for fdatasync: " + std::strerror(errno));
   resumed = true;
 }
 
@@ -502,6 +588,7 @@ SweepArchive::~SweepArchive() {
   }
   // No collective call here: give up the ids without closing them (HDF5 closes what is left
   // when MPI finalizes; an aborting job loses nothing that write_run finished).
+  impl_->close_sync_fd();
   impl_->runs_state.release();
   impl_->summary.release();
   impl_->file.release();
@@ -541,11 +628,12 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, MPI_Comm comm
   d.action = static_cast<Action>(action);
   broadcast(comm, d.message);
   broadcast(comm, d.created);
+  broadcast(comm, d.archive_id);
   if (d.action == Action::refuse) throw ArchiveError(d.message);
 
   on_all_ranks(comm, [&] {
     try {
-      if (d.action == Action::create) impl->create(header, d.created, runs);
+      if (d.action == Action::create) impl->create(header, d.created, d.archive_id, runs);
       else impl->reopen();
     } catch (const ArchiveError& e) {
       throw ArchiveError(std::string(d.action == Action::create ? "cannot create archive " : "cannot reopen archive ") +
@@ -553,6 +641,21 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, MPI_Comm comm
     }
   });
   return SweepArchive(std::move(impl));
+}
+
+double SweepArchive::estimate_bytes(const ArchiveHeader& header, const std::vector<RunSpec>& runs) {
+  // Measured on archives of this layout (docs/archive.md): object headers, attributes and the
+  // summary row come to about this much per run beside the raw data.
+  constexpr double overhead_per_run = kArchiveOverheadPerRun;
+  const double input = header.input_size, n_test = double(header.n_test), n_recon = double(header.recon_indices.size());
+  double total = 64.0 * 1024 + 4.0 * input * n_recon + double(header.n_test) + 8.0 * n_recon;
+  for (const auto& run : runs) {
+    const double hidden = run.options.model.hidden;
+    const double floats = 2 * hidden * input + hidden + input + n_test * hidden + n_recon * input;
+    total += 4 * floats + 8.0 * double(std::size(layout::kCurveNames)) * double(run.options.training.epochs) +
+             overhead_per_run;
+  }
+  return total;
 }
 
 const std::string& SweepArchive::path() const { return impl_->path; }
@@ -648,9 +751,13 @@ void SweepArchive::write_run(std::size_t run_index, const RunResult& result, con
   layout::put_outcome(a.columns.record, row.data(), outcome, false);
   a.summary.write_bytes(a.columns.record.datatype(), row.data(), run_index, 1, a.independent);
 
-  // Last: from here on the run counts as done, and everything above is already in the file.
+  // Last: from here on the run counts as done. Everything above reaches the disk before the
+  // state byte is written, and the state byte before write_run returns, so a run marked done
+  // survives the loss of this node (power included), not only a killed process.
+  a.make_durable(run_index, "data");
   const std::uint8_t state_byte = static_cast<std::uint8_t>(outcome.state);
   a.runs_state.write_rows<std::uint8_t>(run_index, std::span<const std::uint8_t>(&state_byte, 1), a.independent);
+  a.make_durable(run_index, "state byte");
   a.states[run_index] = outcome.state;
 }
 
@@ -658,6 +765,7 @@ void SweepArchive::close() {
   if (!impl_ || impl_->closed) return;
   Impl& a = *impl_;
   a.closed = true;
+  a.close_sync_fd();
   on_all_ranks(a.comm, [&] {
     a.runs_state.close();
     a.summary.close();

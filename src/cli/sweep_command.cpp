@@ -1,10 +1,12 @@
 // aesweep sweep: every run of a study across the MPI ranks into one HDF5 archive.
 // Rank 0 coordinates and trains; every rank writes its own runs into the shared archive.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <csignal>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 
@@ -45,6 +47,40 @@ double estimated_cost(const RunSpec& run, const Dataset& data) {
   return per_sample * double(o.training.epochs) * double(data.train_images.cols());
 }
 
+std::string bytes_text(double bytes) {
+  const char* units[] = {"bytes", "KB", "MB", "GB", "TB", "PB"};
+  int u = 0;
+  while (bytes >= 1000 && u < 5) {
+    bytes /= 1000;
+    ++u;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+  return text;
+}
+
+// Refuses a study whose archive would not fit on the disk it goes to. A new archive needs its
+// estimated size; a resumed one the part of its storage not yet written (the file is sparse).
+void check_free_space(const std::string& out, const ArchiveHeader& header, const std::vector<RunSpec>& runs,
+                      OpenMode mode) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path target = fs::absolute(fs::path(out), ec);
+  const fs::path dir = target.parent_path();
+  if (!fs::is_directory(dir, ec)) return;  // opening the archive reports a missing directory
+  const fs::space_info space = fs::space(dir, ec);
+  if (ec) return;  // a file system that cannot say: nothing to compare with
+  double needed = SweepArchive::estimate_bytes(header, runs);
+  struct stat st {};
+  const bool resuming = mode == OpenMode::create_or_resume && ::stat(out.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  if (resuming) needed = std::max(0.0, double(st.st_size) - double(st.st_blocks) * 512.0);
+  if (needed <= double(space.available)) return;
+  throw ConfigError("archive " + out + " would need about " + bytes_text(needed) + " more disk space for " +
+                    std::to_string(runs.size()) + " runs" + (resuming ? " (the runs not yet written)" : "") +
+                    ", but " + dir.string() + " has " + bytes_text(double(space.available)) +
+                    " free: choose another --out, free space, or split the study");
+}
+
 std::string host_name() {
   char name[256] = {};
   if (gethostname(name, sizeof name - 1) != 0) return "unknown";
@@ -65,6 +101,7 @@ int sweep_command(const std::vector<std::string>& args) {
   po::options_description visible = study_options();
   visible.add_options()("out,o", po::value<std::string>(), "the HDF5 archive to write (required)")
       ("overwrite", "replace an existing archive instead of resuming it")
+      ("verbose,v", "with an error, also print the HDF5 library's own error chain")
       ("recon-per-class", po::value<int>()->default_value(2),
        "test digits per class whose reconstructions every run stores for figures");
   add_fuse_options(visible);
@@ -133,6 +170,10 @@ int sweep_command(const std::vector<std::string>& args) {
   }
   header.config_hash = study_hash(config, runs);
   header.dataset_name = data.name;
+  header.data_fingerprint = dataset_fingerprint(data);
+  header.data_files = data.files;
+  header.train_samples_option = std::int64_t(config.data.train_samples);
+  header.test_samples_option = std::int64_t(config.data.test_samples);
   header.command = "aesweep sweep";
   for (const auto& a : args) header.command += " " + a;
   header.aesweep_version = AESWEEP_VERSION;
@@ -145,16 +186,34 @@ int sweep_command(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < recon_indices.size(); ++i)
     header.recon_originals.col(Eigen::Index(i)) = data.test_images.col(Eigen::Index(recon_indices[i]));
 
+  // Rank 0 alone looks at the disk; every rank follows.
+  const OpenMode mode = vm.count("overwrite") ? OpenMode::overwrite : OpenMode::create_or_resume;
+  std::string space_error;
+  if (rank == 0) {
+    try {
+      check_free_space(out, header, runs, mode);
+    } catch (const std::exception& e) {
+      space_error = e.what();
+    }
+  }
+  if (any_rank(!space_error.empty())) {
+    if (rank == 0) std::fprintf(stderr, "aesweep sweep: error: %s\n", space_error.c_str());
+    mpi.finalize();
+    return 2;
+  }
+
   std::optional<SweepArchive> archive;
-  std::string open_error;
+  std::string open_error, open_detail;
   try {
-    archive.emplace(SweepArchive::open_for_sweep(out, MPI_COMM_WORLD, header, runs,
-                                                 vm.count("overwrite") ? OpenMode::overwrite : OpenMode::create_or_resume));
+    archive.emplace(SweepArchive::open_for_sweep(out, MPI_COMM_WORLD, header, runs, mode));
   } catch (const std::exception& e) {
     open_error = e.what();
+    open_detail = error_detail(e);
   }
   if (any_rank(!open_error.empty())) {
     if (rank == 0) std::fprintf(stderr, "aesweep sweep: error: %s\n", open_error.empty() ? "opening the archive failed on another rank" : open_error.c_str());
+    if (rank == 0 && vm.count("verbose") && !open_detail.empty())
+      std::fprintf(stderr, "aesweep sweep: HDF5 error chain: %s\n", open_detail.c_str());
     archive.reset();
     mpi.finalize();
     return 2;

@@ -209,6 +209,8 @@ Dataset load_idx_dataset(const DataOptions& options) {
   for (const auto& split : splits) {
     const std::string image_path = find_file(options.dir, split.images);
     const std::string label_path = find_file(options.dir, split.labels);
+    data.files.push_back(image_path);
+    data.files.push_back(label_path);
     const IdxArray images = read_idx(image_path, 3);
     const IdxArray labels = read_idx(label_path, 1);
     if (labels.dims[0] != images.dims[0])

@@ -2,6 +2,8 @@
 // `first` runs, then arms a timer that SIGKILLs this process after `delay_us` microseconds
 // while it keeps writing runs, so the kill lands at an arbitrary point, usually inside
 // write_run. Usage: archive_crash_writer PATH FIRST DELAY_US
+// A negative DELAY_US arms no timer: every run is written, the archive closed, exit status 0
+// (the durability test traces the system calls of such a run).
 #include <mpi.h>
 
 #include <csignal>
@@ -28,7 +30,7 @@ int main(int argc, char** argv) {
   try {
     auto archive = SweepArchive::open_for_sweep(path, MPI_COMM_WORLD, header, runs, OpenMode::overwrite);
     for (std::size_t i = 0; i < runs.size(); ++i) {
-      if (i == first) {
+      if (i == first && delay_us >= 0) {
         std::thread([delay_us] {
           std::this_thread::sleep_for(std::chrono::microseconds(delay_us));
           std::raise(SIGKILL);
@@ -36,6 +38,11 @@ int main(int argc, char** argv) {
       }
       const RunShape shape = archive.shape(i);
       archive.write_run(i, testing::make_result(runs[i], shape), testing::make_info(shape, i, 0));
+    }
+    if (delay_us < 0) {
+      archive.close();
+      MPI_Finalize();
+      return 0;
     }
     // Every run written before the timer fired: wait for it, the test expects a kill.
     for (;;) std::this_thread::sleep_for(std::chrono::seconds(1));

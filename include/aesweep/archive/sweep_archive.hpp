@@ -50,7 +50,20 @@ struct ArchiveHeader {
   std::string command;                       // command line that created the archive
   std::string aesweep_version;
   std::string created;  // creation time, ISO 8601; empty: filled with the current UTC time
+  // Which data the runs were trained on; resume refuses other data. data_fingerprint is
+  // dataset_fingerprint() of the samples as loaded (after the sample limits).
+  std::string data_fingerprint;
+  std::vector<std::string> data_files;      // the IDX files read
+  std::int64_t train_samples_option = 0;    // --train-samples as given (0 = all)
+  std::int64_t test_samples_option = 0;     // --test-samples as given (0 = all)
+  // Identifies this archive among all others (random, fixed at creation; read back only).
+  // Analyses check it so their results land only next to the archive they came from.
+  std::string archive_id;
 };
+
+// The archive's identity: archive_id, or for archives written before it existed, the config
+// hash and creation time.
+std::string archive_identity(const ArchiveHeader& header);
 
 // Dataset shapes of one run.
 struct RunShape {
@@ -94,6 +107,10 @@ class SweepArchive {
                                                    const ArchiveHeader& header,
                                                    const std::vector<RunSpec>& runs,
                                                    const std::vector<RunShape>& shapes, OpenMode mode);
+
+  // The size of the archive open_for_sweep would create for these runs, in bytes: the raw data
+  // of every run plus the measured HDF5 overhead per run (object headers, attributes, summary).
+  [[nodiscard]] static double estimate_bytes(const ArchiveHeader& header, const std::vector<RunSpec>& runs);
 
   SweepArchive(SweepArchive&&) noexcept;
   SweepArchive& operator=(SweepArchive&&) noexcept;

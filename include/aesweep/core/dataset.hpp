@@ -15,8 +15,15 @@ struct Dataset {
   std::vector<std::uint8_t> train_labels;
   Eigen::MatrixXf test_images;   // pixels x test samples
   std::vector<std::uint8_t> test_labels;
+  // The files the samples were read from (train images, train labels, test images, test labels).
+  std::vector<std::string> files;
 
   int input_size() const { return int(train_images.rows()); }
 };
+
+// The identity of the samples as loaded: a hash of the training and of the test arrays
+// (shapes, pixel values, labels), "TRAINHASH-TESTHASH" in hex. Equal data gives equal text on
+// every machine; any changed pixel or label, sample count or order changes it.
+std::string dataset_fingerprint(const Dataset& data);
 
 }  // namespace aesweep
