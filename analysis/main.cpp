@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <cstring>
 #include <deque>
+#include <functional>
+#include <limits>
+#include <cerrno>
 #include <iostream>
 #include <list>
 #include <numeric>
@@ -32,41 +35,100 @@ struct Cli {
   std::string out;
   bool quiet = false;
   bool force = false;
+  bool verbose = false;
   AnalysisOptions options;
 };
 
+// One numeric option: its flag, where its value goes, its range and its help. The range is
+// written here once: the check and the --help text both come from it.
+struct NumericOption {
+  const char* flag;
+  std::function<void(double)> store;
+  double min, max;
+  double default_value;
+  bool integer;
+  const char* help;
+};
+
+std::string number_text(double v) {
+  char text[40];
+  if (v == std::floor(v) && std::fabs(v) < 1e18) std::snprintf(text, sizeof text, "%.0f", v);
+  else std::snprintf(text, sizeof text, "%.12g", v);
+  return text;
+}
+
+std::string range_text(const NumericOption& o) {
+  const std::string kind = o.integer ? "an integer" : "a number";
+  if (o.max == std::numeric_limits<double>::infinity()) return kind + " >= " + number_text(o.min);
+  return kind + " in [" + number_text(o.min) + ", " + number_text(o.max) + "]";
+}
+
+// Parses the whole text as a finite number in the option's range; ConfigError names the option.
+double checked_value(const NumericOption& o, const std::string& raw) {
+  std::string shown = raw.size() > 40 ? raw.substr(0, 40) + "..." : raw;
+  const std::string what = std::string("--") + o.flag + " must be " + range_text(o) + ", got '" + shown + "'";
+  const char* begin = raw.c_str();
+  char* end = nullptr;
+  errno = 0;
+  const double v = std::strtod(begin, &end);
+  while (end && *end == ' ') ++end;
+  if (raw.empty() || end == begin || *end != '\0' || errno == ERANGE || !std::isfinite(v)) throw ConfigError(what);
+  if (o.integer && v != std::floor(v)) throw ConfigError(what);
+  if (v < o.min || v > o.max) throw ConfigError(what);
+  return v;
+}
+
+std::vector<NumericOption> numeric_options(Cli& cli) {
+  auto& o = cli.options;
+  constexpr double seed_max = 9007199254740992.0;  // 2^53: every integer up to it is exact
+  return {
+      {"threads", [&](double v) { o.threads = int(v); }, 1, 1024, 1, true, "threads per rank"},
+      {"silhouette-sample", [&](double v) { o.silhouette.sample_size = std::int64_t(v); }, 0, 1e9, 0, true,
+       "score a random subset of this many points (0 = exact over every point)"},
+      {"k-min", [&](double v) { o.kmeans.k_min = int(v); }, 1, 1000, 2, true, "smallest k of the k-means sweep"},
+      {"k-max", [&](double v) { o.kmeans.k_max = int(v); }, 1, 1000, 15, true,
+       "largest k of the k-means sweep (at least --k-min)"},
+      {"kmeans-init", [&](double v) { o.kmeans.kmeans.n_init = int(v); }, 1, 1000, 3, true,
+       "k-means++ starts per k (the lowest inertia wins)"},
+      {"kmeans-seed", [&](double v) { o.kmeans.kmeans.seed = std::uint64_t(v); }, 0, seed_max, 0, true, "k-means seed"},
+      {"perplexity", [&](double v) { o.tsne.perplexity = v; }, 1e-3, 1e4, 30, false,
+       "t-SNE perplexity (also below a third of the test samples)"},
+      {"theta", [&](double v) { o.tsne.theta = v; }, 0, 1, 0.5, false, "Barnes-Hut opening angle (0 = exact)"},
+      {"early-exaggeration", [&](double v) { o.tsne.early_exaggeration = v; }, 1, 1000, 12, false,
+       "t-SNE early exaggeration"},
+      {"tsne-iter", [&](double v) { o.tsne.n_iter = int(v); }, 1, 1e6, 1000, true,
+       "t-SNE iterations, the exaggeration phase included"},
+      {"learning-rate", [&](double v) { o.tsne.learning_rate = v; }, 0, 1e6, 0, false,
+       "t-SNE learning rate (0 = auto: max(n / early_exaggeration / 4, 50))"},
+      {"tsne-seed", [&](double v) { o.tsne.seed = std::uint64_t(v); }, 0, seed_max, 0, true,
+       "t-SNE seed (random init)"},
+      {"trust-k", [&](double v) { o.tsne.trustworthiness_neighbors = int(v); }, 0, 1000, 10, true,
+       "neighbours of the trustworthiness score (0 = skip it)"},
+      {"cosine-bins", [&](double v) { o.cosine.histogram_bins = int(v); }, 1, 1e6, 50, true,
+       "cosine histogram bins over [-1, 1]"},
+      {"knn-k", [&](double v) { o.knn.k = int(v); }, 1, 1000, 5, true, "neighbours of the k-NN accuracy"},
+  };
+}
+
 // Returns false when only help was asked for.
 bool parse(int argc, char** argv, Cli& cli, int rank) {
-  double learning_rate = 0;
   std::string tsne_init = "pca";
-  po::options_description visible("Options");
+  const std::vector<NumericOption> numeric = numeric_options(cli);
+  po::options_description visible("Options", 110, 55);
   visible.add_options()
       ("help,h", "show this help")
-      ("out,o", po::value(&cli.out), "write results to this HDF5 file instead of into the archive")
-      ("threads", po::value(&cli.options.threads)->default_value(1), "threads per rank")
+      ("out,o", po::value(&cli.out),
+       "write the results to this HDF5 file instead of into the archive: a new file, or one that holds only "
+       "analyses of this same archive")
       ("quiet,q", "no progress output")
-      ("silhouette-sample", po::value(&cli.options.silhouette.sample_size)->default_value(0),
-       "score a random subset of this many points (0 = exact over every point)")
-      ("k-min", po::value(&cli.options.kmeans.k_min)->default_value(2), "smallest k of the k-means sweep")
-      ("k-max", po::value(&cli.options.kmeans.k_max)->default_value(15), "largest k of the k-means sweep")
-      ("kmeans-init", po::value(&cli.options.kmeans.kmeans.n_init)->default_value(3),
-       "k-means++ starts per k (the lowest inertia wins)")
-      ("kmeans-seed", po::value(&cli.options.kmeans.kmeans.seed)->default_value(0), "k-means seed")
+      ("verbose,v", "with an error, also print the HDF5 library's own error chain");
+  for (const auto& o : numeric)
+    visible.add_options()(o.flag, po::value<std::string>(),
+                          (std::string(o.help) + "; " + range_text(o) + " [default: " + number_text(o.default_value) +
+                           "]").c_str());
+  visible.add_options()
       ("no-tsne", "skip t-SNE (the slowest part)")
-      ("perplexity", po::value(&cli.options.tsne.perplexity)->default_value(30.0), "t-SNE perplexity")
-      ("theta", po::value(&cli.options.tsne.theta)->default_value(0.5), "Barnes-Hut opening angle")
-      ("early-exaggeration", po::value(&cli.options.tsne.early_exaggeration)->default_value(12.0),
-       "t-SNE early exaggeration")
-      ("tsne-iter", po::value(&cli.options.tsne.n_iter)->default_value(1000), "t-SNE iterations")
-      ("learning-rate", po::value(&learning_rate)->default_value(0.0),
-       "t-SNE learning rate (0 = auto: max(n / early_exaggeration / 4, 50))")
       ("tsne-init", po::value(&tsne_init)->default_value("pca"), "t-SNE initialisation: pca or random")
-      ("tsne-seed", po::value(&cli.options.tsne.seed)->default_value(0), "t-SNE seed (random init)")
-      ("trust-k", po::value(&cli.options.tsne.trustworthiness_neighbors)->default_value(10),
-       "neighbours of the trustworthiness score")
-      ("cosine-bins", po::value(&cli.options.cosine.histogram_bins)->default_value(50),
-       "cosine histogram bins over [-1, 1]")
-      ("knn-k", po::value(&cli.options.knn.k)->default_value(5), "neighbours of the k-NN accuracy")
       ("force", "recompute runs already analysed with these options");
   po::options_description all = visible;
   all.add_options()("archive", po::value(&cli.archive), "sweep archive");
@@ -83,19 +145,24 @@ bool parse(int argc, char** argv, Cli& cli, int rank) {
                    "t-SNE to 2-D with KL divergence and trustworthiness, same- vs different-digit cosine\n"
                    "similarity, and k-NN accuracy. Runs are spread over the ranks; results go into\n"
                    "/analysis/<options hash>/runs/<index> of the archive (or --out), and runs already analysed\n"
-                   "with the same options are skipped.\n\n"
+                   "with the same options are skipped. Exit status: 0 done, 2 bad input (nothing was changed),\n"
+                   "1 a fatal error during the work.\n\n"
                 << visible << "\n";
-    if (!vm.count("help")) throw ConfigError("missing ARCHIVE.h5");
+    if (!vm.count("help")) throw ConfigError("missing ARCHIVE.h5 (see aesweep-analyze --help)");
     return false;
   }
   cli.quiet = vm.count("quiet") > 0;
   cli.force = vm.count("force") > 0;
+  cli.verbose = vm.count("verbose") > 0;
+  for (const auto& o : numeric) o.store(vm.count(o.flag) ? checked_value(o, vm[o.flag].as<std::string>()) : o.default_value);
+  if (cli.options.kmeans.k_max < cli.options.kmeans.k_min)
+    throw ConfigError("--k-max (" + std::to_string(cli.options.kmeans.k_max) + ") must be at least --k-min (" +
+                      std::to_string(cli.options.kmeans.k_min) + ")");
   cli.options.run_tsne = vm.count("no-tsne") == 0;
-  cli.options.tsne.learning_rate = learning_rate;
   if (tsne_init == "pca") cli.options.tsne.init = TsneInit::Pca;
   else if (tsne_init == "random") cli.options.tsne.init = TsneInit::Random;
-  else throw ConfigError("--tsne-init must be pca or random, got '" + tsne_init + "'");
-  if (cli.options.threads < 1) throw ConfigError("--threads must be >= 1");
+  else throw ConfigError("--tsne-init must be pca or random, got '" + tsne_init.substr(0, 40) + "'");
+  if (cli.out.empty() && vm.count("out")) throw ConfigError("--out is empty: give a file name");
   cli.options.silhouette.validate();
   cli.options.kmeans.validate();
   cli.options.tsne.validate();
@@ -173,13 +240,14 @@ void work(const Cli& cli, const std::vector<int>& labels) {
 int coordinate(int size, const Cli& cli, const std::vector<int>& labels) {
   const auto start = std::chrono::steady_clock::now();
   auto reader = SweepArchiveReader::open(cli.archive, cli.out.empty() ? h5::Access::read_write : h5::Access::read_only);
+  const std::string identity = archive_identity(reader.header());
   std::optional<h5::File> separate;
   if (!cli.out.empty())
     separate.emplace(std::filesystem::exists(cli.out)
                          ? h5::File::open(cli.out, h5::Access::read_write, h5::FileAccess::defaults())
                          : h5::File::create(cli.out, h5::FileAccess::defaults()));
   h5::File& target = separate ? *separate : reader.file();
-  AnalysisStore store(target, cli.options, cli.archive);
+  AnalysisStore store(target, cli.options, cli.archive, identity);
 
   const auto states = reader.read_states();
   std::size_t pending = 0, failed = 0, already = 0;
@@ -269,19 +337,36 @@ int main(int argc, char** argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   Cli cli;
   // Argument and archive problems are the same on every rank: report once, exit cleanly.
-  std::string error;
+  // Rank 0 also checks, before any work, that the results may go where they would be written.
+  std::string error, detail;
   bool proceed = false;
   try {
     proceed = parse(argc, argv, cli, rank);
-    if (proceed) (void)SweepArchiveReader::open(cli.archive);
+    if (proceed && rank == 0) {
+      const auto reader = SweepArchiveReader::open(cli.archive);
+      check_analysis_target(cli.archive, archive_identity(reader.header()), cli.out);
+      if (!cli.out.empty() && same_file(cli.archive, cli.out)) cli.out.clear();  // in place
+    }
   } catch (const std::exception& e) {
     error = e.what();
+    detail = error_detail(e);
   }
-  if (!error.empty() || !proceed) {
-    if (rank == 0 && !error.empty()) std::fprintf(stderr, "aesweep-analyze: error: %s\n", error.c_str());
+  int failed = error.empty() ? 0 : 1, any_failed = 0;
+  MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  int quit = proceed ? 0 : 1, any_quit = 0;
+  MPI_Allreduce(&quit, &any_quit, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
+  if (any_failed || any_quit) {
+    if (rank == 0 && any_failed) {
+      std::fprintf(stderr, "aesweep-analyze: error: %s\n", error.empty() ? "bad input on another rank" : error.c_str());
+      if (cli.verbose && !detail.empty()) std::fprintf(stderr, "aesweep-analyze: HDF5 error chain: %s\n", detail.c_str());
+    }
     MPI_Finalize();
-    return error.empty() ? 0 : 2;
+    return any_failed ? 2 : 0;
   }
+  // Every rank uses rank 0's decision on where the results go.
+  int in_place = cli.out.empty() ? 1 : 0;
+  MPI_Bcast(&in_place, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (in_place) cli.out.clear();
   try {
     std::vector<int> labels;
     {
@@ -295,6 +380,8 @@ int main(int argc, char** argv) {
     return code;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "aesweep-analyze: fatal on rank %d: %s\n", rank, e.what());
+    if (cli.verbose && !error_detail(e).empty())
+      std::fprintf(stderr, "aesweep-analyze: HDF5 error chain: %s\n", error_detail(e).c_str());
     MPI_Abort(MPI_COMM_WORLD, 1);
   }
   return 1;

@@ -1,8 +1,15 @@
 #include "analysis_store.hpp"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
+#include <filesystem>
 #include <cstdio>
 #include <ctime>
+
+#include "aesweep/core/error.hpp"
 
 namespace aesweep::analysis {
 namespace {
@@ -48,10 +55,101 @@ std::string text_hash(const std::string& text) {
   return out;
 }
 
-AnalysisStore::AnalysisStore(const h5::File& file, const AnalysisOptions& options, const std::string& source_archive) {
+namespace {
+
+constexpr const char* kSourceIdAttr = "source_archive_id";
+
+// Why /analysis in `file` may not take results of the archive with `identity`, or "".
+std::string foreign_analysis(const h5::Location& file, const std::string& identity, const std::string& source_path) {
+  if (!file.has_child("analysis")) return "";
+  const h5::Group root = file.open_group("analysis");
+  if (root.has_attribute(kSourceIdAttr)) {
+    const std::string stored = root.read_string_attribute(kSourceIdAttr);
+    return stored == identity ? "" : "its /analysis holds results of another archive (archive id " + stored +
+                                         "; " + source_path + " has id " + identity + ")";
+  }
+  // Written before the identity was recorded: each options group names its source's path.
+  for (const auto& name : root.child_names()) {
+    const h5::Group g = root.open_group(name);
+    if (!g.has_attribute("source_archive")) continue;
+    const std::string stored = g.read_string_attribute("source_archive");
+    std::error_code ec;
+    // Paths were stored as given, relative to where the analysis ran: the same file name counts.
+    if (stored != source_path && !std::filesystem::equivalent(stored, source_path, ec) &&
+        std::filesystem::path(stored).filename() != std::filesystem::path(source_path).filename())
+      return "its /analysis/" + name + " holds results of " + stored;
+  }
+  return "";
+}
+
+}  // namespace
+
+bool same_file(const std::string& a, const std::string& b) {
+  std::error_code ec;
+  return std::filesystem::equivalent(a, b, ec) && !ec;
+}
+
+void check_analysis_target(const std::string& source_path, const std::string& source_identity,
+                           const std::string& target_path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const bool in_place = target_path.empty() || same_file(source_path, target_path);
+  if (in_place) {
+    if (::access(source_path.c_str(), W_OK) != 0)
+      throw ConfigError("archive " + source_path + " is not writable (" + std::strerror(errno) +
+                        "): give --out FILE to write the results to another file");
+    return;
+  }
+  const std::string where = "--out " + target_path + ": ";
+  const auto status = fs::status(target_path, ec);
+  if (ec && ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory)
+    throw ConfigError(where + "cannot be inspected (" + ec.message() + ")");
+  if (ec || !fs::exists(status)) {
+    const fs::path parent = fs::absolute(fs::path(target_path)).parent_path();
+    std::error_code ec2;
+    if (!fs::is_directory(parent, ec2))
+      throw ConfigError(where + "directory " + parent.string() + " does not exist");
+    if (::access(parent.c_str(), W_OK) != 0) throw ConfigError(where + "directory " + parent.string() + " is not writable");
+    return;
+  }
+  if (fs::is_directory(status)) throw ConfigError(where + "is a directory; give a file name for the results");
+  if (!fs::is_regular_file(status)) throw ConfigError(where + "exists and is not a regular file");
+  bool hdf5 = false;
+  try {
+    hdf5 = h5::is_hdf5_file(target_path);
+  } catch (const std::exception& e) {
+    throw ConfigError(where + "cannot be inspected (" + e.what() + ")");
+  }
+  if (!hdf5)
+    throw ConfigError(where + "exists and is not an HDF5 file; it was left untouched (choose another --out or remove it)");
+  if (::access(target_path.c_str(), W_OK) != 0) throw ConfigError(where + "is not writable");
+  std::string why;
+  try {
+    const h5::File file = h5::File::open(target_path, h5::Access::read_only, h5::FileAccess::defaults());
+    if (file.has_attribute("format_version") && file.has_child("runs")) {
+      const std::string other = file.has_attribute("archive_id")
+                                    ? file.read_string_attribute("archive_id")
+                                    : "config " + file.read_string_attribute("config_hash") + ", created " +
+                                          file.read_string_attribute("created");
+      if (other != source_identity)
+        why = "is another sweep archive (archive id " + other + "; " + source_path + " has id " + source_identity +
+              "); results of " + source_path + " go into that archive itself or a separate results file";
+    }
+    if (why.empty()) why = foreign_analysis(file, source_identity, source_path);
+  } catch (const ArchiveError& e) {
+    throw ConfigError(where + "cannot be read as HDF5 (" + e.what() + ")");
+  }
+  if (!why.empty()) throw ConfigError(where + why + "; it was left untouched");
+}
+
+AnalysisStore::AnalysisStore(const h5::File& file, const AnalysisOptions& options, const std::string& source_archive,
+                             const std::string& source_identity) {
   const std::string text = options.describe();
   hash_ = text_hash(text);
+  if (const std::string why = foreign_analysis(file, source_identity, source_archive); !why.empty())
+    throw ArchiveError("cannot store the analysis of " + source_archive + ": " + why);
   const h5::Group root = open_or_create(file, "analysis");
+  if (!root.has_attribute(kSourceIdAttr)) root.write_attribute(kSourceIdAttr, std::string_view(source_identity));
   const bool fresh = !root.has_child(hash_);
   const h5::Group group = open_or_create(root, hash_);
   if (fresh) {

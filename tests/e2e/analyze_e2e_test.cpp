@@ -148,5 +148,86 @@ TEST_F(AnalyzeE2E, BadInputIsAClearError) {
   EXPECT_NE(log().find("--tsne-init"), std::string::npos) << log();
 }
 
+std::string file_bytes(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Results land only next to the archive they were computed from, and every output problem is
+// found before any work, with exit status 2 and nothing changed.
+TEST_F(AnalyzeE2E, ResultsOnlyGoNextToTheirOwnArchive) {
+  const std::string a = (dir_ / "a.h5").string(), b = (dir_ / "b.h5").string();
+  const std::string sweep = mpi(1) + AESWEEP_BINARY + " sweep " + (dir_ / "study.ini").string() + " --data " +
+                            data_dir() + " --test-samples 200 --set train.epochs=1 --quiet --out ";
+  ASSERT_EQ(run(sweep + a + " --train-samples 600"), 0) << log();
+  ASSERT_EQ(run(sweep + b + " --train-samples 500"), 0) << log();
+  const std::string b_before = file_bytes(b);
+  const std::string analyze = mpi(2) + AESWEEP_ANALYZE + " --no-tsne --k-max 3 --quiet ";
+
+  // Another sweep's archive as --out: refused, untouched.
+  EXPECT_EQ(run(analyze + a + " --out " + b), 2) << log();
+  EXPECT_NE(log().find("is another sweep archive"), std::string::npos) << log();
+  EXPECT_TRUE(file_bytes(b) == b_before);
+
+  // A text file, a directory, a missing directory: refused before any work.
+  std::ofstream(dir_ / "notes.txt") << "my notes\n";
+  EXPECT_EQ(run(analyze + a + " --out " + (dir_ / "notes.txt").string()), 2) << log();
+  EXPECT_NE(log().find("is not an HDF5 file"), std::string::npos) << log();
+  EXPECT_EQ(file_bytes(dir_ / "notes.txt"), "my notes\n");
+  EXPECT_EQ(run(analyze + a + " --out " + dir_.string()), 2) << log();
+  EXPECT_NE(log().find("is a directory"), std::string::npos) << log();
+  EXPECT_EQ(run(analyze + a + " --out " + (dir_ / "missing" / "r.h5").string()), 2) << log();
+  EXPECT_NE(log().find("does not exist"), std::string::npos) << log();
+  EXPECT_EQ(log().find("MPI_ABORT"), std::string::npos) << log();
+
+  // A results file takes the analyses of one archive only.
+  const std::string results = (dir_ / "results.h5").string();
+  ASSERT_EQ(run(analyze + a + " --out " + results), 0) << log();
+  const std::string results_before = file_bytes(results);
+  EXPECT_EQ(run(analyze + b + " --out " + results), 2) << log();
+  EXPECT_NE(log().find("holds results of another archive"), std::string::npos) << log();
+  EXPECT_TRUE(file_bytes(results) == results_before);
+  // Its own archive again: allowed (nothing left to do).
+  ASSERT_EQ(run(analyze + a + " --out " + results), 0) << log();
+  // --out naming the archive itself is the in-place analysis.
+  ASSERT_EQ(run(analyze + b + " --out " + b), 0) << log();
+  EXPECT_FALSE(file_bytes(b) == b_before);
+}
+
+TEST_F(AnalyzeE2E, MessagesNameTheOptionAndItsRangeAndADamagedArchiveInOneSentence) {
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " x.h5 --k-min 5 --k-max 3"), 2);
+  EXPECT_NE(log().find("--k-max (3) must be at least --k-min (5)"), std::string::npos) << log();
+  EXPECT_EQ(log().find("KmeansSweepOptions"), std::string::npos) << log();
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " x.h5 --knn-k -1"), 2);
+  EXPECT_NE(log().find("--knn-k must be an integer in [1, 1000], got '-1'"), std::string::npos) << log();
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " x.h5 --kmeans-seed -1"), 2);
+  EXPECT_NE(log().find("--kmeans-seed must be an integer in [0, "), std::string::npos) << log();
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " x.h5 --perplexity nan"), 2);
+  EXPECT_NE(log().find("--perplexity must be a number in"), std::string::npos) << log();
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " --help"), 0);
+  EXPECT_NE(log().find("neighbours of the k-NN accuracy; an integer in [1, 1000]"), std::string::npos) << log();
+  EXPECT_NE(log().find("Barnes-Hut opening angle (0 = exact); a number in [0, 1]"), std::string::npos) << log();
+
+  // A damaged archive: one sentence naming the file; the HDF5 chain only with --verbose.
+  const std::string archive = (dir_ / "a.h5").string();
+  ASSERT_EQ(run(mpi(1) + AESWEEP_BINARY + " sweep " + (dir_ / "study.ini").string() + " --data " + data_dir() +
+                " --train-samples 300 --test-samples 100 --set train.epochs=1 --quiet --out " + archive),
+            0)
+      << log();
+  const std::string bytes = file_bytes(archive);
+  std::ofstream(dir_ / "cut.h5", std::ios::binary) << bytes.substr(0, 3000);
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " " + (dir_ / "cut.h5").string()), 2);
+  EXPECT_NE(log().find("cut.h5 cannot be read: it is damaged, truncated or not an aesweep archive"),
+            std::string::npos) << log();
+  EXPECT_EQ(log().find("H5F_open"), std::string::npos) << "the library's chain only with --verbose: " << log();
+  const std::string text = log();
+  const auto error_line = text.substr(text.find("aesweep-analyze: error:"));
+  EXPECT_LT(error_line.find('\n'), 330u) << "one sentence: " << text;
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " -v " + (dir_ / "cut.h5").string()), 2);
+  EXPECT_NE(log().find("HDF5 error chain: H5Fopen"), std::string::npos) << log();
+}
+
 }  // namespace
 }  // namespace aesweep
