@@ -61,8 +61,9 @@ RunShape RunShape::for_run(const RunSpec& spec, const ArchiveHeader& header) {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-// HDF5 metadata and summary bytes per run beside its raw data (measured; see estimate_bytes).
-constexpr double kArchiveOverheadPerRun = 8192;
+// HDF5 metadata and summary bytes per run beside its raw data. Measured (file size minus the
+// datasets' storage, per run): 9.2 KB over 100 runs of hidden 8, 13 KB over 3 runs of hidden 196.
+constexpr double kArchiveOverheadPerRun = 12288;
 // Attributes live in object headers of at most 64 KiB (superblock 0 files).
 constexpr std::size_t kMaxAttributeText = 60000;
 
