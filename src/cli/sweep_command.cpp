@@ -99,11 +99,13 @@ struct Progress {
 
 int sweep_command(const std::vector<std::string>& args) {
   po::options_description visible = study_options();
-  visible.add_options()("out,o", po::value<std::string>(), "the HDF5 archive to write (required)")
+  visible.add_options()("out,o", po::value<std::string>(),
+                        "the HDF5 archive to write (required); an existing one is resumed if it holds the same "
+                        "study and data")
       ("overwrite", "replace an existing archive instead of resuming it")
       ("verbose,v", "with an error, also print the HDF5 library's own error chain")
       ("recon-per-class", po::value<int>()->default_value(2),
-       "test digits per class whose reconstructions every run stores for figures");
+       "test digits per class whose reconstructions every run stores for figures; an integer in [0, 100]");
   add_fuse_options(visible);
   po::variables_map vm;
   if (!parse_command_line(args, visible,
