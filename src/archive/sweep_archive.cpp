@@ -293,8 +293,8 @@ std::optional<std::string> resume_mismatch(const std::string& path, const Archiv
     try {
       return SweepArchiveReader::open(path);
     } catch (const ArchiveError& e) {
-      throw ArchiveError("archive " + path + " exists but cannot be read as an aesweep archive (" + e.what() +
-                         "); use --overwrite to replace it or choose another --out");
+      // The reader's message already names the file and what is wrong with it.
+      throw ArchiveError(std::string(e.what()) + "; use --overwrite to replace it or choose another --out", e.detail());
     }
   }();
   if (reader.format_version() != kArchiveFormatVersion)
@@ -323,6 +323,7 @@ std::optional<std::string> resume_mismatch(const std::string& path, const Archiv
 struct Decision {
   Action action = Action::create;
   std::string message;  // refusal reason
+  std::string detail;   // the library's error chain behind it, if any
   std::string created;  // creation time shared by every rank (attributes must be identical)
   std::string archive_id;  // likewise
 };
@@ -383,6 +384,7 @@ Decision decide(const std::string& path, const ArchiveHeader& header, const std:
   } catch (const std::exception& e) {
     d.action = Action::refuse;
     d.message = e.what();
+    d.detail = error_detail(e);
   }
   return d;
 }
@@ -630,7 +632,8 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, MPI_Comm comm
   broadcast(comm, d.message);
   broadcast(comm, d.created);
   broadcast(comm, d.archive_id);
-  if (d.action == Action::refuse) throw ArchiveError(d.message);
+  broadcast(comm, d.detail);
+  if (d.action == Action::refuse) throw ArchiveError(d.message, d.detail);
 
   on_all_ranks(comm, [&] {
     try {

@@ -44,8 +44,11 @@ void reading(const std::string& path, Step&& step) {
   try {
     step();
   } catch (const ArchiveError& e) {
-    const std::string what = e.what();
+    std::string what = e.what();
     if (what.rfind("HDF5:", 0) != 0) throw;
+    // "HDF5: cannot open file 'PATH' (cause)": the path is named once, in front.
+    const std::string opening = "HDF5: cannot open file '" + path + "' (";
+    if (what.rfind(opening, 0) == 0 && what.back() == ')') what = what.substr(opening.size(), what.size() - opening.size() - 1);
     throw ArchiveError("archive " + path + " cannot be read: it is damaged, truncated or not an aesweep archive (" +
                            what + ")",
                        e.detail());

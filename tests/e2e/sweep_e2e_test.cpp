@@ -234,6 +234,23 @@ TEST_F(SweepE2E, ResumingWithOtherDataIsRefusedNamingBothData) {
   EXPECT_EQ(header.test_samples_option, 400);
 }
 
+// A damaged archive is named in one sentence and left as it is; --verbose adds HDF5's chain.
+TEST_F(SweepE2E, ADamagedArchiveIsOneSentenceAndIsLeftUntouched) {
+  ASSERT_EQ(run(sweep_args(1, "study.ini", "a.h5")), 0) << log();
+  write(dir_ / "cut.h5", read_text(dir_ / "a.h5").substr(0, 4000));
+  const std::string before = read_text(dir_ / "cut.h5");
+  EXPECT_EQ(run(sweep_args(1, "study.ini", "cut.h5")), 2) << log();
+  const std::string text = log();
+  const auto error = text.find("aesweep sweep: error: archive " + (dir_ / "cut.h5").string() +
+                               " cannot be read: it is damaged, truncated or not an aesweep archive");
+  ASSERT_NE(error, std::string::npos) << text;
+  EXPECT_LT(text.find('\n', error) - error, 400u) << text;
+  EXPECT_EQ(text.find("H5Fopen"), std::string::npos) << "the HDF5 chain only with --verbose: " << text;
+  EXPECT_TRUE(read_text(dir_ / "cut.h5") == before);
+  EXPECT_EQ(run(sweep_args(1, "study.ini", "cut.h5", {"--verbose"})), 2) << log();
+  EXPECT_NE(log().find("HDF5 error chain: H5Fopen"), std::string::npos) << log();
+}
+
 // A study whose archive would not fit on its disk is refused before anything is written,
 // with both numbers.
 TEST_F(SweepE2E, AStudyTooBigForTheDiskIsRefusedWithBothSizes) {
