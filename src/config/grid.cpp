@@ -1,9 +1,11 @@
 #include "aesweep/config/grid.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <set>
+#include <cstdio>
 #include <sstream>
+#include <unordered_set>
 
 #include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/error.hpp"
@@ -23,9 +25,9 @@ std::vector<std::string> split_commas(const std::string& text) {
 // "linspace(a, b, n)" -> {a, b, n} when text has that function form.
 bool parse_range(const std::string& text, const std::string& function, std::vector<std::string>& args) {
   if (text.rfind(function + "(", 0) != 0) return false;
-  if (text.back() != ')') throw ConfigError("'" + text + "' lacks its closing )");
+  if (text.back() != ')') throw ConfigError(shown_value(text) + " lacks its closing )");
   args = split_commas(text.substr(function.size() + 1, text.size() - function.size() - 2));
-  if (args.size() != 3) throw ConfigError(function + " takes (start, stop, count), got '" + text + "'");
+  if (args.size() != 3) throw ConfigError(function + " takes (start, stop, count), got " + shown_value(text));
   return true;
 }
 
@@ -52,7 +54,7 @@ std::vector<std::string> expand_values(const std::string& raw) {
   if (lin || log) {
     const double start = parse_number(args[0]), stop = parse_number(args[1]), count_value = parse_number(args[2]);
     if (count_value < 1 || count_value != std::floor(count_value) || count_value > 100000)
-      throw ConfigError("the count of '" + text + "' must be an integer in [1, 100000]; a count of 0 makes the grid empty");
+      throw ConfigError("the count of " + shown_value(text) + " must be an integer in [1, 100000]; a count of 0 makes the grid empty");
     const auto count = long(count_value);
     std::vector<std::string> values;
     // numpy's formula: start + i * step, with the end point exact.
@@ -66,90 +68,303 @@ std::vector<std::string> expand_values(const std::string& raw) {
   if (text.empty()) throw ConfigError("empty value");
   auto values = split_commas(text);
   for (std::size_t i = 0; i < values.size(); ++i)
-    if (values[i].empty()) throw ConfigError("item " + std::to_string(i + 1) + " of the list '" + text + "' is empty");
+    if (values[i].empty()) throw ConfigError("item " + std::to_string(i + 1) + " of the list " + shown_value(text) + " is empty");
   return values;
 }
 
-std::vector<RunSpec> expand_study(const StudyConfig& config) {
-  std::vector<RunSpec> runs;
-  std::set<std::vector<std::string>> seen;
-  auto add_run = [&](const TrainOptions& options, const std::string& section, const std::string& where) {
-    try {
-      options.validate();
-    } catch (const ConfigError& e) {
-      throw ConfigError(where + ": " + e.what());
+namespace {
+
+std::uint64_t mix64(std::uint64_t x) {  // splitmix64's finaliser
+  x ^= x >> 30;
+  x *= 0xbf58476d1ce4e5b9ULL;
+  x ^= x >> 27;
+  x *= 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return x;
+}
+
+std::uint64_t text_hash(std::size_t key, const std::string& text) {
+  return mix64(fnv1a(0xcbf29ce484222325ULL ^ mix64(key + 1), text));
+}
+
+std::string with_commas(std::uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+// Where a run that breaks a rule relating several options was set: the line of a swept key the
+// message names, else of a default it names, else the section; the other named keys' lines follow.
+std::string locate_rule_error(const std::string& message, const StudyConfig& config, const SweepSection* sweep,
+                              const std::string& fallback) {
+  std::vector<std::pair<std::size_t, std::string>> named;  // (position in message, key)
+  for (const auto& spec : option_registry()) {
+    for (auto at = message.find(spec.key); at != std::string::npos; at = message.find(spec.key, at + 1)) {
+      const std::size_t after = at + spec.key.size();
+      const bool whole = (at == 0 || message[at - 1] == ' ' || message[at - 1] == '(') &&
+                         (after == message.size() || message[after] == ' ' || message[after] == ',' ||
+                          message[after] == ')');
+      if (whole) {
+        named.emplace_back(at, spec.key);
+        break;
+      }
     }
-    RunSpec spec;
-    spec.section = section;
-    spec.options = options;
-    spec.settings = describe(options);
-    std::vector<std::string> identity;
-    for (const auto& s : spec.settings) identity.push_back(s.value);
-    if (!seen.insert(identity).second) return;  // the same run from an earlier section
-    spec.index = runs.size();
-    runs.push_back(std::move(spec));
+  }
+  std::sort(named.begin(), named.end());
+  auto origin_of = [&](const std::string& key) -> std::string {
+    if (sweep)
+      for (const auto& axis : sweep->axes)
+        if (axis.key == key) return axis.origin;
+    const auto it = config.origins.find(key);
+    return it == config.origins.end() ? std::string() : it->second;
+  };
+  std::string primary;
+  if (sweep)
+    for (const auto& [at, key] : named)
+      for (const auto& axis : sweep->axes)
+        if (primary.empty() && axis.key == key) primary = key;
+  for (const auto& [at, key] : named)
+    if (primary.empty() && !origin_of(key).empty()) primary = key;
+  std::string located = (primary.empty() ? fallback : origin_of(primary)) + ": ";
+  if (sweep) located += "in [sweep." + sweep->name + "], ";
+  located += message;
+  std::string others;
+  for (const auto& [at, key] : named) {
+    const std::string origin = origin_of(key);
+    if (key == primary || origin.empty()) continue;
+    others += (others.empty() ? " (" : "; ") + key + " is set at " + origin;
+  }
+  return located + (others.empty() ? "" : others + ")");
+}
+
+}  // namespace
+
+StudyPlan::StudyPlan(const StudyConfig& config, std::size_t max_runs) : defaults_(config.defaults) {
+  const auto& registry = option_registry();
+  for (const auto& spec : registry) default_values_.push_back(spec.get(defaults_));
+  auto key_index = [&](const std::string& key) {
+    for (std::size_t k = 0; k < registry.size(); ++k)
+      if (registry[k].key == key) return k;
+    throw ConfigError("unknown option " + shown_value(key));
   };
 
-  if (config.sweeps.empty()) {
-    add_run(config.defaults, "", config.path.empty() ? "defaults" : "config " + config.path);
-    return runs;
-  }
+  // Each axis's values, each checked by parsing it into the options, in canonical form without repeats
+  // (two spellings of one value are one run, the first kept).
+  std::uint64_t total = 0;
+  std::string biggest;
+  std::uint64_t biggest_count = 0;
   for (const auto& sweep : config.sweeps) {
-    // Each axis's values, each already checked by parsing it into the options.
-    std::vector<std::vector<std::string>> axis_values;
+    Section section;
+    section.name = sweep.name;
+    std::uint64_t count = 1;
+    std::string product;
     for (const auto& axis : sweep.axes) {
-      std::vector<std::string> values;
+      Axis a;
       try {
-        values = expand_values(axis.text);
-        const OptionSpec* spec = find_option(axis.key);
-        if (!spec->numeric && (axis.text.find("linspace") != std::string::npos ||
-                               axis.text.find("logspace") != std::string::npos))
+        a.key = key_index(axis.key);
+        const OptionSpec& spec = registry[a.key];
+        if (!spec.numeric && (axis.text.find("linspace") != std::string::npos ||
+                              axis.text.find("logspace") != std::string::npos))
           throw ConfigError("linspace/logspace need a numeric option");
-        TrainOptions probe = config.defaults;
-        for (const auto& v : values) set_option(probe, axis.key, v);
+        std::unordered_set<std::string> seen;
+        for (const auto& v : expand_values(axis.text)) {
+          TrainOptions probe = config.defaults;
+          set_option(probe, axis.key, v);
+          std::string canonical = spec.get(probe);
+          if (seen.insert(canonical).second) a.values.push_back(std::move(canonical));
+        }
       } catch (const ConfigError& e) {
         const std::string message = e.what();
-        throw ConfigError(axis.origin + ": " + (message.rfind(axis.key, 0) == 0 ? message : axis.key + ": " + message));
+        throw ConfigError(axis.origin + ": " +
+                          (message.rfind(axis.key + ": ", 0) == 0 ? message : axis.key + ": " + message));
       }
-      axis_values.push_back(std::move(values));
+      count = a.values.size() > (std::uint64_t(1) << 62) / count ? (std::uint64_t(1) << 62) : count * a.values.size();
+      product += (product.empty() ? "" : " x ") + axis.key + " (" + std::to_string(a.values.size()) + ")";
+      section.axes.push_back(std::move(a));
     }
-    // Odometer over the axes; the last axis varies fastest.
-    std::vector<std::size_t> position(sweep.axes.size(), 0);
-    while (true) {
-      TrainOptions options = config.defaults;
-      std::string where = sweep.origin + " [sweep." + sweep.name + "]";
-      for (std::size_t a = 0; a < sweep.axes.size(); ++a) {
-        set_option(options, sweep.axes[a].key, axis_values[a][position[a]]);
-        where += " " + sweep.axes[a].key + "=" + axis_values[a][position[a]];
-      }
+    for (std::size_t i = section.axes.size(); i-- > 0;)
+      section.axes[i].stride = i + 1 < section.axes.size() ? section.axes[i + 1].stride * section.axes[i + 1].values.size() : 1;
+    section.count = std::size_t(std::min<std::uint64_t>(count, std::uint64_t(1) << 62));
+    total = std::min<std::uint64_t>(total + count, std::uint64_t(1) << 62);
+    if (count > biggest_count) {
+      biggest_count = count;
+      biggest = sweep.origin + " [sweep." + sweep.name + "]: " + with_commas(count) + " runs = " + product;
+    }
+    sections_.push_back(std::move(section));
+  }
+  if (total > max_runs)
+    throw ConfigError("config " + config.path + ": the study has " +
+                      (total >= (std::uint64_t(1) << 62) ? "more than " + with_commas(std::uint64_t(1) << 62)
+                                                         : with_commas(total)) +
+                      " runs; aesweep handles at most " + with_commas(max_runs) +
+                      " runs per study (every rank holds each run's settings). The largest section is " + biggest +
+                      ". Sweep fewer values, or split the study into several configs");
+
+  if (config.sweeps.empty()) {  // one run of the defaults
+    try {
+      defaults_.validate();
+    } catch (const ConfigError& e) {
+      throw ConfigError(locate_rule_error(e.what(), config, nullptr,
+                                          config.path.empty() ? "defaults" : "config " + config.path));
+    }
+    sections_.push_back(Section{"", {}, 1});
+    size_ = 1;
+    return;
+  }
+
+  // Every run checked; runs an earlier section has are dropped (hash of the canonical settings,
+  // confirmed setting by setting, so a hash collision never drops a run).
+  const bool merge = sections_.size() > 1;
+  std::vector<std::uint64_t> slots_hash;
+  std::vector<std::uint32_t> slots_run;
+  std::size_t mask = 0;
+  if (merge) {
+    std::size_t capacity = 16;
+    while (capacity < 2 * total) capacity *= 2;
+    slots_hash.assign(capacity, 0);
+    slots_run.assign(capacity, 0);
+    mask = capacity - 1;
+    table_.reserve(std::size_t(total));
+  }
+  for (std::size_t s = 0; s < sections_.size(); ++s) {
+    const Section& section = sections_[s];
+    const SweepSection& sweep = config.sweeps[s];
+    // Per registry key: the axis that sets it, or none.
+    std::vector<int> axis_of(registry.size(), -1);
+    for (std::size_t a = 0; a < section.axes.size(); ++a) axis_of[section.axes[a].key] = int(a);
+    std::vector<std::uint64_t> default_hash(registry.size());
+    for (std::size_t k = 0; k < registry.size(); ++k) default_hash[k] = text_hash(k, default_values_[k]);
+    std::vector<std::vector<std::uint64_t>> value_hash;
+    for (const auto& axis : section.axes) {
+      value_hash.emplace_back();
+      for (const auto& v : axis.values) value_hash.back().push_back(text_hash(axis.key, v));
+    }
+    std::vector<std::size_t> digit(section.axes.size(), 0);
+    for (std::uint64_t position = 0; position < section.count; ++position) {
       try {
-        add_run(options, sweep.name, where);
+        build(s, position).validate();
       } catch (const ConfigError& e) {
-        // Name the line of the axis whose key the message starts with, if any.
-        const std::string message = e.what();
-        for (const auto& axis : sweep.axes)
-          if (message.find(": " + axis.key + " ") != std::string::npos) throw ConfigError(axis.origin + ": " + message);
-        throw;
+        std::string values;
+        for (std::size_t a = 0; a < section.axes.size(); ++a)
+          values += (a ? ", " : "") + registry[section.axes[a].key].key + "=" + section.axes[a].values[digit[a]];
+        throw ConfigError(locate_rule_error("the run with " + values + ": " + e.what(), config, &sweep, sweep.origin));
       }
-      std::size_t a = sweep.axes.size();
-      while (a > 0 && ++position[a - 1] == axis_values[a - 1].size()) position[--a] = 0;
-      if (a == 0) break;
+      if (!merge) {
+        ++size_;
+      } else {
+        std::uint64_t h = 0x9e3779b97f4a7c15ULL;
+        for (std::size_t k = 0; k < registry.size(); ++k)
+          h = mix64(h ^ (axis_of[k] < 0 ? default_hash[k] : value_hash[std::size_t(axis_of[k])][digit[std::size_t(axis_of[k])]]));
+        if (h == 0) h = 1;
+        bool duplicate = false;
+        std::size_t slot = std::size_t(h) & mask;
+        for (; slots_hash[slot] != 0; slot = (slot + 1) & mask) {
+          if (slots_hash[slot] != h) continue;
+          const auto [other_section, other_position] = locate(slots_run[slot]);
+          bool same = true;
+          for (std::size_t k = 0; k < registry.size() && same; ++k)
+            same = canonical(s, position, k) == canonical(other_section, other_position, k);
+          if (same) {
+            duplicate = true;
+            break;
+          }
+        }
+        if (!duplicate) {
+          slots_hash[slot] = h;
+          slots_run[slot] = std::uint32_t(table_.size());
+          table_.push_back((std::uint64_t(s) << 40) | position);
+        }
+      }
+      // Odometer: the last axis varies fastest.
+      for (std::size_t a = section.axes.size(); a-- > 0;) {
+        if (++digit[a] < section.axes[a].values.size()) break;
+        digit[a] = 0;
+      }
     }
   }
+  if (merge) size_ = table_.size();
+}
+
+std::pair<std::size_t, std::uint64_t> StudyPlan::locate(std::size_t index) const {
+  if (table_.empty()) return {0, index};
+  const std::uint64_t packed = table_[index];
+  return {std::size_t(packed >> 40), packed & ((std::uint64_t(1) << 40) - 1)};
+}
+
+const std::string& StudyPlan::canonical(std::size_t section, std::uint64_t position, std::size_t key) const {
+  for (const auto& axis : sections_[section].axes)
+    if (axis.key == key) return axis.values[(position / axis.stride) % axis.values.size()];
+  return default_values_[key];
+}
+
+TrainOptions StudyPlan::build(std::size_t section, std::uint64_t position) const {
+  TrainOptions options = defaults_;
+  const auto& registry = option_registry();
+  for (const auto& axis : sections_[section].axes)
+    registry[axis.key].set(options, axis.values[(position / axis.stride) % axis.values.size()]);
+  return options;
+}
+
+TrainOptions StudyPlan::options(std::size_t index) const {
+  const auto [section, position] = locate(index);
+  return build(section, position);
+}
+
+const std::string& StudyPlan::section_of(std::size_t index) const { return sections_[locate(index).first].name; }
+
+RunSpec StudyPlan::run(std::size_t index) const {
+  const auto [section, position] = locate(index);
+  RunSpec spec;
+  spec.index = index;
+  spec.section = sections_[section].name;
+  spec.options = build(section, position);
+  spec.settings = describe(spec.options);
+  return spec;
+}
+
+std::vector<RunSpec> expand_study(const StudyConfig& config) {
+  const StudyPlan plan(config);
+  std::vector<RunSpec> runs;
+  runs.reserve(plan.size());
+  for (std::size_t i = 0; i < plan.size(); ++i) runs.push_back(plan.run(i));
   return runs;
 }
 
-std::string study_hash(const StudyConfig& config, const std::vector<RunSpec>& runs) {
+namespace {
+
+std::uint64_t hash_header(const StudyConfig& config) {
   std::uint64_t hash = 0xcbf29ce484222325ULL;
   hash = fnv1a(hash, "train_samples=" + std::to_string(config.data.train_samples) + "\n");
-  hash = fnv1a(hash, "test_samples=" + std::to_string(config.data.test_samples) + "\n");
-  for (const auto& run : runs) {
-    hash = fnv1a(hash, "run " + run.section + "\n");
-    for (const auto& s : run.settings) hash = fnv1a(hash, s.key + "=" + s.value + "\n");
-  }
+  return fnv1a(hash, "test_samples=" + std::to_string(config.data.test_samples) + "\n");
+}
+
+std::uint64_t hash_run(std::uint64_t hash, const RunSpec& run) {
+  hash = fnv1a(hash, "run " + run.section + "\n");
+  for (const auto& s : run.settings) hash = fnv1a(hash, s.key + "=" + s.value + "\n");
+  return hash;
+}
+
+std::string hash_text(std::uint64_t hash) {
   char text[17];
   std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(hash));
   return text;
+}
+
+}  // namespace
+
+std::string study_hash(const StudyConfig& config, const std::vector<RunSpec>& runs) {
+  std::uint64_t hash = hash_header(config);
+  for (const auto& run : runs) hash = hash_run(hash, run);
+  return hash_text(hash);
+}
+
+std::string study_hash(const StudyConfig& config, const StudyPlan& plan) {
+  std::uint64_t hash = hash_header(config);
+  for (std::size_t i = 0; i < plan.size(); ++i) hash = hash_run(hash, plan.run(i));
+  return hash_text(hash);
 }
 
 }  // namespace aesweep

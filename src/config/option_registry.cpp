@@ -3,53 +3,86 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "aesweep/core/error.hpp"
 
 namespace aesweep {
 namespace {
 
-long long parse_integer(std::string_view text, long long lo, long long hi) {
-  const double value = parse_number(text);
-  if (value != std::floor(value) || value < double(lo) || value > double(hi))
-    throw ConfigError("expected an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "], got '" +
-                      std::string(text) + "'");
-  return static_cast<long long>(value);
+// The range `key` owns in the core's table (written once there).
+const OptionRange& range_of(const std::string& key) {
+  const OptionRange* range = find_range(key);
+  if (!range) throw std::logic_error("option " + key + " has no range in option_ranges()");
+  return *range;
+}
+
+// Parses a number and checks it against `range`: "expected an integer in [1, 100000], got '8.5'".
+double parse_in_range(std::string_view text, const OptionRange& range) {
+  double value = 0;
+  try {
+    value = parse_number(text);
+  } catch (const ConfigError&) {
+    throw ConfigError("expected " + range.text() + ", got " + shown_value(text));
+  }
+  if (!range.contains(value)) throw ConfigError("expected " + range.text() + ", got " + shown_value(text));
+  return value;
 }
 
 bool parse_bool(std::string_view raw) {
   const std::string text = trim_whitespace(raw);
   if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
   if (text == "false" || text == "0" || text == "no" || text == "off") return false;
-  throw ConfigError("expected true or false, got '" + text + "'");
+  throw ConfigError("expected true or false, got " + shown_value(text));
 }
 
+std::string joined(const std::vector<std::string_view>& names) {
+  std::string text;
+  for (const auto& n : names) text += (text.empty() ? "" : ", ") + std::string(n);
+  return text;
+}
 
 OptionSpec real(std::string key, std::string description, double& (*field)(TrainOptions&)) {
+  const OptionRange& range = range_of(key);
   return {std::move(key), std::move(description), true,
-          [field](TrainOptions& o, std::string_view t) { field(o) = parse_number(t); },
-          [field](const TrainOptions& o) { return format_number(field(const_cast<TrainOptions&>(o))); }};
+          [field, &range](TrainOptions& o, std::string_view t) { field(o) = parse_in_range(t, range); },
+          [field](const TrainOptions& o) { return format_number(field(const_cast<TrainOptions&>(o))); },
+          range.text()};
 }
 
 OptionSpec integer(std::string key, std::string description, int& (*field)(TrainOptions&)) {
+  const OptionRange& range = range_of(key);
   return {std::move(key), std::move(description), true,
-          [field](TrainOptions& o, std::string_view t) {
-            field(o) = int(parse_integer(t, std::numeric_limits<int>::min(), std::numeric_limits<int>::max()));
-          },
-          [field](const TrainOptions& o) { return std::to_string(field(const_cast<TrainOptions&>(o))); }};
+          [field, &range](TrainOptions& o, std::string_view t) { field(o) = int(parse_in_range(t, range)); },
+          [field](const TrainOptions& o) { return std::to_string(field(const_cast<TrainOptions&>(o))); },
+          range.text()};
 }
 
 OptionSpec boolean(std::string key, std::string description, bool& (*field)(TrainOptions&)) {
   return {std::move(key), std::move(description), true,
           [field](TrainOptions& o, std::string_view t) { field(o) = parse_bool(t); },
-          [field](const TrainOptions& o) { return std::string(field(const_cast<TrainOptions&>(o)) ? "true" : "false"); }};
+          [field](const TrainOptions& o) { return std::string(field(const_cast<TrainOptions&>(o)) ? "true" : "false"); },
+          "true or false (also yes/no, on/off, 1/0)"};
 }
 
 template <typename E>
-OptionSpec choice(std::string key, std::string description, E& (*field)(TrainOptions&), E (*parse)(std::string_view)) {
+OptionSpec choice(std::string key, std::string description, E& (*field)(TrainOptions&), E (*parse)(std::string_view),
+                  const std::vector<std::string_view>& names) {
   return {std::move(key), std::move(description), false,
-          [field, parse](TrainOptions& o, std::string_view t) { field(o) = parse(trim_whitespace(t)); },
-          [field](const TrainOptions& o) { return std::string(to_string(field(const_cast<TrainOptions&>(o)))); }};
+          [field, parse](TrainOptions& o, std::string_view t) {
+            const std::string text = trim_whitespace(t);
+            if (text.size() > 80) throw ConfigError("unknown value " + shown_value(text));
+            field(o) = parse(text);
+          },
+          [field](const TrainOptions& o) { return std::string(to_string(field(const_cast<TrainOptions&>(o)))); },
+          "one of " + joined(names)};
+}
+
+Activation parse_decoder_activation(std::string_view text) {
+  const Activation a = parse_activation(text);
+  if (a != Activation::sigmoid && a != Activation::identity)
+    throw ConfigError("the decoder takes sigmoid or identity, got '" + std::string(text) + "'");
+  return a;
 }
 
 std::vector<OptionSpec> build_registry() {
@@ -61,13 +94,13 @@ std::vector<OptionSpec> build_registry() {
   r.push_back(choice<LossKind>("model.loss",
                                "reconstruction loss: mse (mean over pixels), sum_squares (sum over pixels, paper 004), "
                                "bce (binary cross-entropy, needs a sigmoid decoder)",
-                               [](TrainOptions& o) -> LossKind& { return o.model.loss; }, parse_loss));
-  r.push_back(choice<Activation>("encoder.activation", "encoder activation: relu, sigmoid, tanh, identity, negative (f(x) = -x)",
+                               [](TrainOptions& o) -> LossKind& { return o.model.loss; }, parse_loss, loss_names()));
+  r.push_back(choice<Activation>("encoder.activation", "encoder activation (negative: f(x) = -x)",
                                  [](TrainOptions& o) -> Activation& { return o.model.encoder_activation; },
-                                 parse_activation));
-  r.push_back(choice<Activation>("decoder.activation", "decoder activation: sigmoid or identity",
+                                 parse_activation, activation_names()));
+  r.push_back(choice<Activation>("decoder.activation", "decoder activation",
                                  [](TrainOptions& o) -> Activation& { return o.model.decoder_activation; },
-                                 parse_activation));
+                                 parse_decoder_activation, {"sigmoid", "identity"}));
   r.push_back(real("reg.l1_activity", "L1 activity penalty lambda * sum|h| on the code, averaged over the batch",
                    [](TrainOptions& o) -> double& { return o.reg.l1_activity; }));
   r.push_back(real("reg.l2_activity", "L2 activity penalty lambda * sum h^2 on the code, averaged over the batch",
@@ -80,24 +113,25 @@ std::vector<OptionSpec> build_registry() {
                                   "which weights the kernel penalties cover: encoder (W1) or both (W1 and W2, "
                                   "paper 000 scenarios 4 and 5)",
                                   [](TrainOptions& o) -> KernelScope& { return o.reg.kernel_scope; },
-                                  parse_kernel_scope));
+                                  parse_kernel_scope, kernel_scope_names()));
   r.push_back(real("reg.kl_beta", "weight beta of the KL-divergence sparsity penalty (0 = off)",
                    [](TrainOptions& o) -> double& { return o.reg.kl_beta; }));
-  r.push_back(real("reg.kl_rho", "target mean activation rho of the KL sparsity penalty, in (0, 1)",
+  r.push_back(real("reg.kl_rho", "target mean activation rho of the KL sparsity penalty",
                    [](TrainOptions& o) -> double& { return o.reg.kl_rho; }));
   r.push_back(real("reg.contractive", "contractive penalty lambda * ||dh/dx||_F^2, averaged over the batch",
                    [](TrainOptions& o) -> double& { return o.reg.contractive; }));
-  r.push_back(real("reg.dropout", "dropout rate on the code during training, in [0, 0.9] (inverted dropout)",
+  r.push_back(real("reg.dropout", "dropout rate on the code during training (inverted dropout)",
                    [](TrainOptions& o) -> double& { return o.reg.dropout; }));
   r.push_back(choice<NoiseKind>("noise.kind",
-                                "input corruption for denoising: none, gaussian, masking, salt_pepper, uniform",
-                                [](TrainOptions& o) -> NoiseKind& { return o.noise.kind; }, parse_noise));
+                                "input corruption for denoising",
+                                [](TrainOptions& o) -> NoiseKind& { return o.noise.kind; }, parse_noise,
+                                noise_names()));
   r.push_back(real("noise.level",
-                   "corruption strength: gaussian sigma, masking/salt_pepper fraction, uniform amplitude",
+                   "corruption strength: gaussian sigma, masking/salt_pepper fraction (at most 1), uniform amplitude",
                    [](TrainOptions& o) -> double& { return o.noise.level; }));
-  r.push_back(choice<OptimizerKind>("optimizer.name", "optimizer: sgd, momentum, nesterov, rmsprop, adam, adagrad",
+  r.push_back(choice<OptimizerKind>("optimizer.name", "optimizer (Keras update rules)",
                                     [](TrainOptions& o) -> OptimizerKind& { return o.optimizer.kind; },
-                                    parse_optimizer));
+                                    parse_optimizer, optimizer_names()));
   r.push_back(real("optimizer.learning_rate", "step size",
                    [](TrainOptions& o) -> double& { return o.optimizer.learning_rate; }));
   r.push_back(real("optimizer.momentum", "momentum coefficient (momentum, nesterov)",
@@ -116,19 +150,24 @@ std::vector<OptionSpec> build_registry() {
                       [](TrainOptions& o) -> int& { return o.training.epochs; }));
   r.push_back(integer("train.batch_size", "samples per minibatch",
                       [](TrainOptions& o) -> int& { return o.training.batch_size; }));
-  r.push_back(real("train.validation_split", "fraction of training samples held out for early stopping, in [0, 1)",
+  r.push_back(real("train.validation_split", "fraction of training samples held out for early stopping (at least one sample each side)",
                    [](TrainOptions& o) -> double& { return o.training.validation_split; }));
   r.push_back(integer("train.patience", "early stopping: epochs without validation improvement (0 = off)",
                       [](TrainOptions& o) -> int& { return o.training.patience; }));
   r.push_back({"train.seed", "seed of initialisation, shuffling, dropout and noise; the run's whole randomness", true,
                [](TrainOptions& o, std::string_view t) {
-                 o.training.seed = std::uint64_t(parse_integer(t, 0, (1LL << 53)));
+                 o.training.seed = std::uint64_t(parse_in_range(t, range_of("train.seed")));
                },
-               [](const TrainOptions& o) { return std::to_string(o.training.seed); }});
+               [](const TrainOptions& o) { return std::to_string(o.training.seed); }, range_of("train.seed").text()});
   return r;
 }
 
 }  // namespace
+
+std::string shown_value(std::string_view text, std::size_t limit) {
+  if (text.size() <= limit) return "'" + std::string(text) + "'";
+  return "'" + std::string(text.substr(0, limit)) + "...' (" + std::to_string(text.size()) + " bytes)";
+}
 
 std::string trim_whitespace(std::string_view text) {
   const auto first = text.find_first_not_of(" \t\r\n");
@@ -151,7 +190,7 @@ double parse_number(std::string_view raw) {
   if (!text.empty() && *begin == '+') ++begin;
   const auto result = std::from_chars(begin, end, value);
   if (text.empty() || result.ec != std::errc() || result.ptr != end || !std::isfinite(value))
-    throw ConfigError("expected a finite number, got '" + text + "'");
+    throw ConfigError("expected a finite number, got " + shown_value(text));
   return value;
 }
 
@@ -168,7 +207,7 @@ const OptionSpec* find_option(std::string_view key) {
 
 void set_option(TrainOptions& options, std::string_view key, std::string_view text) {
   const OptionSpec* spec = find_option(key);
-  if (!spec) throw ConfigError("unknown option '" + std::string(key) + "' (aesweep train --help lists them)");
+  if (!spec) throw ConfigError("unknown option " + shown_value(key) + " (aesweep train --help lists them)");
   try {
     spec->set(options, text);
   } catch (const ConfigError& e) {

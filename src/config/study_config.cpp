@@ -1,177 +1,219 @@
 #include "aesweep/config/study_config.hpp"
 
-#include <boost/program_options.hpp>
+#include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <system_error>
 
 #include "aesweep/config/grid.hpp"
 #include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/error.hpp"
 
-namespace po = boost::program_options;
-
 namespace aesweep {
 namespace {
 
-// Where each "section.key" of the file is, and the syntax checks Boost reports without lines.
-struct LineIndex {
-  std::map<std::string, int> line_of;         // full key ("sweep.x.reg.l1_activity") -> line
-  std::map<std::string, int> section_line_of;  // "sweep.x" -> line
+// One "key = value" line of the file, with the section header it sits under.
+struct Entry {
+  int line = 0;
+  std::string section;  // "" before any header, "model", "data", "sweep.NAME"
+  std::string key;      // as written, trimmed
+  std::string value;    // trimmed, comment removed
 };
 
-LineIndex index_lines(const std::string& text, const std::string& path) {
-  LineIndex index;
+struct Header {
+  std::string name;  // trimmed text between the brackets
+  int line = 0;
+};
+
+struct ParsedFile {
+  std::vector<Entry> entries;   // file order
+  std::vector<Header> headers;  // file order
+};
+
+const char* const kSections = "model, encoder, decoder, reg, noise, optimizer, train, data and sweep.NAME";
+
+bool is_sweep_section(const std::string& section) { return section.rfind("sweep.", 0) == 0; }
+
+bool is_option_section(const std::string& section) {
+  for (const auto& spec : option_registry())
+    if (spec.key.compare(0, section.size() + 1, section + ".") == 0) return true;
+  return section == "data";
+}
+
+// The file's lines, checked for syntax. Only a [header] line opens a section: a dotted key stays a
+// key of the section it is written in.
+ParsedFile parse_lines(const std::string& text, const std::string& path) {
+  ParsedFile file;
   std::istringstream in(text);
   std::string raw, section;
+  std::map<std::string, int> section_line;
+  std::map<std::pair<std::string, std::string>, int> key_line;  // (section, key) -> line
+  std::map<std::string, int> default_line;                      // "model.hidden" -> line (any section)
   int line = 0;
   while (std::getline(in, raw)) {
     ++line;
+    // A UTF-8 byte-order mark (Windows editors write one) is not part of the first line.
+    if (line == 1 && raw.rfind("\xEF\xBB\xBF", 0) == 0) raw.erase(0, 3);
     std::string s = trim_whitespace(raw);
     if (const auto hash = s.find('#'); hash != std::string::npos) s = trim_whitespace(s.substr(0, hash));
     if (s.empty() || s[0] == ';') continue;
     const std::string where = "config " + path + " line " + std::to_string(line);
     if (s.front() == '[') {
-      if (s.back() != ']') throw ConfigError(where + ": section header '" + s + "' lacks its closing ]");
+      if (s.back() != ']') throw ConfigError(where + ": section header " + shown_value(s) + " lacks its closing ]");
       section = trim_whitespace(s.substr(1, s.size() - 2));
-      if (section.empty()) throw ConfigError(where + ": empty section name");
-      if (index.section_line_of.count(section))
+      if (section.empty()) throw ConfigError(where + ": empty section name []");
+      if (section == "sweep" || (is_sweep_section(section) && trim_whitespace(section.substr(6)).empty()))
+        throw ConfigError(where + ": [" + section + "] needs a name: sweep sections are named [sweep.NAME], "
+                          "e.g. [sweep.dropout]");
+      if (is_sweep_section(section)) section = "sweep." + trim_whitespace(section.substr(6));
+      if (const auto it = section_line.find(section); it != section_line.end())
         throw ConfigError(where + ": section [" + section + "] appears twice (first on line " +
-                          std::to_string(index.section_line_of[section]) + ")");
-      index.section_line_of[section] = line;
+                          std::to_string(it->second) + ")");
+      section_line[section] = line;
+      file.headers.push_back({section, line});
       continue;
     }
     const auto eq = s.find('=');
-    if (eq == std::string::npos) throw ConfigError(where + ": expected 'key = value' or '[section]', got '" + s + "'");
+    if (eq == std::string::npos)
+      throw ConfigError(where + ": expected 'key = value' or '[section]', got " + shown_value(s));
     const std::string key = trim_whitespace(s.substr(0, eq));
+    const std::string value = trim_whitespace(s.substr(eq + 1));
     if (key.empty()) throw ConfigError(where + ": missing key before '='");
-    if (trim_whitespace(s.substr(eq + 1)).empty()) throw ConfigError(where + ": key '" + key + "' has no value");
-    const std::string full = section.empty() ? key : section + "." + key;
-    if (index.line_of.count(full))
-      throw ConfigError(where + ": key '" + key + "' given twice in this section (first on line " +
-                        std::to_string(index.line_of[full]) + ")");
-    index.line_of[full] = line;
+    if (value.empty()) throw ConfigError(where + ": key " + shown_value(key) + " has no value");
+    if (const auto it = key_line.find({section, key}); it != key_line.end())
+      throw ConfigError(where + ": key " + shown_value(key) + " given twice in this section (first on line " +
+                        std::to_string(it->second) + ")");
+    key_line[{section, key}] = line;
+    if (!is_sweep_section(section)) {
+      // [model] hidden and a top-level model.hidden set the same default.
+      const std::string full = section.empty() ? key : section + "." + key;
+      if (const auto it = default_line.find(full); it != default_line.end())
+        throw ConfigError(where + ": " + shown_value(full) + " is set twice (first on line " +
+                          std::to_string(it->second) + ")");
+      default_line[full] = line;
+    }
+    file.entries.push_back({line, section, key, value});
   }
-  return index;
+  return file;
+}
+
+// Long text cut for a message: "abc... (1048576 bytes)".
+std::string cut_text(const std::string& text) {
+  if (text.size() <= 80) return text;
+  return text.substr(0, 80) + "... (" + std::to_string(text.size()) + " bytes)";
+}
+
+std::string unknown_key_message(const std::string& key) {
+  return "unknown option " + shown_value(key) + " (aesweep train --help lists every option)";
 }
 
 void set_data(DataSettings& data, const std::string& key, const std::string& text) {
-  const auto count = [&](const std::string& t) {
-    const double v = parse_number(t);
-    if (v < 0 || v != double(std::size_t(v))) throw ConfigError("expected a count >= 0, got '" + t + "'");
-    return std::size_t(v);
-  };
-  if (key == "data.dir") data.dir = trim_whitespace(text);
-  else if (key == "data.train_samples") data.train_samples = count(text);
-  else if (key == "data.test_samples") data.test_samples = count(text);
-  else throw ConfigError("unknown option '" + key + "' (data.dir, data.train_samples, data.test_samples)");
-}
-
-// A value outside its own option's range (e.g. reg.dropout = 1.5) is reported here, where its
-// line is known; rules that relate several options are left to validation of the whole run.
-void check_own_range(const std::string& key, const std::string& text) {
-  TrainOptions probe;
-  set_option(probe, key, text);
-  try {
-    probe.validate();
-  } catch (const ConfigError& e) {
-    if (std::string(e.what()).rfind(key + " must be ", 0) == 0) throw;
+  if (key == "data.dir") {
+    data.dir = trim_whitespace(text);
+    if (data.dir.empty())
+      throw ConfigError("empty directory name; give the directory holding the four MNIST IDX files");
+  } else if (key == "data.train_samples") {
+    data.train_samples = parse_sample_count(text);
+  } else if (key == "data.test_samples") {
+    data.test_samples = parse_sample_count(text);
+  } else {
+    throw ConfigError("unknown option " + shown_value(key) + " ([data] takes dir, train_samples, test_samples)");
   }
 }
 
 // Applies one single-valued setting to the defaults or the data settings.
 void apply_default(StudyConfig& config, const std::string& key, const std::string& text, const std::string& origin) {
   try {
-    if (is_multi_valued(text))
+    if (is_multi_valued(text) && !(key == "data.dir"))
       throw ConfigError("a list or range belongs in a [sweep.NAME] section (or a --set on a sweep); defaults take "
-                        "one value, got '" + text + "'");
+                        "one value, got " + shown_value(text));
     if (is_data_key(key)) set_data(config.data, key, text);
-    else {
-      set_option(config.defaults, key, text);
-      check_own_range(key, text);
-    }
+    else set_option(config.defaults, key, text);
   } catch (const ConfigError& e) {
     const std::string message = e.what();
     // set_option already prefixes its key.
-    throw ConfigError(origin + ": " + (message.rfind(key, 0) == 0 ? message : key + ": " + message));
+    throw ConfigError(origin + ": " + (message.rfind(key + ": ", 0) == 0 ? message : key + ": " + message));
   }
-}
-
-std::string unknown_key_message(const std::string& key) {
-  return "unknown option '" + key + "' (aesweep train --help lists every option)";
+  config.origins[key] = origin;
 }
 
 }  // namespace
 
 bool is_data_key(const std::string& key) { return key.rfind("data.", 0) == 0; }
 
+std::size_t parse_sample_count(std::string_view text) {
+  double value = 0;
+  try {
+    value = parse_number(text);
+  } catch (const ConfigError&) {
+    throw ConfigError(std::string("expected ") + kSampleCountRange + ", got " + shown_value(trim_whitespace(text)));
+  }
+  if (value < 0 || value > double(kMaxSampleCount) || value != std::floor(value))
+    throw ConfigError(std::string("expected ") + kSampleCountRange + ", got " + shown_value(trim_whitespace(text)));
+  return std::size_t(value);
+}
+
 StudyConfig parse_study_config(const std::string& text, const std::string& path,
-                               const std::vector<std::string>& overrides) {
+                               const std::vector<std::string>& overrides,
+                               const std::vector<std::string>& override_origins) {
   StudyConfig config;
   config.path = path;
   config.text = text;
-  const LineIndex index = index_lines(text, path);
-
-  std::istringstream stream(text);
-  po::parsed_options parsed(nullptr);
-  try {
-    po::options_description none;
-    parsed = po::parse_config_file(stream, none, /*allow_unregistered=*/true);
-  } catch (const po::error& e) {
-    throw ConfigError("config " + path + ": " + e.what());
-  }
+  const ParsedFile file = parse_lines(text, path);
 
   std::map<std::string, std::size_t> sweep_position;
-  for (const auto& option : parsed.options) {
-    const std::string& full = option.string_key;
-    const std::string value = option.value.empty() ? std::string() : trim_whitespace(option.value.front());
-    const auto line_it = index.line_of.find(full);
-    const std::string origin = "config " + path + (line_it != index.line_of.end() ? " line " + std::to_string(line_it->second) : "");
-    if (full.rfind("sweep.", 0) == 0) {
-      // "sweep.NAME.section.key": the registry key is the longest known suffix.
-      std::string key, name;
-      for (const auto& spec : option_registry()) {
-        const std::string suffix = "." + spec.key;
-        if (full.size() > suffix.size() + 6 && full.compare(full.size() - suffix.size(), suffix.size(), suffix) == 0) {
-          key = spec.key;
-          name = full.substr(6, full.size() - suffix.size() - 6);
-          break;
-        }
-      }
-      if (key.empty()) {
-        const auto dot = full.find('.', 6);
-        const std::string shown = dot == std::string::npos ? full : full.substr(dot + 1);
-        throw ConfigError(origin + ": " + (is_data_key(shown) ? "data options cannot be swept: '" + shown + "'"
-                                                                : unknown_key_message(shown)));
-      }
-      auto [pos, inserted] = sweep_position.try_emplace(name, config.sweeps.size());
-      if (inserted) {
-        const auto sec = index.section_line_of.find("sweep." + name);
-        config.sweeps.push_back({name, "config " + path + (sec != index.section_line_of.end()
-                                                               ? " line " + std::to_string(sec->second) : ""), {}});
-      }
-      config.sweeps[pos->second].axes.push_back({key, value, origin});
+  for (const Header& h : file.headers) {
+    if (!is_sweep_section(h.name)) continue;
+    sweep_position[h.name] = config.sweeps.size();
+    config.sweeps.push_back({h.name.substr(6), "config " + path + " line " + std::to_string(h.line), {}});
+  }
+  for (const Entry& e : file.entries) {
+    const std::string origin = "config " + path + " line " + std::to_string(e.line);
+    if (is_sweep_section(e.section)) {
+      // A sweep section's keys are option keys as they are: "encoder.reg.l1_activity" is a typo,
+      // never a section of its own.
+      if (is_data_key(e.key))
+        throw ConfigError(origin + ": data options cannot be swept: " + shown_value(e.key) + " in [" + e.section +
+                          "]; set it once in [data]");
+      if (!find_option(e.key))
+        throw ConfigError(origin + ": unknown key " + shown_value(e.key) + " in [" + e.section +
+                          "]: a sweep section takes option keys such as reg.l1_activity (aesweep train --help lists "
+                          "them); another sweep section needs its own [sweep.NAME] header");
+      config.sweeps[sweep_position.at(e.section)].axes.push_back({e.key, e.value, origin});
       continue;
     }
-    if (!is_data_key(full) && !find_option(full)) throw ConfigError(origin + ": " + unknown_key_message(full));
-    apply_default(config, full, value, origin);
+    if (e.section.empty() && e.key.rfind("sweep.", 0) == 0)
+      throw ConfigError(origin + ": " + shown_value(e.key) +
+                        ": sweep keys belong under a [sweep.NAME] header, e.g. [sweep.a] then reg.l1_activity = 0, 1e-4");
+    const std::string full = e.section.empty() ? e.key : e.section + "." + e.key;
+    if (!is_data_key(full) && !find_option(full)) {
+      std::string message = origin + ": unknown option " + shown_value(full);
+      if (!e.section.empty() && !is_option_section(e.section))
+        message += " (unknown key " + shown_value(e.key) + ": [" + e.section +
+                   "] is not a section aesweep reads; sections are " + kSections + ")";
+      else if (!e.section.empty())
+        message += " (unknown key " + shown_value(e.key) + " in [" + e.section +
+                   "]; aesweep train --help lists every option)";
+      else
+        message += " (unknown key; aesweep train --help lists every option)";
+      throw ConfigError(message);
+    }
+    apply_default(config, full, e.value, origin);
   }
   // A [sweep.NAME] header with no keys is an empty grid.
-  for (const auto& [section, line] : index.section_line_of) {
-    if (section.rfind("sweep.", 0) == 0 && !sweep_position.count(section.substr(6)))
-      throw ConfigError("config " + path + " line " + std::to_string(line) + ": section [" + section +
-                        "] has no keys, so its grid is empty");
-    if (section.rfind("sweep", 0) == 0 && section.size() <= 6)
-      throw ConfigError("config " + path + " line " + std::to_string(line) + ": sweep sections are named [sweep.NAME]");
-  }
+  for (const auto& sweep : config.sweeps)
+    if (sweep.axes.empty())
+      throw ConfigError(sweep.origin + ": section [sweep." + sweep.name + "] has no keys, so its grid is empty");
 
-  for (const std::string& assignment : overrides) {
+  for (std::size_t i = 0; i < overrides.size(); ++i) {
+    const std::string& assignment = overrides[i];
+    const std::string origin = i < override_origins.size() ? override_origins[i] : "--set " + cut_text(assignment);
     const auto eq = assignment.find('=');
-    if (eq == std::string::npos || eq == 0)
-      throw ConfigError("--set " + assignment + ": expected KEY=VALUE");
+    if (eq == std::string::npos || eq == 0) throw ConfigError(origin + ": expected KEY=VALUE");
     const std::string key = trim_whitespace(assignment.substr(0, eq));
     const std::string value = trim_whitespace(assignment.substr(eq + 1));
-    const std::string origin = "--set " + assignment;
     if (!is_data_key(key) && !find_option(key)) throw ConfigError(origin + ": " + unknown_key_message(key));
     for (auto& sweep : config.sweeps)
       std::erase_if(sweep.axes, [&](const ConfigEntry& e) { return e.key == key; });
@@ -187,13 +229,19 @@ StudyConfig parse_study_config(const std::string& text, const std::string& path,
   return config;
 }
 
-StudyConfig load_study_config(const std::string& path, const std::vector<std::string>& overrides) {
-  if (path.empty()) return parse_study_config("", "", overrides);
+StudyConfig load_study_config(const std::string& path, const std::vector<std::string>& overrides,
+                              const std::vector<std::string>& override_origins) {
+  if (path.empty()) return parse_study_config("", "", overrides, override_origins);
+  std::error_code ec;
+  const auto status = std::filesystem::status(path, ec);
+  if (ec && status.type() != std::filesystem::file_type::not_found)
+    throw ConfigError("config " + path + ": cannot be opened for reading: " + ec.message());
+  if (std::filesystem::is_directory(status)) throw ConfigError("config " + path + ": is a directory, not a file");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("config " + path + ": cannot be opened for reading");
+  if (!in) throw ConfigError("config " + path + ": cannot be opened for reading" + (ec ? ": " + ec.message() : ""));
   std::ostringstream text;
   text << in.rdbuf();
-  return parse_study_config(text.str(), path, overrides);
+  return parse_study_config(text.str(), path, overrides, override_origins);
 }
 
 }  // namespace aesweep

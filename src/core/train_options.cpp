@@ -1,7 +1,9 @@
 #include "aesweep/core/train_options.hpp"
 
 #include <array>
+#include <charconv>
 #include <cmath>
+#include <limits>
 #include <sstream>
 #include <utility>
 
@@ -14,20 +16,20 @@ namespace {
 template <typename E, std::size_t N>
 using NameTable = std::array<std::pair<E, std::string_view>, N>;
 
-constexpr NameTable<Activation, 5> activation_names{{{Activation::relu, "relu"},
+constexpr NameTable<Activation, 5> kActivationTable{{{Activation::relu, "relu"},
                                                       {Activation::sigmoid, "sigmoid"},
                                                       {Activation::tanh, "tanh"},
                                                       {Activation::identity, "identity"},
                                                       {Activation::negative, "negative"}}};
-constexpr NameTable<LossKind, 3> loss_names{
+constexpr NameTable<LossKind, 3> kLossTable{
     {{LossKind::mse, "mse"}, {LossKind::sum_squares, "sum_squares"}, {LossKind::bce, "bce"}}};
-constexpr NameTable<KernelScope, 2> scope_names{{{KernelScope::encoder, "encoder"}, {KernelScope::both, "both"}}};
-constexpr NameTable<NoiseKind, 5> noise_names{{{NoiseKind::none, "none"},
+constexpr NameTable<KernelScope, 2> kScopeTable{{{KernelScope::encoder, "encoder"}, {KernelScope::both, "both"}}};
+constexpr NameTable<NoiseKind, 5> kNoiseTable{{{NoiseKind::none, "none"},
                                                {NoiseKind::gaussian, "gaussian"},
                                                {NoiseKind::masking, "masking"},
                                                {NoiseKind::salt_pepper, "salt_pepper"},
                                                {NoiseKind::uniform, "uniform"}}};
-constexpr NameTable<OptimizerKind, 6> optimizer_names{{{OptimizerKind::sgd, "sgd"},
+constexpr NameTable<OptimizerKind, 6> kOptimizerTable{{{OptimizerKind::sgd, "sgd"},
                                                        {OptimizerKind::momentum, "momentum"},
                                                        {OptimizerKind::nesterov, "nesterov"},
                                                        {OptimizerKind::rmsprop, "rmsprop"},
@@ -51,6 +53,55 @@ E parse_name(const NameTable<E, N>& table, std::string_view text, std::string_vi
   throw ConfigError(msg.str());
 }
 
+template <typename E, std::size_t N>
+std::vector<std::string_view> names_in(const NameTable<E, N>& table) {
+  std::vector<std::string_view> names;
+  for (const auto& entry : table) names.push_back(entry.second);
+  return names;
+}
+
+std::string number_text(double value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::vector<OptionRange> build_ranges() {
+  using O = const TrainOptions&;
+  const auto real = [](std::string_view key, double lo, double hi, bool lo_open, bool hi_open, double (*get)(O)) {
+    return OptionRange{key, lo, hi, lo_open, hi_open, false, get};
+  };
+  const auto integer = [](std::string_view key, double lo, double hi, double (*get)(O)) {
+    return OptionRange{key, lo, hi, false, false, true, get};
+  };
+  return {
+      integer("model.hidden", 1, 100000, [](O o) { return double(o.model.hidden); }),
+      real("reg.l1_activity", 0, kInf, false, true, [](O o) { return o.reg.l1_activity; }),
+      real("reg.l2_activity", 0, kInf, false, true, [](O o) { return o.reg.l2_activity; }),
+      real("reg.l1_kernel", 0, kInf, false, true, [](O o) { return o.reg.l1_kernel; }),
+      real("reg.l2_kernel", 0, kInf, false, true, [](O o) { return o.reg.l2_kernel; }),
+      real("reg.kl_beta", 0, kInf, false, true, [](O o) { return o.reg.kl_beta; }),
+      real("reg.kl_rho", 0, 1, true, true, [](O o) { return o.reg.kl_rho; }),
+      real("reg.contractive", 0, kInf, false, true, [](O o) { return o.reg.contractive; }),
+      real("reg.dropout", 0, 0.9, false, false, [](O o) { return o.reg.dropout; }),
+      real("noise.level", 0, kInf, false, true, [](O o) { return o.noise.level; }),
+      real("optimizer.learning_rate", 0, kInf, true, true, [](O o) { return o.optimizer.learning_rate; }),
+      real("optimizer.momentum", 0, 1, false, true, [](O o) { return o.optimizer.momentum; }),
+      real("optimizer.beta1", 0, 1, false, true, [](O o) { return o.optimizer.beta1; }),
+      real("optimizer.beta2", 0, 1, false, true, [](O o) { return o.optimizer.beta2; }),
+      real("optimizer.rho", 0, 1, false, true, [](O o) { return o.optimizer.rho; }),
+      real("optimizer.epsilon", 0, kInf, true, true, [](O o) { return o.optimizer.epsilon; }),
+      real("optimizer.adagrad_initial", 0, kInf, false, true, [](O o) { return o.optimizer.adagrad_initial; }),
+      integer("train.epochs", 1, 100000, [](O o) { return double(o.training.epochs); }),
+      integer("train.batch_size", 1, 1000000, [](O o) { return double(o.training.batch_size); }),
+      real("train.validation_split", 0, 1, false, true, [](O o) { return o.training.validation_split; }),
+      integer("train.patience", 0, 100000, [](O o) { return double(o.training.patience); }),
+      integer("train.seed", 0, 9007199254740992.0, [](O o) { return double(o.training.seed); }),
+  };
+}
+
 void require(bool ok, const std::string& field, const std::string& expectation, double got) {
   if (ok) return;
   std::ostringstream msg;
@@ -60,16 +111,51 @@ void require(bool ok, const std::string& field, const std::string& expectation, 
 
 }  // namespace
 
-std::string_view to_string(Activation a) { return name_of(activation_names, a); }
-std::string_view to_string(LossKind l) { return name_of(loss_names, l); }
-std::string_view to_string(KernelScope s) { return name_of(scope_names, s); }
-std::string_view to_string(NoiseKind n) { return name_of(noise_names, n); }
-std::string_view to_string(OptimizerKind o) { return name_of(optimizer_names, o); }
-Activation parse_activation(std::string_view text) { return parse_name(activation_names, text, "activation"); }
-LossKind parse_loss(std::string_view text) { return parse_name(loss_names, text, "loss"); }
-KernelScope parse_kernel_scope(std::string_view text) { return parse_name(scope_names, text, "kernel scope"); }
-NoiseKind parse_noise(std::string_view text) { return parse_name(noise_names, text, "noise kind"); }
-OptimizerKind parse_optimizer(std::string_view text) { return parse_name(optimizer_names, text, "optimizer"); }
+std::string_view to_string(Activation a) { return name_of(kActivationTable, a); }
+std::string_view to_string(LossKind l) { return name_of(kLossTable, l); }
+std::string_view to_string(KernelScope s) { return name_of(kScopeTable, s); }
+std::string_view to_string(NoiseKind n) { return name_of(kNoiseTable, n); }
+std::string_view to_string(OptimizerKind o) { return name_of(kOptimizerTable, o); }
+Activation parse_activation(std::string_view text) { return parse_name(kActivationTable, text, "activation"); }
+LossKind parse_loss(std::string_view text) { return parse_name(kLossTable, text, "loss"); }
+KernelScope parse_kernel_scope(std::string_view text) { return parse_name(kScopeTable, text, "kernel scope"); }
+NoiseKind parse_noise(std::string_view text) { return parse_name(kNoiseTable, text, "noise kind"); }
+OptimizerKind parse_optimizer(std::string_view text) { return parse_name(kOptimizerTable, text, "optimizer"); }
+
+std::vector<std::string_view> activation_names() { return names_in(kActivationTable); }
+std::vector<std::string_view> loss_names() { return names_in(kLossTable); }
+std::vector<std::string_view> kernel_scope_names() { return names_in(kScopeTable); }
+std::vector<std::string_view> noise_names() { return names_in(kNoiseTable); }
+std::vector<std::string_view> optimizer_names() { return names_in(kOptimizerTable); }
+
+bool OptionRange::contains(double v) const {
+  if (!std::isfinite(v)) return false;
+  if (lo_open ? !(v > lo) : !(v >= lo)) return false;
+  if (hi_open ? !(v < hi) : !(v <= hi)) return false;
+  return !integer || v == std::floor(v);
+}
+
+std::string OptionRange::text() const {
+  const auto bound = [&](double v) { return integer ? std::to_string((long long)v) : number_text(v); };
+  const std::string kind = integer ? "an integer" : "a number";
+  if (std::isinf(hi)) return (integer ? kind : "a finite number") + (lo_open ? " > " : " >= ") + bound(lo);
+  return kind + " in " + (lo_open ? "(" : "[") + bound(lo) + ", " + bound(hi) + (hi_open ? ")" : "]");
+}
+
+const std::vector<OptionRange>& option_ranges() {
+  static const std::vector<OptionRange> ranges = build_ranges();
+  return ranges;
+}
+
+const OptionRange* find_range(std::string_view key) {
+  for (const auto& r : option_ranges())
+    if (r.key == key) return &r;
+  return nullptr;
+}
+
+std::size_t validation_count(double validation_split, std::size_t n_train) {
+  return std::size_t(std::floor(validation_split * double(n_train)));
+}
 
 std::string_view to_string(RunStatus s) {
   switch (s) {
@@ -81,45 +167,44 @@ std::string_view to_string(RunStatus s) {
 }
 
 void TrainOptions::validate() const {
-  const auto finite_nonneg = [](double v) { return std::isfinite(v) && v >= 0.0; };
   require(model.input_size > 0, "model.input_size", "positive", model.input_size);
-  require(model.hidden >= 1 && model.hidden <= 100000, "model.hidden", "in [1, 100000]", model.hidden);
   if (model.decoder_activation != Activation::sigmoid && model.decoder_activation != Activation::identity)
     throw ConfigError("decoder.activation must be sigmoid or identity, got " +
                       std::string(to_string(model.decoder_activation)));
+  for (const auto& range : option_ranges()) {
+    const double value = range.get(*this);
+    if (!range.contains(value))
+      throw ConfigError(std::string(range.key) + " must be " + range.text() + ", got " + number_text(value));
+  }
+  // Rules that relate several options name every key involved.
   if (model.loss == LossKind::bce && model.decoder_activation != Activation::sigmoid)
-    throw ConfigError("loss bce needs decoder.activation = sigmoid, got " +
+    throw ConfigError("model.loss = bce needs decoder.activation = sigmoid, got decoder.activation = " +
                       std::string(to_string(model.decoder_activation)));
-  require(finite_nonneg(reg.l1_activity), "reg.l1_activity", "finite and >= 0", reg.l1_activity);
-  require(finite_nonneg(reg.l2_activity), "reg.l2_activity", "finite and >= 0", reg.l2_activity);
-  require(finite_nonneg(reg.l1_kernel), "reg.l1_kernel", "finite and >= 0", reg.l1_kernel);
-  require(finite_nonneg(reg.l2_kernel), "reg.l2_kernel", "finite and >= 0", reg.l2_kernel);
-  require(finite_nonneg(reg.kl_beta), "reg.kl_beta", "finite and >= 0", reg.kl_beta);
-  require(reg.kl_rho > 0.0 && reg.kl_rho < 1.0, "reg.kl_rho", "in (0, 1)", reg.kl_rho);
-  require(finite_nonneg(reg.contractive), "reg.contractive", "finite and >= 0", reg.contractive);
-  require(reg.dropout >= 0.0 && reg.dropout <= 0.9, "reg.dropout", "in [0, 0.9]", reg.dropout);
-  require(finite_nonneg(noise.level), "noise.level", "finite and >= 0", noise.level);
-  if (noise.kind == NoiseKind::masking || noise.kind == NoiseKind::salt_pepper)
-    require(noise.level <= 1.0, "noise.level", "in [0, 1] for " + std::string(to_string(noise.kind)) + " noise",
-            noise.level);
-  require(std::isfinite(optimizer.learning_rate) && optimizer.learning_rate > 0.0, "optimizer.learning_rate",
-          "finite and > 0", optimizer.learning_rate);
-  require(optimizer.momentum >= 0.0 && optimizer.momentum < 1.0, "optimizer.momentum", "in [0, 1)", optimizer.momentum);
-  require(optimizer.beta1 >= 0.0 && optimizer.beta1 < 1.0, "optimizer.beta1", "in [0, 1)", optimizer.beta1);
-  require(optimizer.beta2 >= 0.0 && optimizer.beta2 < 1.0, "optimizer.beta2", "in [0, 1)", optimizer.beta2);
-  require(optimizer.rho >= 0.0 && optimizer.rho < 1.0, "optimizer.rho", "in [0, 1)", optimizer.rho);
-  require(optimizer.epsilon > 0.0 && std::isfinite(optimizer.epsilon), "optimizer.epsilon", "finite and > 0",
-          optimizer.epsilon);
-  require(finite_nonneg(optimizer.adagrad_initial), "optimizer.adagrad_initial", "finite and >= 0",
-          optimizer.adagrad_initial);
-  require(training.epochs >= 1 && training.epochs <= 100000, "train.epochs", "in [1, 100000]", training.epochs);
-  require(training.batch_size >= 1 && training.batch_size <= 1000000, "train.batch_size", "in [1, 1000000]",
-          training.batch_size);
-  require(training.validation_split >= 0.0 && training.validation_split < 1.0, "train.validation_split", "in [0, 1)",
-          training.validation_split);
-  require(training.patience >= 0, "train.patience", ">= 0", training.patience);
+  if ((noise.kind == NoiseKind::masking || noise.kind == NoiseKind::salt_pepper) && noise.level > 1.0)
+    throw ConfigError("noise.level must be in [0, 1] with noise.kind = " + std::string(to_string(noise.kind)) +
+                      " (a fraction of the pixels), got " + number_text(noise.level));
   if (training.patience > 0 && training.validation_split == 0.0)
-    throw ConfigError("train.patience (early stopping) needs train.validation_split > 0");
+    throw ConfigError("train.patience = " + std::to_string(training.patience) +
+                      " (early stopping) needs train.validation_split > 0, got train.validation_split = 0");
+}
+
+void TrainOptions::validate_for_data(std::size_t n_train) const {
+  const double split = training.validation_split;
+  if (split == 0.0) return;
+  const std::size_t held_out = validation_count(split, n_train);
+  const std::size_t left = n_train - std::min(held_out, n_train);
+  if (held_out >= 1 && left >= 1) return;
+  std::ostringstream msg;
+  msg << "train.validation_split = " << number_text(split) << " of " << n_train << " training sample"
+      << (n_train == 1 ? "" : "s") << " holds out " << held_out << " for validation and leaves " << left
+      << " for training; ";
+  if (held_out == 0)
+    msg << "a validation split needs at least one validation sample: use more training samples (--train-samples, "
+           "data.train_samples) or a larger train.validation_split, or set train.validation_split = 0"
+        << (training.patience > 0 ? " and train.patience = 0" : "");
+  else
+    msg << "training needs at least one sample: use a smaller train.validation_split";
+  throw ConfigError(msg.str());
 }
 
 }  // namespace aesweep

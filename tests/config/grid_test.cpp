@@ -2,11 +2,14 @@
 // of sections with duplicates dropped, validation with the axis's line, and the study hash.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "aesweep/config/grid.hpp"
 #include "aesweep/config/option_registry.hpp"
+#include "aesweep/config/study_config.hpp"
 #include "aesweep/core/error.hpp"
 
 namespace aesweep {
@@ -203,6 +206,144 @@ TEST(StudyHash, DependsOnTheRunsAndDataOnly) {
   StudyConfig d = a;
   d.data.train_samples = 100;
   EXPECT_NE(study_hash(d, expand_study(d)), h);
+}
+
+// ---- The compact plan (issue 9, item 8) ----
+
+// Today's configs must keep their hash, or their archives would no longer resume. These values
+// were computed by the materialising expansion before the compact plan replaced it.
+TEST(StudyHash, SameAsTheMaterialisingExpansionGave) {
+  struct Case {
+    const char* text;
+    std::vector<std::string> overrides;
+    std::size_t runs;
+    const char* hash;
+  };
+  const char* two_sections =
+      "[model]\nhidden = 16\n[train]\nepochs = 3\nseed = 7\n[data]\ntrain_samples = 1500\n[sweep.sizes]\n"
+      "model.hidden = 64, 8, 32\nreg.l1_activity = 0, 1e-4\n[sweep.more]\nreg.l1_activity = logspace(-5, -3, 3)\n"
+      "model.hidden = 8, 16\n";
+  for (const Case& c : {Case{two_sections, {}, 11, "4db3535234d7aa27"},
+                        Case{"", {}, 1, "d8da02ed3b0c58fb"},
+                        Case{"[sweep.a]\nreg.l1_activity = 0, 1e-5, 1e-4\n[sweep.b]\nreg.l1_activity = 1e-4, 1e-3\n"
+                             "encoder.activation = relu, tanh\n[sweep.d]\nreg.l2_kernel = 0, 1e-3\n",
+                             {}, 7, "6b350fa359a142e9"},
+                        Case{two_sections, {"train.seed=1,2"}, 22, "0da1415476d9a238"}}) {
+    const StudyConfig config = parse_study_config(c.text, "fixed.ini", c.overrides);
+    const auto runs = expand_study(config);
+    EXPECT_EQ(runs.size(), c.runs);
+    EXPECT_EQ(study_hash(config, runs), c.hash) << c.text;
+    const StudyPlan plan(config);
+    EXPECT_EQ(plan.size(), c.runs);
+    EXPECT_EQ(study_hash(config, plan), c.hash) << c.text;
+  }
+}
+
+// The expansion as it was: every section's odometer over the raw values, every run's full
+// settings compared with all earlier runs. The plan must give the same runs in the same order.
+std::vector<std::pair<std::string, std::vector<std::string>>> reference_runs(const StudyConfig& config) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> runs;
+  std::set<std::vector<std::string>> seen;
+  auto add = [&](const TrainOptions& o, const std::string& section) {
+    std::vector<std::string> identity;
+    for (const auto& s : describe(o)) identity.push_back(s.value);
+    if (seen.insert(identity).second) runs.emplace_back(section, identity);
+  };
+  if (config.sweeps.empty()) add(config.defaults, "");
+  for (const auto& sweep : config.sweeps) {
+    std::vector<std::vector<std::string>> values;
+    for (const auto& axis : sweep.axes) values.push_back(expand_values(axis.text));
+    std::vector<std::size_t> at(values.size(), 0);
+    while (true) {
+      TrainOptions o = config.defaults;
+      for (std::size_t a = 0; a < values.size(); ++a) set_option(o, sweep.axes[a].key, values[a][at[a]]);
+      add(o, sweep.name);
+      std::size_t a = values.size();
+      while (a > 0 && ++at[a - 1] == values[a - 1].size()) at[--a] = 0;
+      if (a == 0) break;
+    }
+  }
+  return runs;
+}
+
+TEST(StudyPlan, SameRunsAndOrderAsTheMaterialisingExpansion) {
+  for (const char* text : {
+           // Repeated values in one axis, spelled alike and differently.
+           "[sweep.a]\nreg.l1_activity = 0, 1e-4, 0.0001, 0, 1e-5\nmodel.hidden = 8, 8, 16\n",
+           // Sections sharing runs in several ways, a section wholly inside another.
+           "[sweep.a]\nreg.l1_activity = 0, 1e-5, 1e-4\nmodel.hidden = 8, 16\n[sweep.b]\nmodel.hidden = 16, 32\n"
+           "reg.l1_activity = 1e-4, 1e-3\n[sweep.c]\nreg.l2_kernel = 0, 1e-3\n[sweep.d]\nmodel.hidden = 8\n"
+           "[sweep.e]\nreg.l1_activity = 1e-5, 0\nmodel.hidden = 16, 8\ntrain.seed = 1, 2\n",
+           // Defaults equal to a swept value, booleans and choices.
+           "[model]\nhidden = 16\nbias = false\n[sweep.a]\nmodel.bias = true, false, no, yes\n"
+           "encoder.activation = relu, tanh, relu\n[sweep.b]\nmodel.hidden = 16, 8\nencoder.activation = tanh\n",
+           "[model]\nhidden = 4\n"}) {
+    const StudyConfig config = parse_study_config(text, "t.ini", {});
+    const auto expected = reference_runs(config);
+    const StudyPlan plan(config);
+    ASSERT_EQ(plan.size(), expected.size()) << text;
+    const auto runs = expand_study(config);
+    ASSERT_EQ(runs.size(), expected.size());
+    for (std::size_t i = 0; i < plan.size(); ++i) {
+      const RunSpec run = plan.run(i);
+      EXPECT_EQ(run.index, i);
+      EXPECT_EQ(run.section, expected[i].first) << text << " run " << i;
+      EXPECT_EQ(plan.section_of(i), expected[i].first);
+      std::vector<std::string> values;
+      for (const auto& s : run.settings) values.push_back(s.value);
+      EXPECT_EQ(values, expected[i].second) << text << " run " << i;
+      EXPECT_EQ(describe(plan.options(i)).size(), values.size());
+      EXPECT_EQ(runs[i].settings.size(), values.size());
+      EXPECT_EQ(runs[i].section, run.section);
+    }
+  }
+}
+
+TEST(StudyPlan, ATooLargeStudyIsRefusedBeforeAnythingIsAllocated) {
+  // 10^9 runs from three axes: refused at once, naming the count, the limit, the section and its axes.
+  const StudyConfig config = parse_study_config(
+      "[sweep.small]\nmodel.hidden = 8, 16\n[sweep.huge]\nreg.l1_activity = linspace(0, 1, 1000)\n"
+      "reg.l2_kernel = linspace(0, 1, 1000)\ntrain.seed = linspace(1, 1000, 1000)\n",
+      "big.ini", {});
+  const auto start = std::chrono::steady_clock::now();
+  try {
+    StudyPlan plan(config);
+    FAIL() << "accepted " << plan.size() << " runs";
+  } catch (const ConfigError& e) {
+    const std::string m = e.what();
+    for (const char* part : {"big.ini", "1,000,000,002 runs", "at most 1,000,000", "big.ini line 3", "[sweep.huge]",
+                             "reg.l1_activity (1000) x reg.l2_kernel (1000) x train.seed (1000)"})
+      EXPECT_NE(m.find(part), std::string::npos) << "lacks '" << part << "': " << m;
+  }
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 1.0);
+  // A product that overflows 64 bits is refused too.
+  std::string text = "[sweep.x]\n";
+  for (const char* key : {"reg.l1_activity", "reg.l2_activity", "reg.l1_kernel", "reg.l2_kernel", "reg.kl_beta",
+                          "reg.contractive", "noise.level"})
+    text += std::string(key) + " = linspace(0, 1, 100000)\n";
+  EXPECT_THROW(StudyPlan(parse_study_config(text, "x.ini", {})), ConfigError);
+  // The limit is the run count, not a guess: exactly the limit passes.
+  const StudyConfig at_limit = parse_study_config("[sweep.s]\nreg.l1_activity = linspace(0, 1, 10)\n", "s.ini", {});
+  EXPECT_EQ(StudyPlan(at_limit, 10).size(), 10u);
+  EXPECT_THROW(StudyPlan(at_limit, 9), ConfigError);
+}
+
+TEST(StudyPlan, AMillionRunsAreComputedFromTheirIndex) {
+  // 10^6 runs in one section need no table at all; a run is computed from its index.
+  const StudyConfig config = parse_study_config(
+      "[model]\nhidden = 8\n[sweep.big]\nreg.l1_activity = linspace(0, 1e-3, 100)\n"
+      "reg.l2_kernel = linspace(0, 1e-3, 100)\ntrain.seed = linspace(1, 100, 100)\n",
+      "m.ini", {});
+  const StudyPlan plan(config);
+  ASSERT_EQ(plan.size(), 1000000u);
+  const RunSpec last = plan.run(999999);
+  EXPECT_EQ(last.options.reg.l1_activity, 1e-3);
+  EXPECT_EQ(last.options.reg.l2_kernel, 1e-3);
+  EXPECT_EQ(last.options.training.seed, 100u);
+  const RunSpec middle = plan.run(10000 * 37 + 100 * 5 + 9);
+  EXPECT_EQ(middle.options.reg.l1_activity, parse_number(expand_values("linspace(0, 1e-3, 100)")[37]));
+  EXPECT_EQ(middle.options.reg.l2_kernel, parse_number(expand_values("linspace(0, 1e-3, 100)")[5]));
+  EXPECT_EQ(middle.options.training.seed, 10u);
 }
 
 }  // namespace

@@ -199,5 +199,34 @@ TEST(ParseNumber, AcceptsNumbersOnly) {
     EXPECT_THROW(parse_number(bad), ConfigError) << "'" << bad << "'";
 }
 
+TEST(OptionRegistry, EveryOptionOwnsItsRange) {
+  for (const auto& spec : option_registry()) {
+    EXPECT_FALSE(spec.range.empty()) << spec.key;
+    if (const OptionRange* r = find_range(spec.key)) {
+      EXPECT_EQ(spec.range, r->text()) << spec.key;
+      // A value just outside the range is refused when it is set, quoting the range.
+      const double outside = r->lo - 1;
+      const std::string message = error_of(spec.key, format_number(outside));
+      EXPECT_NE(message.find(r->text()), std::string::npos) << spec.key << ": " << message;
+    }
+  }
+  EXPECT_EQ(find_option("encoder.activation")->range, "one of relu, sigmoid, tanh, identity, negative");
+  EXPECT_EQ(find_option("decoder.activation")->range, "one of sigmoid, identity");
+  EXPECT_NE(error_of("decoder.activation", "relu").find("sigmoid or identity"), std::string::npos);
+  EXPECT_NE(error_of("reg.dropout", "0.95").find("a number in [0, 0.9], got '0.95'"), std::string::npos)
+      << error_of("reg.dropout", "0.95");
+  EXPECT_NE(error_of("model.hidden", "8.5").find("an integer in [1, 100000], got '8.5'"), std::string::npos);
+}
+
+TEST(OptionRegistry, LongValuesAreCutInMessages) {
+  const std::string huge(100000, 'x');
+  for (const char* key : {"model.hidden", "reg.l1_activity", "encoder.activation", "model.bias"}) {
+    const std::string message = error_of(key, huge);
+    EXPECT_LT(message.size(), 300u) << key;
+    EXPECT_NE(message.find("(100000 bytes)"), std::string::npos) << key << ": " << message;
+  }
+  EXPECT_EQ(shown_value("abc"), "'abc'");
+}
+
 }  // namespace
 }  // namespace aesweep

@@ -3,6 +3,7 @@
 // read through load_study_config.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -327,6 +328,165 @@ TEST_F(StudyConfigFile, ParseFromMemoryNamesTheGivenPath) {
     FAIL();
   } catch (const ConfigError& e) {
     EXPECT_NE(std::string(e.what()).find("memory.ini line 2"), std::string::npos) << e.what();
+  }
+}
+
+// ---- Issue 9: what was accepted and must not be, and messages a user can act on ----
+
+TEST_F(StudyConfigFile, DottedTypoInASweepSectionIsAnErrorNotANewSection) {
+  // Boost's parser flattened this into "sweep.s.encoder.reg.l1_activity", which became section
+  // "s.encoder": the typo silently made a second grid.
+  expect_error("[sweep.s]\nmodel.hidden = 8, 16\nencoder.reg.l1_activity = 0, 1e-4\n",
+               {"line 3", "unknown key 'encoder.reg.l1_activity'", "[sweep.s]", "[sweep.NAME]"});
+  // A dotted key that ends in a real option's name is no better.
+  expect_error("[sweep.s]\nx.model.hidden = 8, 16\n", {"line 2", "'x.model.hidden'", "[sweep.s]"});
+  // Only a header makes a section, and a dotted name is that section's own name.
+  const StudyConfig c = load("[sweep.s.encoder]\nreg.l1_activity = 0, 1e-4\n");
+  ASSERT_EQ(c.sweeps.size(), 1u);
+  EXPECT_EQ(c.sweeps[0].name, "s.encoder");
+}
+
+TEST_F(StudyConfigFile, KeysOfOneSweepSectionStayInIt) {
+  const StudyConfig c = load("[sweep.a]\nmodel.hidden = 8, 16\n[sweep.b]\nreg.l1_activity = 0, 1e-4\n");
+  ASSERT_EQ(c.sweeps.size(), 2u);
+  ASSERT_EQ(c.sweeps[0].axes.size(), 1u);
+  EXPECT_EQ(c.sweeps[0].axes[0].key, "model.hidden");
+  ASSERT_EQ(c.sweeps[1].axes.size(), 1u);
+  EXPECT_EQ(c.sweeps[1].axes[0].key, "reg.l1_activity");
+}
+
+TEST_F(StudyConfigFile, LoneUnknownKeyInASweepSectionIsAnUnknownKey) {
+  const std::string message = error_of("[model]\nhidden = 8\n[sweep.s]\nbogus = 1, 2\n");
+  EXPECT_NE(message.find("line 4"), std::string::npos) << message;
+  EXPECT_NE(message.find("unknown key 'bogus'"), std::string::npos) << message;
+  EXPECT_EQ(message.find("has no keys"), std::string::npos) << message;
+}
+
+TEST_F(StudyConfigFile, SweepHeaderWithoutAName) {
+  for (const char* header : {"[sweep]", "[sweep.]", "[ sweep. ]"}) {
+    const std::string message = error_of(std::string("[model]\nhidden = 8\n") + header + "\nmodel.hidden = 8, 16\n");
+    EXPECT_NE(message.find("line 3"), std::string::npos) << header << ": " << message;
+    EXPECT_NE(message.find("[sweep.NAME]"), std::string::npos) << header << ": " << message;
+    EXPECT_EQ(message.find("unknown option"), std::string::npos) << header << ": " << message;
+  }
+}
+
+TEST_F(StudyConfigFile, SweepKeysOutsideASection) {
+  expect_error("sweep.s.model.hidden = 8, 16\n", {"line 1", "[sweep.NAME]"});
+}
+
+TEST_F(StudyConfigFile, ByteOrderMarkIsSkipped) {
+  const StudyConfig c = load("\xEF\xBB\xBF[model]\nhidden = 12\n[sweep.s]\nreg.l1_activity = 0, 1e-4\n");
+  EXPECT_EQ(c.defaults.model.hidden, 12);
+  ASSERT_EQ(c.sweeps.size(), 1u);
+  EXPECT_EQ(expand_study(c).size(), 2u);
+  // Only at the start of the file.
+  expect_error("[model]\n\xEF\xBB\xBFhidden = 12\n", {"line 2"});
+}
+
+TEST_F(StudyConfigFile, IntegerOptionsQuoteTheirOwnRange) {
+  const std::string message = error_of("[model]\nhidden = 8.5\n");
+  EXPECT_NE(message.find("line 2"), std::string::npos) << message;
+  EXPECT_NE(message.find("model.hidden"), std::string::npos) << message;
+  EXPECT_NE(message.find("an integer in [1, 100000]"), std::string::npos) << message;
+  EXPECT_EQ(message.find("2147483647"), std::string::npos) << message;
+  const std::string epochs = error_of("[train]\nepochs = 0\n");
+  EXPECT_NE(epochs.find("an integer in [1, 100000], got '0'"), std::string::npos) << epochs;
+  const std::string rho = error_of("[sweep.s]\nreg.kl_rho = 0.5, 1\n");
+  EXPECT_NE(rho.find("line 2"), std::string::npos) << rho;
+  EXPECT_NE(rho.find("a number in (0, 1), got '1'"), std::string::npos) << rho;
+}
+
+TEST_F(StudyConfigFile, HugeBadValueIsNotEchoedWhole) {
+  const std::string huge(1000000, '7');
+  for (const std::string& text : {"[model]\nhidden = " + huge + "x\n", "[encoder]\nactivation = " + huge + "\n",
+                                  "[sweep.s]\nreg.l1_activity = 0, " + huge + "x\n", "[model]\n" + huge + "\n"}) {
+    const std::string message = error_of(text);
+    ASSERT_FALSE(message.empty());
+    EXPECT_LT(message.size(), 600u) << message.substr(0, 600);
+    EXPECT_NE(message.find("bytes)"), std::string::npos) << message.substr(0, 600);
+    EXPECT_NE(message.find("line 2"), std::string::npos) << message.substr(0, 600);
+  }
+}
+
+TEST_F(StudyConfigFile, CrossOptionRulesNameALine) {
+  // Each rule relating two options names the line of one of them (and where the other is).
+  expect_error("[model]\nhidden = 8\n[noise]\nkind = masking\nlevel = 1.5\n", {"line 5", "noise.level", "line 4"});
+  expect_error("[model]\nloss = bce\n[decoder]\nactivation = identity\n", {"line 2", "model.loss", "line 4"});
+  expect_error("[model]\nhidden = 8\n[train]\npatience = 3\n", {"line 4", "train.patience", "validation_split"});
+  // From the command line: the option is named.
+  const std::string message = error_of("[model]\nhidden = 8\n", {"noise.kind=salt_pepper", "noise.level=2"});
+  EXPECT_NE(message.find("--set noise.level=2"), std::string::npos) << message;
+}
+
+TEST_F(StudyConfigFile, ARunBreakingARuleNamesItsLineOnce) {
+  const std::string message = error_of("[model]\nloss = bce\n[sweep.a]\ndecoder.activation = sigmoid, identity\n");
+  EXPECT_NE(message.find(path_ + " line 4"), std::string::npos) << message;
+  EXPECT_NE(message.find("[sweep.a]"), std::string::npos) << message;
+  EXPECT_NE(message.find("decoder.activation=identity"), std::string::npos) << message;
+  EXPECT_NE(message.find("line 2"), std::string::npos) << "names where model.loss is set: " << message;
+  // The location is given once, not "FILE line 4: FILE line 3 [sweep.a] ...".
+  EXPECT_EQ(message.find(path_ + " line 3"), std::string::npos) << message;
+  std::size_t mentions = 0;
+  for (auto at = message.find(path_); at != std::string::npos; at = message.find(path_, at + 1)) ++mentions;
+  EXPECT_EQ(mentions, 2u) << "the run's line and model.loss's line, each once: " << message;
+}
+
+TEST_F(StudyConfigFile, SampleCountsKeepTheirRange) {
+  for (const char* bad : {"-5", "-1", "2.5", "1e20", "many"}) {
+    const std::string message = error_of(std::string("[data]\ntrain_samples = ") + bad + "\n");
+    EXPECT_NE(message.find("line 2"), std::string::npos) << bad << ": " << message;
+    EXPECT_NE(message.find("data.train_samples"), std::string::npos) << message;
+    EXPECT_NE(message.find("[0, 1000000000]"), std::string::npos) << message;
+  }
+  EXPECT_EQ(load("[data]\ntest_samples = 1e3\n").data.test_samples, 1000u);
+}
+
+TEST_F(StudyConfigFile, EmptyDataDirectoryIsRefused) {
+  // A config line "dir =" has no value; an override may still try.
+  expect_error("[data]\ndir =\n", {"line 2", "dir", "no value"});
+  const std::string message = error_of("[model]\nhidden = 8\n", {"data.dir="});
+  EXPECT_NE(message.find("data.dir"), std::string::npos) << message;
+  EXPECT_NE(message.find("empty"), std::string::npos) << message;
+  const std::string spaces = error_of("[model]\nhidden = 8\n", {"data.dir=   "});
+  EXPECT_NE(spaces.find("empty"), std::string::npos) << spaces;
+}
+
+TEST_F(StudyConfigFile, TheSameDefaultTwice) {
+  expect_error("model.hidden = 8\n[model]\nhidden = 16\n", {"line 3", "model.hidden", "line 1"});
+}
+
+TEST_F(StudyConfigFile, UnknownSectionIsNamed) {
+  expect_error("[modle]\nhidden = 8\n", {"line 2", "'modle.hidden'", "[modle]", "sweep.NAME"});
+}
+
+TEST_F(StudyConfigFile, ConfigPathThatIsALoopOrADirectory) {
+  const std::string a = dir_.file("loop-a.ini"), b = dir_.file("loop-b.ini");
+  std::filesystem::create_symlink(b, a);
+  std::filesystem::create_symlink(a, b);
+  try {
+    load_study_config(a, {});
+    FAIL() << "accepted a symlink loop";
+  } catch (const ConfigError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find(a), std::string::npos) << m;
+    EXPECT_NE(m.find("symbolic links"), std::string::npos) << m;
+  }
+  try {
+    load_study_config(dir_.file(""), {});
+    FAIL() << "read a directory as an empty config";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("directory"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(StudyConfigFile, OverrideOriginsNameTheOption) {
+  try {
+    parse_study_config("", "x.ini", {"model.hidden=0"}, {"--model.hidden 0"});
+    FAIL();
+  } catch (const ConfigError& e) {
+    const std::string m = e.what();
+    EXPECT_EQ(m.rfind("--model.hidden 0: model.hidden: expected an integer in [1, 100000]", 0), 0u) << m;
   }
 }
 

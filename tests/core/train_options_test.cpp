@@ -2,6 +2,7 @@
 // field, and the defaults (Keras's and paper 000's) pass.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -141,6 +142,93 @@ TEST(TrainOptions, UnknownEnumNameListsTheAcceptedValues) {
   }
   EXPECT_THROW(parse_optimizer("Adam"), ConfigError);  // names are case-sensitive
   EXPECT_THROW(parse_loss(""), ConfigError);
+}
+
+// ---- Issue 9: ranges written once, rules that name every option, the data-aware check ----
+
+TEST(TrainOptions, RangeMessagesQuoteTheOptionsOwnRange) {
+  TrainOptions o;
+  o.model.hidden = 0;
+  EXPECT_NE(validation_error(o).find("model.hidden must be an integer in [1, 100000], got 0"), std::string::npos)
+      << validation_error(o);
+  o = TrainOptions{};
+  o.reg.kl_rho = 1;
+  EXPECT_NE(validation_error(o).find("reg.kl_rho must be a number in (0, 1), got 1"), std::string::npos)
+      << validation_error(o);
+  o = TrainOptions{};
+  o.optimizer.learning_rate = 0;
+  EXPECT_NE(validation_error(o).find("a finite number > 0"), std::string::npos) << validation_error(o);
+}
+
+TEST(TrainOptions, EveryRangeAcceptsItsBoundsAndRejectsJustOutside) {
+  for (const OptionRange& r : option_ranges()) {
+    EXPECT_EQ(find_range(r.key), &r);
+    EXPECT_FALSE(r.text().empty());
+    EXPECT_EQ(r.contains(r.lo), !r.lo_open) << r.key;
+    EXPECT_FALSE(r.contains(r.lo - 1)) << r.key;
+    EXPECT_FALSE(r.contains(std::numeric_limits<double>::quiet_NaN())) << r.key;
+    EXPECT_FALSE(r.contains(std::numeric_limits<double>::infinity())) << r.key;
+    if (std::isfinite(r.hi)) {
+      EXPECT_EQ(r.contains(r.hi), !r.hi_open) << r.key;
+      EXPECT_FALSE(r.contains(r.hi + std::max(1.0, r.hi))) << r.key;
+    }
+    if (r.integer) EXPECT_FALSE(r.contains(r.lo + 0.5)) << r.key;
+    // The defaults are inside every range.
+    EXPECT_TRUE(r.contains(r.get(TrainOptions{}))) << r.key;
+  }
+  EXPECT_EQ(find_range("encoder.activation"), nullptr);
+}
+
+TEST(TrainOptions, RulesOnSeveralOptionsNameEveryOne) {
+  TrainOptions o;
+  o.model.loss = LossKind::bce;
+  o.model.decoder_activation = Activation::identity;
+  EXPECT_NE(validation_error(o).find("model.loss"), std::string::npos) << validation_error(o);
+  EXPECT_NE(validation_error(o).find("decoder.activation"), std::string::npos) << validation_error(o);
+  o = TrainOptions{};
+  o.noise.kind = NoiseKind::salt_pepper;
+  o.noise.level = 1.5;
+  EXPECT_NE(validation_error(o).find("noise.kind = salt_pepper"), std::string::npos) << validation_error(o);
+  o = TrainOptions{};
+  o.training.patience = 2;
+  EXPECT_NE(validation_error(o).find("train.patience = 2"), std::string::npos) << validation_error(o);
+}
+
+std::string data_error(double split, int patience, std::size_t n_train) {
+  TrainOptions o;
+  o.training.validation_split = split;
+  o.training.patience = patience;
+  try {
+    o.validate();
+    o.validate_for_data(n_train);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(TrainOptions, ASplitThatHoldsOutNoSampleIsRefused) {
+  // --train-samples 1 with split 0.9: floor(0.9 * 1) = 0 validation samples; early stopping would
+  // watch nothing.
+  const std::string one = data_error(0.9, 1, 1);
+  ASSERT_FALSE(one.empty());
+  for (const char* part : {"train.validation_split = 0.9", "1 training sample ", "holds out 0 for validation",
+                           "leaves 1 for training", "--train-samples", "train.patience = 0"})
+    EXPECT_NE(one.find(part), std::string::npos) << "lacks '" << part << "': " << one;
+  const std::string small = data_error(0.1, 0, 9);
+  EXPECT_NE(small.find("9 training samples holds out 0"), std::string::npos) << small;
+  // No training samples at all: nothing on either side.
+  const std::string none = data_error(0.5, 0, 0);
+  EXPECT_NE(none.find("0 training samples holds out 0 for validation and leaves 0"), std::string::npos) << none;
+  // The trainer's own count.
+  EXPECT_EQ(validation_count(0.9, 1), 0u);
+  EXPECT_EQ(validation_count(0.1, 10), 1u);
+  EXPECT_EQ(validation_count(0.2, 60000), 12000u);
+  // Enough samples, or no split: accepted.
+  EXPECT_EQ(data_error(0.1, 3, 10), "");
+  EXPECT_EQ(data_error(0.5, 1, 2), "");
+  EXPECT_EQ(data_error(0.0, 0, 1), "");
+  EXPECT_EQ(data_error(0.0, 0, 0), "");
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 #pragma once
 // Expansion of a study config into its runs: each sweep section is the Cartesian product of its
 // keys' values, the study is the union of its sections (duplicates dropped, first kept).
+#include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -16,11 +18,55 @@ std::vector<std::string> expand_values(const std::string& text);
 // True when the text is more than one value (a list or a range).
 bool is_multi_valued(const std::string& text);
 
-// Every run of the study, validated. Throws ConfigError naming where the bad value came from.
+// The most runs a study may have, counted per sweep section before runs shared by several
+// sections are merged: every rank of a sweep holds every run's settings.
+constexpr std::size_t kMaxStudyRuns = 1000000;
+
+// The runs of a study without holding them: each section's axis values and, per run, its section
+// and grid position (8 bytes a run, none at all for a single section). A run's spec is computed
+// from its index. Order and indices are those of the Cartesian products, section by section,
+// first axis slowest, a run that an earlier section already has dropped (first kept).
+class StudyPlan {
+ public:
+  // Checks every run (cross-option rules included) and throws ConfigError naming the file, line
+  // and key; refuses a study of more than `max_runs` runs before allocating anything per run.
+  explicit StudyPlan(const StudyConfig& config, std::size_t max_runs = kMaxStudyRuns);
+
+  std::size_t size() const { return size_; }
+  RunSpec run(std::size_t index) const;               // index < size()
+  TrainOptions options(std::size_t index) const;      // run(index).options, without the settings' text
+  const std::string& section_of(std::size_t index) const;
+
+ private:
+  struct Axis {
+    std::size_t key = 0;              // registry index
+    std::vector<std::string> values;  // canonical text, distinct, first occurrence order
+    std::size_t stride = 1;           // grid positions per step of this axis
+  };
+  struct Section {
+    std::string name;
+    std::vector<Axis> axes;
+    std::size_t count = 1;  // grid positions
+  };
+  std::pair<std::size_t, std::uint64_t> locate(std::size_t index) const;  // (section, position)
+  const std::string& canonical(std::size_t section, std::uint64_t position, std::size_t key) const;
+  TrainOptions build(std::size_t section, std::uint64_t position) const;
+
+  TrainOptions defaults_;
+  std::vector<std::string> default_values_;  // canonical text of every registry option
+  std::vector<Section> sections_;
+  std::vector<std::uint64_t> table_;  // section << 40 | position; empty when run i is position i of section 0
+  std::size_t size_ = 0;
+};
+
+// Every run of the study, validated (a StudyPlan held whole). Throws ConfigError naming where the
+// bad value came from.
 std::vector<RunSpec> expand_study(const StudyConfig& config);
 
 // Hash of what determines the results: the canonical settings of every run and the data
-// selection. Whitespace or comment edits in the file do not change it.
+// selection. Whitespace or comment edits in the file do not change it. Both forms give the same
+// hash for the same study.
 std::string study_hash(const StudyConfig& config, const std::vector<RunSpec>& runs);
+std::string study_hash(const StudyConfig& config, const StudyPlan& plan);
 
 }  // namespace aesweep

@@ -19,6 +19,8 @@ struct OptionSpec {
   std::function<void(TrainOptions&, std::string_view text)> set;
   // The field's canonical text (shortest round-trip form for numbers).
   std::function<std::string(const TrainOptions&)> get;
+  // The values it accepts, for --help and messages: "a number in [0, 0.9]", "one of relu, ...".
+  std::string range;
 };
 
 // Every option, grouped by section, in a stable order.
@@ -38,6 +40,10 @@ std::string format_number(double value);
 
 // `text` without leading and trailing whitespace.
 std::string trim_whitespace(std::string_view text);
+
+// `text` in single quotes, cut to `limit` characters with "...' (N bytes)" when longer, so a
+// huge bad value is not echoed whole.
+std::string shown_value(std::string_view text, std::size_t limit = 80);
 
 // Parses a whole string as a finite double; throws ConfigError.
 double parse_number(std::string_view text);

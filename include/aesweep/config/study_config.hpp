@@ -1,9 +1,12 @@
 #pragma once
 // A study config: one INI file with defaults for every training option, a [data] section, and
-// any number of [sweep.NAME] sections whose keys take value lists. Parsed with
-// Boost.Program_options; every value keeps its line so errors can name file, line and key.
+// any number of [sweep.NAME] sections whose keys take value lists. Read line by line: only a
+// [sweep.NAME] header opens a sweep section, and every value keeps its line so errors can name
+// file, line and key.
 #include <cstddef>
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "aesweep/core/train_options.hpp"
@@ -22,6 +25,12 @@ struct SweepSection {
   std::vector<ConfigEntry> axes;  // file order; the first key varies slowest
 };
 
+// --train-samples, --test-samples, data.train_samples and data.test_samples: 0 = all.
+constexpr std::size_t kMaxSampleCount = 1000000000;
+constexpr const char* kSampleCountRange = "an integer in [0, 1000000000] (0 = all)";
+// Parses a sample count; throws ConfigError "expected an integer in [0, 1000000000] (0 = all), got '-5'".
+std::size_t parse_sample_count(std::string_view text);
+
 struct DataSettings {
   std::string dir;                // directory with the four MNIST IDX files
   std::size_t train_samples = 0;  // 0 = all
@@ -35,17 +44,23 @@ struct StudyConfig {
   DataSettings data;
   std::vector<SweepSection> sweeps;
   std::vector<std::string> overrides;  // the --set arguments, as given
+  // Where each default (registry or data key) was set: "config x.ini line 4", "--set model.hidden=8".
+  std::map<std::string, std::string> origins;
 };
 
 // Reads and checks a config file (path may be empty: defaults only), then applies `overrides`
 // ("key=value"). An override replaces the key everywhere: a single value becomes the default and
 // removes the key from every sweep section; a list or linspace/logspace becomes an axis of every
-// sweep section. Throws ConfigError naming the file, the line and the key.
-StudyConfig load_study_config(const std::string& path, const std::vector<std::string>& overrides);
+// sweep section. Throws ConfigError naming the file, the line and the key. `override_origins`,
+// when given, names each override in messages (e.g. "--reg.dropout 2"); else "--set KEY=VALUE".
+// A UTF-8 byte-order mark at the start of the file is skipped.
+StudyConfig load_study_config(const std::string& path, const std::vector<std::string>& overrides,
+                              const std::vector<std::string>& override_origins = {});
 
 // The same from text already in memory; `path` only names it in messages.
 StudyConfig parse_study_config(const std::string& text, const std::string& path,
-                               const std::vector<std::string>& overrides);
+                               const std::vector<std::string>& overrides,
+                               const std::vector<std::string>& override_origins = {});
 
 // Keys outside the training options that a config may set.
 bool is_data_key(const std::string& key);

@@ -1,9 +1,11 @@
 #pragma once
 // Everything that defines one training run. The option registry (config module) maps
 // "section.key" strings onto these fields; core code only sees the typed struct.
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace aesweep {
 
@@ -79,8 +81,42 @@ struct TrainOptions {
   OptimizerOptions optimizer;
   TrainingOptions training;
 
-  // Throws ConfigError naming the first invalid field.
+  // Throws ConfigError naming the first invalid field and its valid range.
   void validate() const;
+
+  // The checks that need the training set's size: a validation split must hold out at least one
+  // sample and leave at least one for training. Throws ConfigError naming train.validation_split,
+  // the sample count and the resulting validation and training counts.
+  void validate_for_data(std::size_t n_train) const;
 };
+
+// Samples held out for validation from n_train training samples (the trainer's own formula).
+std::size_t validation_count(double validation_split, std::size_t n_train);
+
+// The valid range of one numeric or boolean option, written once: validate() checks it, the
+// option registry parses against it and --help prints it.
+struct OptionRange {
+  std::string_view key;  // "reg.dropout"
+  double lo = 0, hi = 0;  // hi may be +infinity
+  bool lo_open = false, hi_open = false;
+  bool integer = false;
+  double (*get)(const TrainOptions&) = nullptr;
+
+  bool contains(double value) const;
+  // "an integer in [1, 100000]", "a number in [0, 0.9]", "a finite number >= 0"
+  std::string text() const;
+};
+
+// Every numeric option's range, registry order.
+const std::vector<OptionRange>& option_ranges();
+// The range of `key`, or nullptr for options without one (choices, booleans).
+const OptionRange* find_range(std::string_view key);
+
+// The names a choice option accepts, in order ("relu", "sigmoid", ...).
+std::vector<std::string_view> activation_names();
+std::vector<std::string_view> loss_names();
+std::vector<std::string_view> kernel_scope_names();
+std::vector<std::string_view> noise_names();
+std::vector<std::string_view> optimizer_names();
 
 }  // namespace aesweep
