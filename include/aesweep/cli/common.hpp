@@ -2,17 +2,27 @@
 // Command-line pieces shared by the aesweep subcommands: the option table generated from the
 // registry (so --help lists every option with its description), and loading config + data.
 #include <boost/program_options.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
+#include "aesweep/config/grid.hpp"
 #include "aesweep/config/run_spec.hpp"
 #include "aesweep/config/study_config.hpp"
 #include "aesweep/core/dataset.hpp"
 
 namespace aesweep::cli {
 
-// --set, --data, --train-samples, --test-samples, --threads, --quiet and one --KEY per registry option.
-boost::program_options::options_description study_options();
+// --set, --train-samples, --test-samples and one --KEY per registry option, each with its valid
+// range; with `run_options` (train, sweep) also --data, --threads and --quiet, which plan does not use.
+boost::program_options::options_description study_options(bool run_options = true);
+
+// The valid range of a numeric command-line option ("--threads" -> "an integer in [0, 1024] ..."),
+// "" for others; main adds it to Boost's messages about a value it could not read.
+std::string option_range(const std::string& option);
+
+// --threads, checked against its range.
+int threads_option(const boost::program_options::variables_map& vm);
 
 // Parses a subcommand's arguments: `visible` (shown by --help, which it gains here) plus the
 // optional positional CONFIG.ini. Returns false after printing the help when --help was given.
@@ -21,6 +31,7 @@ bool parse_command_line(const std::vector<std::string>& args, boost::program_opt
 
 // The config file named by the positional argument (may be empty) with every command-line
 // setting applied as an override, in this order: --KEY options, then --set, then --data flags.
+// Refuses an empty --data and sample counts outside their range, naming the option.
 StudyConfig study_from_command_line(const boost::program_options::variables_map& vm, const std::string& config_path);
 
 // The data directory: data.dir of the config, else $AESWEEP_DATA, else the cache the data
@@ -42,7 +53,11 @@ struct FuseSettings {
 };
 // Throws ConfigError naming the option when a value is out of range.
 FuseSettings fuse_settings(const boost::program_options::variables_map& vm);
-// The study's runs as the sweep hands them out: group_runs of their options under `fuse`.
+// The study's runs as the sweep hands them out: group_runs of their options under `fuse` (the same
+// groups, formed in one pass instead of group_runs' pairwise scan).
 std::vector<std::vector<std::size_t>> fuse_groups(const std::vector<RunSpec>& runs, const FuseSettings& fuse);
+// The same for a plan, compactly: per run its group's number (1, 2, ... in order of the group's
+// first run) when it trains in a group of two or more, else 0; `groups` gets the count.
+std::vector<std::uint32_t> fuse_group_numbers(const StudyPlan& plan, const FuseSettings& fuse, std::size_t& groups);
 
 }  // namespace aesweep::cli
