@@ -6,6 +6,8 @@
 #   AESWEEP_SKIP_SANITIZE=1  skip the sanitizer pass
 #   AESWEEP_SLURM_TEST=1     also run the Slurm job scripts on a real single-node cluster
 #                            (tests/e2e/slurm_test.sh; root; 6 to 8 minutes of requeue delays)
+#   AESWEEP_FUZZ_SECONDS=N   also run each libFuzzer harness for N CPU seconds (clang-14; the
+#                            stored fuzz corpus is replayed by every pass anyway: label fuzz)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
@@ -28,4 +30,13 @@ if [ "${AESWEEP_SKIP_SANITIZE:-0}" != 1 ]; then
   (cd build-sanitize && ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
      ctest --output-on-failure -j2 --timeout 1800 -LE "e2e|report|slurm|science")
   echo "run_tests.sh: sanitizer suite passed after $((SECONDS - start)) s"
+fi
+if [ -n "${AESWEEP_FUZZ_SECONDS:-}" ]; then
+  # docs/fuzzing.md: libFuzzer builds in build-fuzz, each harness run in turn.
+  CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DAESWEEP_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g" -DAESWEEP_BUILD_BENCH=OFF -DAESWEEP_BUILD_ANALYSIS=OFF \
+    -DAESWEEP_E2E_TESTS=OFF >/dev/null
+  cmake --build build-fuzz -j"$(getconf _NPROCESSORS_ONLN)" --target fuzz_idx fuzz_config fuzz_cli fuzz_archive
+  for harness in idx config cli archive; do tests/fuzz/run_fuzzer.sh "$harness" "$AESWEEP_FUZZ_SECONDS"; done
+  echo "run_tests.sh: fuzzers ran ${AESWEEP_FUZZ_SECONDS} CPU s each after $((SECONDS - start)) s"
 fi
