@@ -1,0 +1,126 @@
+"""Study overview: a metric against the swept hyperparameter, one panel per section
+(mse_vs_lambda, density_vs_lambda, cosine_vs_lambda, knn_silhouette_vs_lambda)."""
+from matplotlib.lines import Line2D
+from matplotlib.transforms import blended_transform_factory
+
+from .util import finite, fmt_value, wrap
+
+GROUP = "Across sections"
+
+
+def overview_figures(canvas, sections):
+    c = canvas.classes
+    metric_figure(
+        canvas, sections, "mse_vs_lambda.png", "Reconstruction error against the swept hyperparameter",
+        "MSE (mean over pixels)",
+        [("test", "-", "o", lambda r: r.metric("test_mse")), ("train", "--", "s", lambda r: r.metric("train_mse"))],
+        "Train (dashed) and test (solid) mean squared reconstruction error of every finished run, one panel per "
+        "sweep section, x = the hyperparameter the section sweeps (paper 000 fig. 1).")
+    metric_figure(
+        canvas, sections, "density_vs_lambda.png", "Latent density against the swept hyperparameter",
+        "latent density (fraction nonzero)", [("density", "-", "o", lambda r: r.metric("latent_density"))],
+        "Latent density = fraction of nonzero entries of the test-set latent codes (paper 000's \"sparsity\"; "
+        "lower = sparser), one panel per sweep section (paper 000 figs. 2 and 3).", ylim=(-0.02, 1.02))
+    if not any(r.analysis is not None for r in canvas.archive.runs):
+        return
+    metric_figure(
+        canvas, sections, "cosine_vs_lambda.png", f"Mean cosine similarity of latent codes, same vs different {c.noun}",
+        "mean cosine similarity",
+        [(f"same {c.noun}", "-", "o", lambda r: r.a("cosine_same_mean")),
+         (f"different {c.noun}", "--", "s", lambda r: r.a("cosine_different_mean"))],
+        f"Mean cosine similarity between test-set latent codes of the same {c.noun} (solid) and of different "
+        f"{c.nouns} (dashed); all-zero codes are excluded.", needs_analysis=True)
+    metric_figure(
+        canvas, sections, "knn_silhouette_vs_lambda.png", "Class structure of the latent space", "score",
+        [("kNN accuracy", "-", "o", lambda r: r.a("knn_accuracy")),
+         (f"silhouette ({c.noun} labels)", "--", "s", lambda r: r.a("silhouette"))],
+        f"Leave-one-out k-nearest-neighbour accuracy of the {c.noun} label (solid) and silhouette score of the "
+        f"latent codes grouped by {c.noun} label (dashed), Euclidean distance.", needs_analysis=True)
+
+
+def metric_figure(canvas, sections, name, title, ylabel, series, caption_intro, needs_analysis=False, ylim=None):
+    """series: [(label suffix, linestyle, marker, fn(run) -> value)]"""
+    panels = []
+    for sec in sections:
+        runs = [r for r in sec.done_runs() if (r.analysis is not None or not needs_analysis)
+                and any(finite(fn(r)) for _, _, _, fn in series)]
+        if runs:
+            panels.append((sec, runs))
+    if not panels:
+        return
+    fig, axes = canvas.panel_grid(len(panels))
+    parts = [metric_panel(canvas, fig, ax, sec, runs, series, ylabel, ylim) for ax, (sec, runs) in zip(axes, panels)]
+    fig.suptitle(title)
+    caption = caption_intro + " Runs per section — " + " | ".join(parts) + "."
+    canvas.save(fig, name, GROUP, title, caption)
+
+
+def metric_panel(canvas, fig, ax, sec, runs, series, ylabel, ylim):
+    """One section's panel; returns its part of the caption."""
+    groups, omitted, others = canvas.line_groups(sec, runs)
+    xs_all = []
+    for label, colour, rs in groups:
+        xs = [float(r.settings.get(sec.xkey)) for r in rs] if sec.xkey else list(range(len(rs)))
+        xs_all += xs
+        for suffix, ls, marker, fn in series:
+            ax.plot(xs, [fn(r) for r in rs], linestyle=ls if sec.xkey else "none", marker=marker, color=colour,
+                    markersize=4.5, linewidth=1.6, label=(label if len(series) == 1 else None) if label else suffix)
+    diverged = [r for r in sec.done_runs() if r.state == 2 and r not in runs]
+    if sec.xkey:
+        x_axis_swept(canvas, ax, sec, diverged, xs_all)
+    elif groups:
+        x_axis_runs(ax, sec, groups[0][2])
+    ax.set_ylabel(ylabel)
+    if ylim:
+        ax.set_ylim(*ylim)
+    ax.set_title(f"section '{sec.title}'")
+    panel_legend(canvas, fig, ax, sec, series, groups, others, diverged)
+    shown = sorted([r for _, _, rs in groups for r in rs], key=sec.sort_key)
+    part = f"'{sec.title}': " + sec.compact_runs(shown)
+    if omitted:
+        part += " (further values of " + ", ".join(sec.label(k) for k in others[1:] or others) + " omitted)"
+    if diverged:
+        part += "; diverged (NaN, red ×): " + ", ".join(f"{r.index:06d}" for r in diverged)
+    return part
+
+
+def x_axis_swept(canvas, ax, sec, diverged, xs_all):
+    """x = the swept value; diverged runs as red × at the bottom."""
+    ax.set_xlabel(sec.label(sec.xkey))
+    if diverged:
+        dx = [float(r.settings.get(sec.xkey)) for r in diverged]
+        xs_all = xs_all + dx
+        ax.plot(dx, [0.03] * len(dx), linestyle="none", marker="x", color="red", markersize=7,
+                transform=blended_transform_factory(ax.transData, ax.transAxes), clip_on=False)
+    canvas.scale_x(ax, xs_all)
+
+
+def x_axis_runs(ax, sec, rs):
+    """x = one tick per run, labelled with its values, for a section without a numeric swept key."""
+    ax.set_xticks(range(len(rs)))
+    ax.set_xticklabels([wrap(", ".join(fmt_value(k, r.settings.get(k)) for k in sec.shown_keys), 20)
+                        or f"run {r.index}" for r in rs], rotation=30 if len(rs) > 3 else 0,
+                       ha="right" if len(rs) > 3 else "center")
+    ax.set_xlabel(wrap(", ".join(sec.label(k) for k in sec.shown_keys), 40) or "run")
+    if len(rs) == 1:
+        ax.set_xlim(-1, 1)
+
+
+def panel_legend(canvas, fig, ax, sec, series, groups, others, diverged):
+    handles = []
+    if len(series) > 1:
+        handles = [Line2D([], [], color="0.2", linestyle=ls, marker=m, label=s) for s, ls, m, _ in series]
+    if diverged and sec.xkey:
+        handles.append(Line2D([], [], color="red", marker="x", linestyle="none", label="diverged (NaN)"))
+    outside = False
+    if others and len(groups) > 1:
+        if len(groups) > 5 and len(others) == 1 and sec.numeric(others[0]):
+            canvas.colorbar_for(fig, ax, sec, others[0], [g[2][0] for g in groups])
+        else:
+            handles += [Line2D([], [], color=c, marker="o", linestyle="-", label=wrap(l, 26)) for l, c, _ in groups]
+            outside = True
+    if handles and outside:
+        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7.5, frameon=False,
+                  borderaxespad=0)
+    elif handles:
+        ax.legend(handles=handles, loc="best", fontsize=8)
