@@ -220,83 +220,22 @@ FuseSettings fuse_settings(const po::variables_map& vm) {
   return s;
 }
 
-namespace {
-
-// What can_train_together compares; -0.0 and 0.0 are one value there, so here too.
-struct GroupKey {
-  int input, hidden, batch, epochs;
-  std::uint64_t seed;
-  double split, level;
-  NoiseKind noise;
-  bool operator==(const GroupKey&) const = default;
-};
-
-struct GroupKeyHash {
-  std::size_t operator()(const GroupKey& k) const {
-    auto bits = [](double v) {
-      std::uint64_t b;
-      v = v == 0.0 ? 0.0 : v;
-      std::memcpy(&b, &v, sizeof b);
-      return b;
-    };
-    std::uint64_t h = 0x9e3779b97f4a7c15ULL;
-    for (std::uint64_t part : {std::uint64_t(k.input), std::uint64_t(k.hidden), std::uint64_t(k.batch),
-                               std::uint64_t(k.epochs), k.seed, bits(k.split), bits(k.level), std::uint64_t(k.noise)}) {
-      h ^= part + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-    }
-    return std::size_t(h);
-  }
-};
-
-// Per run, the index of its group (groups numbered from 0 in order of their first run), as
-// group_runs forms them: a group is the first run not yet placed and the next runs that can train
-// with it, up to max_group; runs over max_hidden units stay alone. One pass: a run joins the open
-// group of its key while that has room.
-template <typename OptionsOf>
-std::vector<std::uint32_t> group_ids(std::size_t n, OptionsOf options_of, const FuseSettings& fuse,
-                                     std::vector<std::uint32_t>& sizes) {
-  std::vector<std::uint32_t> id(n);
-  std::unordered_map<GroupKey, std::uint32_t, GroupKeyHash> open;
-  for (std::size_t i = 0; i < n; ++i) {
-    const TrainOptions o = options_of(i);
-    if (fuse.max_group <= 1 || o.model.hidden > fuse.max_hidden) {
-      id[i] = std::uint32_t(sizes.size());
-      sizes.push_back(1);
-      continue;
-    }
-    const GroupKey key{o.model.input_size, o.model.hidden, o.training.batch_size, o.training.epochs,
-                       o.training.seed, o.training.validation_split, o.noise.level, o.noise.kind};
-    const auto it = open.find(key);
-    if (it != open.end() && sizes[it->second] < std::uint32_t(fuse.max_group)) {
-      id[i] = it->second;
-      ++sizes[it->second];
-    } else {
-      id[i] = std::uint32_t(sizes.size());
-      sizes.push_back(1);
-      open[key] = id[i];
-    }
-  }
-  return id;
-}
-
-}  // namespace
-
 std::vector<std::vector<std::size_t>> fuse_groups(const std::vector<RunSpec>& runs, const FuseSettings& fuse) {
-  std::vector<std::uint32_t> sizes;
-  const auto id = group_ids(runs.size(), [&](std::size_t i) { return runs[i].options; }, fuse, sizes);
-  std::vector<std::vector<std::size_t>> groups(sizes.size());
-  for (std::size_t i = 0; i < runs.size(); ++i) groups[id[i]].push_back(i);
-  return groups;
+  std::vector<TrainOptions> options;
+  options.reserve(runs.size());
+  for (const auto& run : runs) options.push_back(run.options);
+  return group_runs(options, fuse.max_group, fuse.max_hidden);
 }
 
 std::vector<std::uint32_t> fuse_group_numbers(const StudyPlan& plan, const FuseSettings& fuse, std::size_t& groups) {
   std::vector<std::uint32_t> sizes;
-  auto id = group_ids(plan.size(), [&](std::size_t i) { return plan.options(i); }, fuse, sizes);
+  auto number = group_numbers(plan.size(), [&](std::size_t i) { return plan.options(i); }, fuse.max_group,
+                              fuse.max_hidden, sizes);
   // Renumber: groups of two or more get 1, 2, ... in order; lone runs 0.
   groups = 0;
   for (auto& size : sizes) size = size >= 2 ? std::uint32_t(++groups) : 0;
-  for (auto& g : id) g = sizes[g];
-  return id;
+  for (auto& g : number) g = sizes[g];
+  return number;
 }
 
 }  // namespace aesweep::cli

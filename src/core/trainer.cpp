@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <limits>
 #include <memory>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <sstream>
+#include <unordered_map>
 
 #include "aesweep/core/autoencoder.hpp"
 #include "aesweep/core/corruption.hpp"
@@ -230,12 +232,41 @@ void finish_run(Member& m, const Dataset& data, Clock::time_point run_start) {
 
 }  // namespace
 
-bool can_train_together(const TrainOptions& a, const TrainOptions& b) {
-  return a.model.input_size == b.model.input_size && a.model.hidden == b.model.hidden &&
-         a.training.seed == b.training.seed && a.training.batch_size == b.training.batch_size &&
-         a.training.epochs == b.training.epochs && a.training.validation_split == b.training.validation_split &&
-         a.noise.kind == b.noise.kind && a.noise.level == b.noise.level;
+namespace {
+
+// What runs must share to train in one group: shape, data order, batches, epochs, corruption.
+struct GroupKey {
+  int input, hidden, batch, epochs;
+  std::uint64_t seed;
+  double split, level;
+  NoiseKind noise;
+  bool operator==(const GroupKey&) const = default;  // -0.0 == 0.0, as the options compare
+};
+
+GroupKey group_key(const TrainOptions& o) {
+  return {o.model.input_size, o.model.hidden,       o.training.batch_size, o.training.epochs,
+          o.training.seed,    o.training.validation_split, o.noise.level,   o.noise.kind};
 }
+
+struct GroupKeyHash {
+  std::size_t operator()(const GroupKey& k) const {
+    auto bits = [](double v) {
+      v = v == 0.0 ? 0.0 : v;  // one hash for the two zeros that compare equal
+      std::uint64_t b;
+      std::memcpy(&b, &v, sizeof b);
+      return b;
+    };
+    std::uint64_t h = 0x9e3779b97f4a7c15ULL;
+    for (std::uint64_t part : {std::uint64_t(k.input), std::uint64_t(k.hidden), std::uint64_t(k.batch),
+                               std::uint64_t(k.epochs), k.seed, bits(k.split), bits(k.level), std::uint64_t(k.noise)})
+      h ^= part + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return std::size_t(h);
+  }
+};
+
+}  // namespace
+
+bool can_train_together(const TrainOptions& a, const TrainOptions& b) { return group_key(a) == group_key(b); }
 
 std::vector<RunResult> train_together(const std::vector<TrainOptions>& group, const Dataset& data,
                                       const TrainCallbacks& callbacks) {
@@ -333,21 +364,35 @@ std::vector<RunResult> train_together(const std::vector<TrainOptions>& group, co
   return results;
 }
 
-std::vector<std::vector<std::size_t>> group_runs(const std::vector<TrainOptions>& runs, int max_group, int max_hidden) {
-  std::vector<std::vector<std::size_t>> groups;
-  std::vector<bool> placed(runs.size(), false);
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    if (placed[i]) continue;
-    placed[i] = true;
-    groups.push_back({i});
-    if (max_group <= 1 || runs[i].model.hidden > max_hidden) continue;
-    for (std::size_t j = i + 1; j < runs.size() && groups.back().size() < std::size_t(max_group); ++j) {
-      if (!placed[j] && can_train_together(runs[i], runs[j])) {
-        placed[j] = true;
-        groups.back().push_back(j);
+std::vector<std::uint32_t> group_numbers(std::size_t n, const std::function<TrainOptions(std::size_t)>& options_of,
+                                         int max_group, int max_hidden, std::vector<std::uint32_t>& sizes) {
+  // A run joins the open group of its key while that has room, else opens a new one: the groups
+  // of the pairwise definition (group_runs), since groups of one key fill in run order.
+  std::vector<std::uint32_t> number(n);
+  sizes.clear();
+  std::unordered_map<GroupKey, std::uint32_t, GroupKeyHash> open;
+  for (std::size_t i = 0; i < n; ++i) {
+    const TrainOptions o = options_of(i);
+    if (max_group > 1 && o.model.hidden <= max_hidden) {
+      const auto it = open.find(group_key(o));
+      if (it != open.end() && sizes[it->second] < std::uint32_t(max_group)) {
+        number[i] = it->second;
+        ++sizes[it->second];
+        continue;
       }
+      open[group_key(o)] = std::uint32_t(sizes.size());
     }
+    number[i] = std::uint32_t(sizes.size());
+    sizes.push_back(1);
   }
+  return number;
+}
+
+std::vector<std::vector<std::size_t>> group_runs(const std::vector<TrainOptions>& runs, int max_group, int max_hidden) {
+  std::vector<std::uint32_t> sizes;
+  const auto number = group_numbers(runs.size(), [&](std::size_t i) { return runs[i]; }, max_group, max_hidden, sizes);
+  std::vector<std::vector<std::size_t>> groups(sizes.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) groups[number[i]].push_back(i);
   return groups;
 }
 

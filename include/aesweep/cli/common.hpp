@@ -53,8 +53,7 @@ struct FuseSettings {
 };
 // Throws ConfigError naming the option when a value is out of range.
 FuseSettings fuse_settings(const boost::program_options::variables_map& vm);
-// The study's runs as the sweep hands them out: group_runs of their options under `fuse` (the same
-// groups, formed in one pass instead of group_runs' pairwise scan).
+// The study's runs as the sweep hands them out: group_runs of their options under `fuse`.
 std::vector<std::vector<std::size_t>> fuse_groups(const std::vector<RunSpec>& runs, const FuseSettings& fuse);
 // The same for a plan, compactly: per run its group's number (1, 2, ... in order of the group's
 // first run) when it trains in a group of two or more, else 0; `groups` gets the count.

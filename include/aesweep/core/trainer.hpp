@@ -42,6 +42,12 @@ std::vector<RunResult> train_together(const std::vector<TrainOptions>& group, co
 // the options only, so every rank and every resumed job forms the same groups.
 std::vector<std::vector<std::size_t>> group_runs(const std::vector<TrainOptions>& runs, int max_group, int max_hidden);
 
+// The same groups for `n` runs whose options come from `options_of(i)`, without holding them:
+// per run the number of its group (0, 1, ... in order of each group's first run), in one pass
+// over the runs; `sizes` receives each group's size.
+std::vector<std::uint32_t> group_numbers(std::size_t n, const std::function<TrainOptions(std::size_t)>& options_of,
+                                         int max_group, int max_hidden, std::vector<std::uint32_t>& sizes);
+
 // Reconstructions (input x samples) of `images` by the trained model of `result`, evaluation mode.
 Eigen::MatrixXf reconstruct(const ModelOptions& model, const RunResult& result, const Eigen::MatrixXf& images);
 
