@@ -15,6 +15,7 @@ namespace aesweep::layout {
 
 inline constexpr const char* kDatasetGroup = "dataset";
 inline constexpr const char* kRunsGroup = "runs";
+inline constexpr const char* kSectionsGroup = "sections";
 inline constexpr const char* kRunsState = "runs_state";
 inline constexpr const char* kSummary = "summary";
 
@@ -32,6 +33,7 @@ inline constexpr const char* kCurveNames[] = {"train_loss", "train_objective", "
 // Per-run attributes that are not settings.
 inline constexpr const char* kIndexAttr = "index";
 inline constexpr const char* kSectionAttr = "section";
+inline constexpr const char* kSectionsAttr = "sections";  // every section listing the run, one per line
 inline constexpr const char* kSettingsAttr = "settings";
 
 inline constexpr std::size_t kHostBytes = 64;

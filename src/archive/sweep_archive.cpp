@@ -91,6 +91,31 @@ std::string joined_lines(const std::vector<std::string>& lines) {
   return text;
 }
 
+// /sections: the study's sweep sections, their swept keys and every run each one lists.
+// COLLECTIVE like every metadata call with the MPI-IO driver; only the rank with `write_data`
+// writes the run lists (raw data, independently).
+void write_sections(const h5::File& file, const std::vector<StudySection>& sections, bool write_data,
+                    const h5::Transfer& independent) {
+  const h5::Group group = file.create_group(layout::kSectionsGroup);
+  std::vector<std::string> names;
+  for (const auto& section : sections) names.push_back(section.name);
+  group.write_attribute("names", joined_lines(names));
+  for (std::size_t s = 0; s < sections.size(); ++s) {
+    char name[16];
+    std::snprintf(name, sizeof name, "%03zu", s);
+    const h5::Group g = group.create_group(name);
+    g.write_attribute("name", sections[s].name);
+    g.write_attribute("origin", sections[s].origin);
+    g.write_attribute("swept_keys", joined_lines(sections[s].swept_keys));
+    const hsize_t n = sections[s].runs.size();
+    const h5::Dataset runs =
+        g.create_dataset("runs", h5::Datatype::native<std::int64_t>(),
+                         h5::Dataspace::simple(std::span<const hsize_t>(&n, 1)),
+                         h5::DatasetCreate::contiguous_early(h5::FillTime::never));
+    if (write_data) runs.write<std::int64_t>(sections[s].runs, independent);
+  }
+}
+
 std::string utc_now() {
   const std::time_t now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
   std::tm tm{};
@@ -165,6 +190,11 @@ void validate_inputs(const std::string& path, const ArchiveHeader& h, const std:
   if (h.config_text.size() > kMaxAttributeText || h.command.size() > kMaxAttributeText)
     throw ArchiveError(where + "config text or command line is longer than " + std::to_string(kMaxAttributeText) +
                        " bytes, the most an HDF5 attribute holds here");
+  for (const auto& section : h.sections)
+    for (const auto run : section.runs)
+      if (run < 0 || static_cast<std::size_t>(run) >= runs.size())
+        throw ArchiveError(where + "section " + section.name + " lists run " + std::to_string(run) + " of " +
+                           std::to_string(runs.size()));
   if (shapes.size() != runs.size())
     throw ArchiveError(where + std::to_string(shapes.size()) + " run shapes for " + std::to_string(runs.size()) +
                        " runs");
@@ -180,7 +210,8 @@ void validate_inputs(const std::string& path, const ArchiveHeader& h, const std:
       if (!seen.insert(setting.key).second)
         throw ArchiveError(where + "run " + std::to_string(i) + " lists setting '" + setting.key + "' twice");
       if (setting.key == layout::kIndexAttr || setting.key == layout::kSectionAttr ||
-          setting.key == layout::kSettingsAttr || layout::is_reserved_column(setting.key))
+          setting.key == layout::kSettingsAttr || setting.key == layout::kSectionsAttr ||
+          layout::is_reserved_column(setting.key))
         throw ArchiveError(where + "setting key '" + setting.key + "' collides with an archive column name");
     }
   }
@@ -297,7 +328,8 @@ std::optional<std::string> resume_mismatch(const std::string& path, const Archiv
       throw ArchiveError(std::string(e.what()) + "; use --overwrite to replace it or choose another --out", e.detail());
     }
   }();
-  if (reader.format_version() != kArchiveFormatVersion)
+  // Version 1 archives resume too: a resume only writes run data, whose layout is unchanged.
+  if (reader.format_version() < 1 || reader.format_version() > kArchiveFormatVersion)
     return "archive " + path + " has format version " + std::to_string(reader.format_version()) +
            ", this aesweep writes version " + std::to_string(kArchiveFormatVersion) +
            "; use --overwrite to replace it or choose another --out";
@@ -488,6 +520,7 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
   const h5::Dataset recon_indices = data.create_dataset("recon_indices", i64, space({n_recon}), never);
   const h5::Dataset recon_originals = data.create_dataset("recon_originals", f32, space({n_recon, input}), never);
 
+  write_sections(file, header.sections, rank == 0, independent);
   const h5::Group runs_group = file.create_group(layout::kRunsGroup);
   for (std::size_t i = 0; i < runs.size(); ++i) {
     const RunSpec& run = runs[i];
@@ -495,6 +528,7 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
     const h5::Group g = runs_group.create_group(layout::run_name(i));
     g.write_attribute(layout::kIndexAttr, static_cast<std::int64_t>(run.index));
     g.write_attribute(layout::kSectionAttr, run.section);
+    g.write_attribute(layout::kSectionsAttr, joined_lines(run.sections));
     g.write_attribute(layout::kSettingsAttr, layout::settings_text(run.settings));
     for (const auto& setting : run.settings) {
       if (setting.numeric) g.write_attribute(setting.key, *setting.numeric);

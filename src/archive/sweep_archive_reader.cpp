@@ -23,6 +23,15 @@ int dim(const h5::Dataset& ds, std::size_t axis) {
   return static_cast<int>(dims[axis]);
 }
 
+// The non-empty lines of a text.
+std::vector<std::string> lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) out.push_back(line);
+  return out;
+}
+
 }  // namespace
 
 namespace {
@@ -103,9 +112,7 @@ void SweepArchiveReader::load() {
   // The data's identity, written since archives record it (absent in older archives).
   if (data.has_attribute("content_hash")) {
     h.data_fingerprint = data.read_string_attribute("content_hash");
-    std::istringstream files(data.read_string_attribute("files"));
-    for (std::string line; std::getline(files, line);)
-      if (!line.empty()) h.data_files.push_back(line);
+    h.data_files = lines(data.read_string_attribute("files"));
     h.train_samples_option = data.read_int_attribute("train_samples_option");
     h.test_samples_option = data.read_int_attribute("test_samples_option");
   }
@@ -113,6 +120,19 @@ void SweepArchiveReader::load() {
   h.recon_indices = data.open_dataset("recon_indices").read<std::int64_t>();
   h.recon_originals = to_matrix(data.open_dataset("recon_originals").read<float>(), h.input_size,
                                 static_cast<Eigen::Index>(h.recon_indices.size()));
+
+  if (file_.has_child(layout::kSectionsGroup)) {
+    const h5::Group sections = file_.open_group(layout::kSectionsGroup);
+    for (const auto& name : sections.child_names()) {
+      const h5::Group g = sections.open_group(name);
+      StudySection section;
+      section.name = g.read_string_attribute("name");
+      section.origin = g.read_string_attribute("origin");
+      section.swept_keys = lines(g.read_string_attribute("swept_keys"));
+      section.runs = g.open_dataset("runs").read<std::int64_t>();
+      h.sections.push_back(std::move(section));
+    }
+  }
 
   const std::vector<RunState> states = read_states();
   const h5::Group runs = file_.open_group(layout::kRunsGroup);
@@ -129,6 +149,8 @@ void SweepArchiveReader::load() {
     ArchivedRun run;
     run.index = static_cast<std::size_t>(g.read_int_attribute(layout::kIndexAttr));
     run.section = g.read_string_attribute(layout::kSectionAttr);
+    if (g.has_attribute(layout::kSectionsAttr)) run.sections = lines(g.read_string_attribute(layout::kSectionsAttr));
+    else if (!run.section.empty()) run.sections = {run.section};
     for (auto& [key, value] : layout::parse_settings_text(g.read_string_attribute(layout::kSettingsAttr))) {
       Setting s;
       s.key = key;

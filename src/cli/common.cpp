@@ -8,7 +8,6 @@
 #include <filesystem>
 #include <iostream>
 #include <system_error>
-#include <unordered_map>
 
 #include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/error.hpp"
@@ -63,7 +62,7 @@ std::size_t sample_count_option(const po::variables_map& vm, const std::string& 
   try {
     return parse_sample_count(vm[option].as<std::string>());
   } catch (const ConfigError& e) {
-    throw ConfigError("--" + option + ": " + e.what());
+    throw e.at("--" + option);
   }
 }
 

@@ -47,6 +47,20 @@ double estimated_cost(const RunSpec& run, const Dataset& data) {
   return per_sample * double(o.training.epochs) * double(data.train_images.cols());
 }
 
+// The sweep's structure as the archive stores it (/sections).
+std::vector<StudySection> study_sections(const StudyPlan& plan) {
+  std::vector<StudySection> sections;
+  for (std::size_t s = 0; s < plan.section_count(); ++s) {
+    StudySection section;
+    section.name = plan.section_name(s);
+    section.origin = plan.section_origin(s);
+    section.swept_keys = plan.swept_keys(s);
+    for (const auto run : plan.section_runs(s)) section.runs.push_back(std::int64_t(run));
+    sections.push_back(std::move(section));
+  }
+  return sections;
+}
+
 std::string bytes_text(double bytes) {
   const char* units[] = {"bytes", "KB", "MB", "GB", "TB", "PB"};
   int u = 0;
@@ -137,12 +151,15 @@ int sweep_command(const std::vector<std::string>& args) {
   // Set-up on every rank; a failure anywhere ends every rank cleanly with one message.
   StudyConfig config;
   std::vector<RunSpec> runs;
+  std::vector<StudySection> sections;
   Dataset data;
   FuseSettings fuse;
   std::string setup_error;
   try {
     config = study_from_command_line(vm, vm["config"].as<std::string>());
-    runs = expand_study(config);
+    const StudyPlan plan(config);
+    runs = all_runs(plan);
+    sections = study_sections(plan);
     set_threads(vm["threads"].as<int>());
     data = load_dataset(config.data);
     for (auto& run : runs) {
@@ -151,8 +168,7 @@ int sweep_command(const std::vector<std::string>& args) {
       try {  // a validation split must leave samples on both sides
         run.options.validate_for_data(std::size_t(data.train_images.cols()));
       } catch (const ConfigError& e) {
-        throw ConfigError("run " + std::to_string(run.index) +
-                          (run.section.empty() ? "" : " of [sweep." + run.section + "]") + ": " + e.what());
+        throw e.at("run " + std::to_string(run.index) + (run.section.empty() ? "" : " of [sweep." + run.section + "]"));
       }
     }
     const int per_class = vm["recon-per-class"].as<int>();
@@ -177,6 +193,7 @@ int sweep_command(const std::vector<std::string>& args) {
     for (const auto& o : config.overrides) header.config_text += "# --set " + o + "\n";
   }
   header.config_hash = study_hash(config, runs);
+  header.sections = std::move(sections);
   header.dataset_name = data.name;
   header.data_fingerprint = dataset_fingerprint(data);
   header.data_files = data.files;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <optional>
 #include <sstream>
 #include <unordered_set>
 
@@ -97,23 +98,12 @@ std::string with_commas(std::uint64_t n) {
 }
 
 // Where a run that breaks a rule relating several options was set: the line of a swept key the
-// message names, else of a default it names, else the section; the other named keys' lines follow.
-std::string locate_rule_error(const std::string& message, const StudyConfig& config, const SweepSection* sweep,
-                              const std::string& fallback) {
-  std::vector<std::pair<std::size_t, std::string>> named;  // (position in message, key)
-  for (const auto& spec : option_registry()) {
-    for (auto at = message.find(spec.key); at != std::string::npos; at = message.find(spec.key, at + 1)) {
-      const std::size_t after = at + spec.key.size();
-      const bool whole = (at == 0 || message[at - 1] == ' ' || message[at - 1] == '(') &&
-                         (after == message.size() || message[after] == ' ' || message[after] == ',' ||
-                          message[after] == ')');
-      if (whole) {
-        named.emplace_back(at, spec.key);
-        break;
-      }
-    }
-  }
-  std::sort(named.begin(), named.end());
+// error is about, else of a default it is about, else the section; the other keys' lines follow.
+// `prefix` goes before the error's own text.
+std::string locate_rule_error(const std::string& prefix, const ConfigError& error, const StudyConfig& config,
+                              const SweepSection* sweep, const std::string& fallback) {
+  const std::string message = prefix + error.what();
+  const std::vector<std::string>& named = error.keys();  // in the order the message names them
   auto origin_of = [&](const std::string& key) -> std::string {
     if (sweep)
       for (const auto& axis : sweep->axes)
@@ -123,16 +113,16 @@ std::string locate_rule_error(const std::string& message, const StudyConfig& con
   };
   std::string primary;
   if (sweep)
-    for (const auto& [at, key] : named)
+    for (const auto& key : named)
       for (const auto& axis : sweep->axes)
         if (primary.empty() && axis.key == key) primary = key;
-  for (const auto& [at, key] : named)
+  for (const auto& key : named)
     if (primary.empty() && !origin_of(key).empty()) primary = key;
   std::string located = (primary.empty() ? fallback : origin_of(primary)) + ": ";
   if (sweep) located += "in [sweep." + sweep->name + "], ";
   located += message;
   std::string others;
-  for (const auto& [at, key] : named) {
+  for (const auto& key : named) {
     const std::string origin = origin_of(key);
     if (key == primary || origin.empty()) continue;
     others += (others.empty() ? " (" : "; ") + key + " is set at " + origin;
@@ -143,22 +133,39 @@ std::string locate_rule_error(const std::string& message, const StudyConfig& con
 }  // namespace
 
 StudyPlan::StudyPlan(const StudyConfig& config, std::size_t max_runs) : defaults_(config.defaults) {
+  for (const auto& spec : option_registry()) default_values_.push_back(spec.get(defaults_));
+  expand_sections(config, max_runs);
+  if (config.sweeps.empty()) {  // one run of the defaults
+    try {
+      defaults_.validate();
+    } catch (const ConfigError& e) {
+      throw ConfigError(locate_rule_error("", e, config, nullptr,
+                                          config.path.empty() ? "defaults" : "config " + config.path));
+    }
+    sections_.push_back(Section{"", "", {}, 1});
+    size_ = 1;
+    return;
+  }
+  index_runs(config);
+}
+
+// Each section's axis values, each checked by parsing it into the options, in canonical form
+// without repeats (two spellings of one value are one run, the first kept); refuses a study of
+// more than max_runs grid points before anything per run is allocated.
+void StudyPlan::expand_sections(const StudyConfig& config, std::size_t max_runs) {
   const auto& registry = option_registry();
-  for (const auto& spec : registry) default_values_.push_back(spec.get(defaults_));
   auto key_index = [&](const std::string& key) {
     for (std::size_t k = 0; k < registry.size(); ++k)
       if (registry[k].key == key) return k;
     throw ConfigError("unknown option " + shown_value(key));
   };
-
-  // Each axis's values, each checked by parsing it into the options, in canonical form without repeats
-  // (two spellings of one value are one run, the first kept).
   std::uint64_t total = 0;
   std::string biggest;
   std::uint64_t biggest_count = 0;
   for (const auto& sweep : config.sweeps) {
     Section section;
     section.name = sweep.name;
+    section.origin = sweep.origin;
     std::uint64_t count = 1;
     std::string product;
     for (const auto& axis : sweep.axes) {
@@ -177,9 +184,7 @@ StudyPlan::StudyPlan(const StudyConfig& config, std::size_t max_runs) : defaults
           if (seen.insert(canonical).second) a.values.push_back(std::move(canonical));
         }
       } catch (const ConfigError& e) {
-        const std::string message = e.what();
-        throw ConfigError(axis.origin + ": " +
-                          (message.rfind(axis.key + ": ", 0) == 0 ? message : axis.key + ": " + message));
+        throw e.at(axis.origin, axis.key);
       }
       count = a.values.size() > (std::uint64_t(1) << 62) / count ? (std::uint64_t(1) << 62) : count * a.values.size();
       product += (product.empty() ? "" : " x ") + axis.key + " (" + std::to_string(a.values.size()) + ")";
@@ -202,41 +207,34 @@ StudyPlan::StudyPlan(const StudyConfig& config, std::size_t max_runs) : defaults
                       " runs; aesweep handles at most " + with_commas(max_runs) +
                       " runs per study (every rank holds each run's settings). The largest section is " + biggest +
                       ". Sweep fewer values, or split the study into several configs");
+  total_points_ = std::size_t(total);
+}
 
-  if (config.sweeps.empty()) {  // one run of the defaults
-    try {
-      defaults_.validate();
-    } catch (const ConfigError& e) {
-      throw ConfigError(locate_rule_error(e.what(), config, nullptr,
-                                          config.path.empty() ? "defaults" : "config " + config.path));
-    }
-    sections_.push_back(Section{"", {}, 1});
-    size_ = 1;
-    return;
-  }
-
-  // Every run checked; runs an earlier section has are dropped (hash of the canonical settings,
-  // confirmed setting by setting, so a hash collision never drops a run).
+// Checks every run; runs an earlier section has are dropped and remembered as that section's
+// members (hash of the canonical settings, confirmed setting by setting, so a hash collision
+// never drops a run).
+void StudyPlan::index_runs(const StudyConfig& config) {
+  const auto& registry = option_registry();
   const bool merge = sections_.size() > 1;
   std::vector<std::uint64_t> slots_hash;
   std::vector<std::uint32_t> slots_run;
   std::size_t mask = 0;
   if (merge) {
     std::size_t capacity = 16;
-    while (capacity < 2 * total) capacity *= 2;
+    while (capacity < 2 * total_points_) capacity *= 2;
     slots_hash.assign(capacity, 0);
     slots_run.assign(capacity, 0);
     mask = capacity - 1;
-    table_.reserve(std::size_t(total));
+    table_.reserve(total_points_);
   }
+  std::vector<std::uint64_t> default_hash(registry.size());
+  for (std::size_t k = 0; k < registry.size(); ++k) default_hash[k] = text_hash(k, default_values_[k]);
   for (std::size_t s = 0; s < sections_.size(); ++s) {
     const Section& section = sections_[s];
     const SweepSection& sweep = config.sweeps[s];
     // Per registry key: the axis that sets it, or none.
     std::vector<int> axis_of(registry.size(), -1);
     for (std::size_t a = 0; a < section.axes.size(); ++a) axis_of[section.axes[a].key] = int(a);
-    std::vector<std::uint64_t> default_hash(registry.size());
-    for (std::size_t k = 0; k < registry.size(); ++k) default_hash[k] = text_hash(k, default_values_[k]);
     std::vector<std::vector<std::uint64_t>> value_hash;
     for (const auto& axis : section.axes) {
       value_hash.emplace_back();
@@ -250,7 +248,7 @@ StudyPlan::StudyPlan(const StudyConfig& config, std::size_t max_runs) : defaults
         std::string values;
         for (std::size_t a = 0; a < section.axes.size(); ++a)
           values += (a ? ", " : "") + registry[section.axes[a].key].key + "=" + section.axes[a].values[digit[a]];
-        throw ConfigError(locate_rule_error("the run with " + values + ": " + e.what(), config, &sweep, sweep.origin));
+        throw ConfigError(locate_rule_error("the run with " + values + ": ", e, config, &sweep, sweep.origin));
       }
       if (!merge) {
         ++size_;
@@ -259,20 +257,19 @@ StudyPlan::StudyPlan(const StudyConfig& config, std::size_t max_runs) : defaults
         for (std::size_t k = 0; k < registry.size(); ++k)
           h = mix64(h ^ (axis_of[k] < 0 ? default_hash[k] : value_hash[std::size_t(axis_of[k])][digit[std::size_t(axis_of[k])]]));
         if (h == 0) h = 1;
-        bool duplicate = false;
         std::size_t slot = std::size_t(h) & mask;
-        for (; slots_hash[slot] != 0; slot = (slot + 1) & mask) {
+        std::optional<std::uint32_t> earlier;
+        for (; slots_hash[slot] != 0 && !earlier; slot = (slot + 1) & mask) {
           if (slots_hash[slot] != h) continue;
           const auto [other_section, other_position] = locate(slots_run[slot]);
           bool same = true;
           for (std::size_t k = 0; k < registry.size() && same; ++k)
             same = canonical(s, position, k) == canonical(other_section, other_position, k);
-          if (same) {
-            duplicate = true;
-            break;
-          }
+          if (same) earlier = slots_run[slot];
         }
-        if (!duplicate) {
+        if (earlier) {
+          shared_.push_back({std::uint32_t(s), position, *earlier});
+        } else {
           slots_hash[slot] = h;
           slots_run[slot] = std::uint32_t(table_.size());
           table_.push_back((std::uint64_t(s) << 40) | position);
@@ -286,6 +283,41 @@ StudyPlan::StudyPlan(const StudyConfig& config, std::size_t max_runs) : defaults
     }
   }
   if (merge) size_ = table_.size();
+  for (const auto& shared : shared_) shared_by_run_.emplace_back(shared.run, shared.section);
+  std::sort(shared_by_run_.begin(), shared_by_run_.end());
+}
+
+std::vector<std::string> StudyPlan::swept_keys(std::size_t section) const {
+  std::vector<std::string> keys;
+  for (const auto& axis : sections_[section].axes) keys.push_back(option_registry()[axis.key].key);
+  return keys;
+}
+
+std::vector<std::size_t> StudyPlan::section_runs(std::size_t section) const {
+  std::vector<std::size_t> runs;
+  if (table_.empty()) {  // one section, nothing dropped
+    if (section == 0 && !sections_[0].name.empty())
+      for (std::size_t i = 0; i < size_; ++i) runs.push_back(i);
+    return runs;
+  }
+  std::vector<std::pair<std::uint64_t, std::size_t>> members;  // (grid position, run)
+  for (std::size_t i = 0; i < table_.size(); ++i)
+    if (locate(i).first == section) members.emplace_back(locate(i).second, i);
+  for (const auto& shared : shared_)
+    if (shared.section == section) members.emplace_back(shared.position, shared.run);
+  std::sort(members.begin(), members.end());
+  for (const auto& member : members) runs.push_back(member.second);
+  return runs;
+}
+
+std::vector<std::string> StudyPlan::sections_of(std::size_t index) const {
+  std::vector<std::string> names;
+  if (!sections_[locate(index).first].name.empty()) names.push_back(sections_[locate(index).first].name);
+  // The sections that list it again, in section order (sorted by run, then section).
+  auto it = std::lower_bound(shared_by_run_.begin(), shared_by_run_.end(), std::make_pair(std::uint32_t(index), 0u));
+  for (; it != shared_by_run_.end() && it->first == index; ++it)
+    if (names.empty() || names.back() != sections_[it->second].name) names.push_back(sections_[it->second].name);
+  return names;
 }
 
 std::pair<std::size_t, std::uint64_t> StudyPlan::locate(std::size_t index) const {
@@ -320,18 +352,20 @@ RunSpec StudyPlan::run(std::size_t index) const {
   RunSpec spec;
   spec.index = index;
   spec.section = sections_[section].name;
+  spec.sections = sections_of(index);
   spec.options = build(section, position);
   spec.settings = describe(spec.options);
   return spec;
 }
 
-std::vector<RunSpec> expand_study(const StudyConfig& config) {
-  const StudyPlan plan(config);
+std::vector<RunSpec> all_runs(const StudyPlan& plan) {
   std::vector<RunSpec> runs;
   runs.reserve(plan.size());
   for (std::size_t i = 0; i < plan.size(); ++i) runs.push_back(plan.run(i));
   return runs;
 }
+
+std::vector<RunSpec> expand_study(const StudyConfig& config) { return all_runs(StudyPlan(config)); }
 
 namespace {
 

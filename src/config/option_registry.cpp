@@ -211,7 +211,7 @@ void set_option(TrainOptions& options, std::string_view key, std::string_view te
   try {
     spec->set(options, text);
   } catch (const ConfigError& e) {
-    throw ConfigError(std::string(key) + ": " + e.what());
+    throw ConfigError(e.reason(), {std::string(key)});
   }
 }
 

@@ -132,9 +132,7 @@ void apply_default(StudyConfig& config, const std::string& key, const std::strin
     if (is_data_key(key)) set_data(config.data, key, text);
     else set_option(config.defaults, key, text);
   } catch (const ConfigError& e) {
-    const std::string message = e.what();
-    // set_option already prefixes its key.
-    throw ConfigError(origin + ": " + (message.rfind(key + ": ", 0) == 0 ? message : key + ": " + message));
+    throw e.at(origin, key);
   }
   config.origins[key] = origin;
 }

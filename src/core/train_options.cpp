@@ -106,7 +106,7 @@ void require(bool ok, const std::string& field, const std::string& expectation, 
   if (ok) return;
   std::ostringstream msg;
   msg << field << " must be " << expectation << ", got " << got;
-  throw ConfigError(msg.str());
+  throw ConfigError(msg.str(), {field});
 }
 
 }  // namespace
@@ -170,22 +170,27 @@ void TrainOptions::validate() const {
   require(model.input_size > 0, "model.input_size", "positive", model.input_size);
   if (model.decoder_activation != Activation::sigmoid && model.decoder_activation != Activation::identity)
     throw ConfigError("decoder.activation must be sigmoid or identity, got " +
-                      std::string(to_string(model.decoder_activation)));
+                          std::string(to_string(model.decoder_activation)),
+                      {"decoder.activation"});
   for (const auto& range : option_ranges()) {
     const double value = range.get(*this);
     if (!range.contains(value))
-      throw ConfigError(std::string(range.key) + " must be " + range.text() + ", got " + number_text(value));
+      throw ConfigError(std::string(range.key) + " must be " + range.text() + ", got " + number_text(value),
+                        {std::string(range.key)});
   }
-  // Rules that relate several options name every key involved.
+  // Rules that relate several options carry every key involved, in the order the message names them.
   if (model.loss == LossKind::bce && model.decoder_activation != Activation::sigmoid)
     throw ConfigError("model.loss = bce needs decoder.activation = sigmoid, got decoder.activation = " +
-                      std::string(to_string(model.decoder_activation)));
+                          std::string(to_string(model.decoder_activation)),
+                      {"model.loss", "decoder.activation"});
   if ((noise.kind == NoiseKind::masking || noise.kind == NoiseKind::salt_pepper) && noise.level > 1.0)
     throw ConfigError("noise.level must be in [0, 1] with noise.kind = " + std::string(to_string(noise.kind)) +
-                      " (a fraction of the pixels), got " + number_text(noise.level));
+                          " (a fraction of the pixels), got " + number_text(noise.level),
+                      {"noise.level", "noise.kind"});
   if (training.patience > 0 && training.validation_split == 0.0)
     throw ConfigError("train.patience = " + std::to_string(training.patience) +
-                      " (early stopping) needs train.validation_split > 0, got train.validation_split = 0");
+                          " (early stopping) needs train.validation_split > 0, got train.validation_split = 0",
+                      {"train.patience", "train.validation_split"});
 }
 
 void TrainOptions::validate_for_data(std::size_t n_train) const {
@@ -204,7 +209,7 @@ void TrainOptions::validate_for_data(std::size_t n_train) const {
         << (training.patience > 0 ? " and train.patience = 0" : "");
   else
     msg << "training needs at least one sample: use a smaller train.validation_split";
-  throw ConfigError(msg.str());
+  throw ConfigError(msg.str(), {"train.validation_split"});
 }
 
 }  // namespace aesweep

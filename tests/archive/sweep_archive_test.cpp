@@ -284,6 +284,7 @@ TEST_F(SweepArchiveTest, DestructorWithoutCloseOnOneRankClosesTheFile) {
 TEST_F(SweepArchiveTest, EmptyStudyIsAValidArchive) {
   const std::string file = path("empty.h5");
   runs_.clear();
+  header_.sections.clear();  // no runs: no section can list any
   {
     SweepArchive archive = open(file);
     EXPECT_EQ(archive.run_count(), 0u);
@@ -365,9 +366,17 @@ assert f["runs/000002/reconstructions"].shape == (3, 6)
 m = f["runs/000002/metrics"][()]
 assert m["state"] == 1 and m["epochs_run"] == 4
 assert f.attrs["config_hash"].decode() == "hash-A"
-assert f.attrs["format_version"] == 1
+assert f.attrs["format_version"] == 2
 assert f["runs/000002"].attrs["reg.l1_activity"] == 1e-4
 assert f["runs/000002"].attrs["section"].decode() == "baseline"
+# The sweep's structure: run 0 is listed by both sections.
+assert f["sections"].attrs["names"].decode().split("\n") == ["baseline", "sparse_l1"]
+assert f["sections/001"].attrs["name"].decode() == "sparse_l1"
+assert f["sections/001"].attrs["swept_keys"].decode().split("\n") == ["reg.l1_activity", "model.encoder_activation"]
+assert list(f["sections/001/runs"][:]) == [0, 4, 5, 6, 7, 8], f["sections/001/runs"][:]
+assert list(f["sections/000/runs"][:]) == [0, 1, 2, 3]
+assert f["runs/000000"].attrs["sections"].decode().split("\n") == ["baseline", "sparse_l1"]
+assert f["runs/000005"].attrs["sections"].decode() == "sparse_l1"
 assert list(f["dataset/test_labels"][:5]) == [0, 1, 2, 3, 4]
 assert f["dataset/recon_originals"].shape == (3, 6)
 print("h5py OK")

@@ -45,6 +45,12 @@ ArchiveHeader make_header(const StudySize& size, const std::string& config_hash)
   h.command = "aesweep sweep --config study.ini --out study.h5";
   h.aesweep_version = "0.1.0-test";
   h.created = "2024-01-02T03:04:05Z";
+  // Run 0 belongs to both sections (make_runs): the first half is baseline, the rest sparse_l1.
+  StudySection baseline{"baseline", "study.ini line 3", {"model.hidden"}, {}};
+  StudySection sparse{"sparse_l1", "study.ini line 5", {"reg.l1_activity", "model.encoder_activation"}, {}};
+  if (size.runs > 0) sparse.runs.push_back(0);
+  for (std::size_t i = 0; i < size.runs; ++i) (i < size.runs / 2 ? baseline : sparse).runs.push_back(std::int64_t(i));
+  h.sections = {baseline, sparse};
   return h;
 }
 
@@ -54,6 +60,8 @@ std::vector<RunSpec> make_runs(const StudySize& size) {
     RunSpec r;
     r.index = i;
     r.section = i < size.runs / 2 ? "baseline" : "sparse_l1";
+    r.sections = {r.section};
+    if (i == 0) r.sections.push_back("sparse_l1");  // listed by both sections, trained once
     const int hidden = size.hidden_base + static_cast<int>(i % 3);
     r.options.model.hidden = hidden;
     r.options.model.input_size = size.input;
@@ -164,6 +172,7 @@ void expect_run_matches(const SweepArchiveReader& reader, const std::vector<RunS
   const ArchivedRun& listed = reader.run(index);
   EXPECT_EQ(listed.index, index);
   EXPECT_EQ(listed.section, spec.section);
+  EXPECT_EQ(listed.sections, spec.sections);
   EXPECT_EQ(listed.shape, shape);
   EXPECT_EQ(listed.state, expected_state(index));
   ASSERT_EQ(listed.settings.size(), spec.settings.size());

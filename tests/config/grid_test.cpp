@@ -143,6 +143,39 @@ TEST(ExpandStudy, UnionOfSectionsDropsDuplicatesKeepingTheFirst) {
   for (std::size_t i = 0; i < runs.size(); ++i) EXPECT_EQ(runs[i].index, i);
 }
 
+// A run that several sections list is trained once but belongs to each of them: the plan says
+// which sections hold every run, and each section's whole grid, shared runs included.
+TEST(StudyPlan, EverySectionKnowsAllItsRunsAndEveryRunAllItsSections) {
+  const StudyConfig config = config_with({
+      section("a", {{"reg.l1_activity", "0, 1e-5, 1e-4"}}),
+      section("b", {{"reg.l1_activity", "1e-4, 1e-3"}}),
+      section("c", {{"reg.l1_activity", "0.0001, 0.00000"}}),
+      section("d", {{"reg.l2_kernel", "0, 1e-3"}, {"reg.dropout", "0, 0.5"}}),
+  });
+  const StudyPlan plan(config);
+  ASSERT_EQ(plan.size(), 7u);  // a: 0 1 2; b: 3; d: 4 5 6 (d's l2 0 dropout 0 is a's run 0)
+  ASSERT_EQ(plan.section_count(), 4u);
+  EXPECT_EQ(plan.section_name(2), "c");
+  EXPECT_EQ(plan.swept_keys(3), (std::vector<std::string>{"reg.l2_kernel", "reg.dropout"}));
+  EXPECT_EQ(plan.section_runs(0), (std::vector<std::size_t>{0, 1, 2}));
+  EXPECT_EQ(plan.section_runs(1), (std::vector<std::size_t>{2, 3}));
+  EXPECT_EQ(plan.section_runs(2), (std::vector<std::size_t>{2, 0}));  // grid order: 0.0001 first
+  EXPECT_EQ(plan.section_runs(3), (std::vector<std::size_t>{0, 4, 5, 6}));
+  EXPECT_EQ(plan.sections_of(0), (std::vector<std::string>{"a", "c", "d"}));
+  EXPECT_EQ(plan.sections_of(2), (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(plan.sections_of(3), (std::vector<std::string>{"b"}));
+  EXPECT_EQ(plan.run(2).sections, (std::vector<std::string>{"a", "b", "c"}));
+  EXPECT_EQ(plan.run(2).section, "a");
+  // One section alone: its grid is every run.
+  const StudyPlan one(config_with({section("s", {{"reg.dropout", "0, 0.1"}})}));
+  EXPECT_EQ(one.section_runs(0), (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(one.run(1).sections, (std::vector<std::string>{"s"}));
+  // The defaults alone: no sections.
+  const StudyPlan plain(config_with({}));
+  EXPECT_EQ(plain.section_count(), 0u);
+  EXPECT_TRUE(plain.run(0).sections.empty());
+}
+
 TEST(ExpandStudy, SettingsAreEveryRegistryOptionInOrder) {
   const auto runs = expand_study(config_with({section("s", {{"reg.l1_activity", "5e-5"}})}));
   ASSERT_EQ(runs.size(), 1u);

@@ -27,14 +27,24 @@
 
 namespace aesweep {
 
-// Version of the layout in docs/archive.md; bumped on any incompatible change.
-inline constexpr std::int64_t kArchiveFormatVersion = 1;
+
+// Version of the layout in docs/archive.md; bumped on any change. Version 2 added /sections and
+// each run's `sections`; version 1 archives are still read and resumed.
+inline constexpr std::int64_t kArchiveFormatVersion = 2;
 
 // Values of the /runs_state bytes. Only pending runs are (re)done on resume.
 enum class RunState : std::uint8_t { pending = 0, complete = 1, diverged = 2, failed = 3 };
 std::string_view to_string(RunState s);
 RunState run_state_of(RunStatus s);
 inline bool is_done(RunState s) { return s != RunState::pending; }
+
+// One [sweep.NAME] section of the study (/sections/<NNN>).
+struct StudySection {
+  std::string name;
+  std::string origin;                   // where its header is, "config x.ini line 12"
+  std::vector<std::string> swept_keys;  // its axes, file order
+  std::vector<std::int64_t> runs;       // every run of its grid in grid order, shared runs included
+};
 
 // Study-wide metadata, written once when the archive is created.
 struct ArchiveHeader {
@@ -59,6 +69,9 @@ struct ArchiveHeader {
   // Identifies this archive among all others (random, fixed at creation; read back only).
   // Analyses check it so their results land only next to the archive they came from.
   std::string archive_id;
+  // The sweep's structure: every section with its swept keys and all its runs (a run listed by
+  // several sections is trained once and belongs to each). Empty in version 1 archives.
+  std::vector<StudySection> sections;
 };
 
 // The archive's identity: archive_id, or for archives written before it existed, the config

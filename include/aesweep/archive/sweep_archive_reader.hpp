@@ -22,6 +22,7 @@ namespace aesweep {
 struct ArchivedRun {
   std::size_t index = 0;
   std::string section;
+  std::vector<std::string> sections;  // every section listing it (version 1 archives: {section})
   std::vector<Setting> settings;  // registry order, canonical text, numeric where it was numeric
   RunState state = RunState::pending;
   RunShape shape;

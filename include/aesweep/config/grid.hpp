@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aesweep/config/run_spec.hpp"
@@ -36,6 +37,17 @@ class StudyPlan {
   RunSpec run(std::size_t index) const;               // index < size()
   TrainOptions options(std::size_t index) const;      // run(index).options, without the settings' text
   const std::string& section_of(std::size_t index) const;
+  // Every section the run belongs to, config order (the first is section_of; a run that several
+  // sections list is trained once, under the first).
+  std::vector<std::string> sections_of(std::size_t index) const;
+
+  // The sweep sections, config order (none for a study of the defaults alone).
+  std::size_t section_count() const { return sections_.front().name.empty() ? 0 : sections_.size(); }
+  const std::string& section_name(std::size_t section) const { return sections_[section].name; }
+  const std::string& section_origin(std::size_t section) const { return sections_[section].origin; }
+  std::vector<std::string> swept_keys(std::size_t section) const;  // its axes' keys, file order
+  // Every run of the section's grid, in grid order, runs an earlier section already has included.
+  std::vector<std::size_t> section_runs(std::size_t section) const;
 
  private:
   struct Axis {
@@ -45,23 +57,38 @@ class StudyPlan {
   };
   struct Section {
     std::string name;
+    std::string origin;  // where its header is
     std::vector<Axis> axes;
     std::size_t count = 1;  // grid positions
   };
   std::pair<std::size_t, std::uint64_t> locate(std::size_t index) const;  // (section, position)
   const std::string& canonical(std::size_t section, std::uint64_t position, std::size_t key) const;
   TrainOptions build(std::size_t section, std::uint64_t position) const;
+  void expand_sections(const StudyConfig& config, std::size_t max_runs);
+  void index_runs(const StudyConfig& config);
+
+  // A grid point dropped because an earlier section has the same run: the section lists it too.
+  struct Shared {
+    std::uint32_t section;
+    std::uint64_t position;
+    std::uint32_t run;
+  };
 
   TrainOptions defaults_;
   std::vector<std::string> default_values_;  // canonical text of every registry option
   std::vector<Section> sections_;
   std::vector<std::uint64_t> table_;  // section << 40 | position; empty when run i is position i of section 0
+  std::vector<Shared> shared_;
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> shared_by_run_;  // (run, section), sorted
+  std::size_t total_points_ = 0;  // grid points of all sections, before merging
   std::size_t size_ = 0;
 };
 
 // Every run of the study, validated (a StudyPlan held whole). Throws ConfigError naming where the
 // bad value came from.
 std::vector<RunSpec> expand_study(const StudyConfig& config);
+// Every run of a plan, held whole.
+std::vector<RunSpec> all_runs(const StudyPlan& plan);
 
 // Hash of what determines the results: the canonical settings of every run and the data
 // selection. Whitespace or comment edits in the file do not change it. Both forms give the same

@@ -21,6 +21,7 @@ struct Setting {
 struct RunSpec {
   std::size_t index = 0;      // position in the study, 0-based; stable for a given config
   std::string section;        // the sweep section this run came from ("" for a plain train)
+  std::vector<std::string> sections;  // every section that lists it, config order (section first)
   std::vector<Setting> settings;  // every registry option, registry order
   TrainOptions options;       // the same values, typed; options.training.seed is the run's seed
 };
