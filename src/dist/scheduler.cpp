@@ -7,34 +7,12 @@ namespace aesweep {
 namespace {
 
 // Tags and payloads of the protocol.
-constexpr int request_tag = 1;  // worker -> 0: {n, then per report: run, status, test_mse, density, seconds}
-constexpr int assign_tag = 2;   // 0 -> worker: {item} or {-1} for stop
-constexpr std::size_t report_fields = 5;
+constexpr int result_tag = 1;  // worker -> 0: {u64 item, result bytes}
+constexpr int item_tag = 2;    // 0 -> worker: {u64 item, payload bytes}
+constexpr int stop_tag = 3;    // 0 -> worker: nothing; no more items
 
-std::vector<double> encode(const std::vector<RunReport>& reports) {
-  std::vector<double> payload{double(reports.size())};
-  for (const auto& r : reports)
-    payload.insert(payload.end(), {double(r.run), double(int(r.status)), r.test_mse, r.latent_density, r.seconds});
-  return payload;
-}
-
-std::vector<RunReport> decode(const Message& m) {
-  std::vector<RunReport> reports;
-  if (m.payload.empty()) return reports;
-  const auto n = std::size_t(m.payload[0]);
-  if (m.payload.size() < 1 + n * report_fields) return reports;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double* f = m.payload.data() + 1 + i * report_fields;
-    RunReport r;
-    r.run = std::size_t(f[0]);
-    r.status = RunStatus(int(f[1]));
-    r.test_mse = f[2];
-    r.latent_density = f[3];
-    r.seconds = f[4];
-    r.rank = m.source;
-    reports.push_back(r);
-  }
-  return reports;
+Bytes tagged(std::size_t item, std::span<const std::byte> bytes) {
+  return ByteWriter().put(std::uint64_t(item)).put_raw(bytes).take();
 }
 
 }  // namespace
@@ -51,70 +29,150 @@ WorkQueue::WorkQueue(std::vector<std::size_t> pending, const std::vector<double>
 }
 
 std::optional<std::size_t> WorkQueue::assign(int rank) {
-  auto& slot = in_flight_[std::size_t(rank)];
-  slot.reset();
-  if (stopped_ || next_ >= order_.size()) return std::nullopt;
-  slot = order_[next_++];
-  return slot;
+  in_flight_[std::size_t(rank)].clear();
+  return hand_out(rank);
 }
 
-void WorkQueue::finish(int rank) { in_flight_[std::size_t(rank)].reset(); }
+std::optional<std::size_t> WorkQueue::hand_out(int rank) {
+  if (stopped_ || next_ >= order_.size()) return std::nullopt;
+  in_flight_[std::size_t(rank)].push_back(order_[next_]);
+  return order_[next_++];
+}
+
+void WorkQueue::finish(int rank) {
+  auto& held = in_flight_[std::size_t(rank)];
+  if (!held.empty()) held.pop_front();
+}
+
+std::optional<std::size_t> WorkQueue::in_flight(int rank) const {
+  const auto& held = in_flight_[std::size_t(rank)];
+  if (held.empty()) return std::nullopt;
+  return held.front();
+}
 
 int WorkQueue::busy_ranks() const {
-  return int(std::count_if(in_flight_.begin(), in_flight_.end(), [](const auto& r) { return r.has_value(); }));
+  return int(std::count_if(in_flight_.begin(), in_flight_.end(), [](const auto& held) { return !held.empty(); }));
 }
 
-void coordinate(Communicator& comm, WorkQueue& queue, const RunFunction& train, const SweepEvents& events) {
-  const int workers = comm.size() - 1;
-  int stopped_workers = 0;
+std::size_t WorkQueue::items_in_flight() const {
+  std::size_t n = 0;
+  for (const auto& held : in_flight_) n += held.size();
+  return n;
+}
 
+void coordinate_items(Communicator& comm, WorkQueue& queue, const ComputeFunction& compute,
+                      const ItemProtocol& protocol) {
+  auto payload_of = [&](std::size_t item) { return protocol.payload ? protocol.payload(item) : Bytes{}; };
+  auto send_next = [&](int worker) {
+    if (const auto item = queue.hand_out(worker)) comm.send(worker, item_tag, tagged(*item, payload_of(*item)));
+  };
+  auto report = [&](int rank, std::size_t item, std::span<const std::byte> result) {
+    if (protocol.on_result) protocol.on_result(rank, item, result, queue);
+  };
   auto serve = [&](const Message& m) {
-    if (m.tag != request_tag) return;
-    if (queue.in_flight(m.source)) {  // the request reports the rank's finished item
-      queue.finish(m.source);
-      for (const auto& report : decode(m))
-        if (events.on_finish) events.on_finish(report, queue);
-    }
-    const auto next = queue.assign(m.source);
-    comm.send(m.source, assign_tag, {next ? double(*next) : -1.0});
-    if (!next) ++stopped_workers;
+    const std::string from = "result from rank " + std::to_string(m.source);
+    if (m.tag != result_tag || m.source <= 0 || m.source >= comm.size())
+      throw Error("scheduler: unexpected message (tag " + std::to_string(m.tag) + ") from rank " +
+                  std::to_string(m.source));
+    ByteReader reader(m.payload, from);
+    const auto item = std::size_t(reader.get<std::uint64_t>());
+    if (queue.in_flight(m.source) != item)
+      throw Error("scheduler: " + from + " is for item " + std::to_string(item) + ", which it was not working on");
+    queue.finish(m.source);
+    report(m.source, item, reader.rest());
+    send_next(m.source);
   };
   auto check_stop = [&] {
-    if (events.stop_requested && events.stop_requested()) queue.stop();
+    if (protocol.stop_requested && protocol.stop_requested()) queue.stop();
   };
-  const std::function<void()> poll = [&] {
+  const PollFunction poll = [&] {
     check_stop();
     while (auto m = comm.poll()) serve(*m);
   };
 
-  // Rank 0 trains too, serving requests between its minibatches and runs.
+  // Deal the first items round by round, so the most expensive ones go to different ranks.
+  for (int round = 0; round < std::max(protocol.items_per_worker, 1); ++round)
+    for (int worker = 1; worker < comm.size(); ++worker) send_next(worker);
+  // Rank 0 computes too, serving the others between its items (and within them, through poll).
   while (true) {
     poll();
     const auto item = queue.assign(0);
     if (!item) break;
-    std::vector<RunReport> reports = train(*item, poll);
+    const Bytes result = compute(*item, payload_of(*item), poll);
     queue.finish(0);
-    for (auto& report : reports) {
-      report.rank = 0;
-      if (events.on_finish) events.on_finish(report, queue);
-    }
+    report(0, *item, result);
   }
-  while (stopped_workers < workers) {
+  while (queue.items_in_flight() > 0) {
     serve(comm.receive());
     check_stop();
   }
+  for (int worker = 1; worker < comm.size(); ++worker) comm.send(worker, stop_tag, {});
+  comm.complete_sends();
+}
+
+void serve_items(Communicator& comm, const ComputeFunction& compute) {
+  const PollFunction no_poll = [] {};
+  while (true) {
+    const Message m = comm.receive();
+    if (m.source == 0 && m.tag == stop_tag) break;
+    if (m.source != 0 || m.tag != item_tag)
+      throw Error("scheduler: rank " + std::to_string(comm.rank()) + " got an unexpected message (tag " +
+                  std::to_string(m.tag) + ") from rank " + std::to_string(m.source));
+    ByteReader reader(m.payload, "work item from rank 0");
+    const auto item = std::size_t(reader.get<std::uint64_t>());
+    comm.send(0, result_tag, tagged(item, compute(item, reader.rest(), no_poll)));
+  }
+  comm.complete_sends();
+}
+
+// ---------------------------------------------------------------------------------- the sweep
+
+Bytes encode_reports(const std::vector<RunReport>& reports) {
+  ByteWriter out;
+  out.put(std::uint64_t(reports.size()));
+  for (const auto& r : reports)
+    out.put(std::uint64_t(r.run)).put(std::int32_t(r.status)).put(r.test_mse).put(r.latent_density).put(r.seconds);
+  return out.take();
+}
+
+std::vector<RunReport> decode_reports(std::span<const std::byte> bytes, int rank) {
+  ByteReader in(bytes, "run reports from rank " + std::to_string(rank));
+  constexpr std::size_t report_bytes = 8 + 4 + 3 * 8;
+  const auto count = in.get<std::uint64_t>();
+  if (count > in.remaining() / report_bytes)
+    throw Error("run reports from rank " + std::to_string(rank) + ": " + std::to_string(count) + " reports in " +
+                std::to_string(bytes.size()) + " bytes");
+  std::vector<RunReport> reports(static_cast<std::size_t>(count));
+  for (auto& r : reports) {
+    r.run = std::size_t(in.get<std::uint64_t>());
+    r.status = RunStatus(in.get<std::int32_t>());
+    r.test_mse = in.get<double>();
+    r.latent_density = in.get<double>();
+    r.seconds = in.get<double>();
+    r.rank = rank;
+  }
+  return reports;
+}
+
+void coordinate(Communicator& comm, WorkQueue& queue, const RunFunction& train, const SweepEvents& events) {
+  ItemProtocol protocol;
+  protocol.stop_requested = events.stop_requested;
+  protocol.on_result = [&](int rank, std::size_t, std::span<const std::byte> result, const WorkQueue& q) {
+    for (const auto& report : decode_reports(result, rank))
+      if (events.on_finish) events.on_finish(report, q);
+  };
+  coordinate_items(
+      comm, queue,
+      [&](std::size_t item, std::span<const std::byte>, const PollFunction& poll) {
+        return encode_reports(train(item, poll));
+      },
+      protocol);
 }
 
 void work(Communicator& comm, const RunFunction& train) {
-  std::vector<RunReport> last;
-  const std::function<void()> no_poll = [] {};
-  while (true) {
-    comm.send(0, request_tag, encode(last));
-    Message reply = comm.receive();
-    while (reply.tag != assign_tag) reply = comm.receive();
-    if (reply.payload.empty() || reply.payload[0] < 0) return;
-    last = train(std::size_t(reply.payload[0]), no_poll);
-  }
+  serve_items(comm, [&](std::size_t item, std::span<const std::byte>, const PollFunction& poll) {
+    return encode_reports(train(item, poll));
+  });
 }
 
 }  // namespace aesweep

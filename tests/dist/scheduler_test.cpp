@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "dist/fake_communicator.hpp"
+
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -16,49 +18,8 @@
 namespace aesweep {
 namespace {
 
-// Mailboxes shared by the simulated ranks.
-class FakeNetwork {
- public:
-  explicit FakeNetwork(int ranks) : boxes_(std::size_t(ranks)) {}
-  void deliver(int to, Message m) {
-    {
-      std::lock_guard lock(mutex_);
-      boxes_[std::size_t(to)].push_back(std::move(m));
-      ++messages_;
-    }
-    ready_.notify_all();
-  }
-  std::optional<Message> take(int rank, bool block) {
-    std::unique_lock lock(mutex_);
-    auto& box = boxes_[std::size_t(rank)];
-    if (block) ready_.wait(lock, [&] { return !box.empty(); });
-    if (box.empty()) return std::nullopt;
-    Message m = std::move(box.front());
-    box.pop_front();
-    return m;
-  }
-  int messages() const { return messages_; }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable ready_;
-  std::vector<std::deque<Message>> boxes_;
-  int messages_ = 0;
-};
-
-class FakeCommunicator final : public Communicator {
- public:
-  FakeCommunicator(FakeNetwork& net, int rank, int size) : net_(net), rank_(rank), size_(size) {}
-  int rank() const override { return rank_; }
-  int size() const override { return size_; }
-  void send(int to, int tag, const std::vector<double>& payload) override { net_.deliver(to, {rank_, tag, payload}); }
-  std::optional<Message> poll() override { return net_.take(rank_, false); }
-  Message receive() override { return *net_.take(rank_, true); }
-
- private:
-  FakeNetwork& net_;
-  int rank_, size_;
-};
+using testing::FakeCommunicator;
+using testing::FakeNetwork;
 
 struct SweepLog {
   std::mutex mutex;
@@ -101,7 +62,7 @@ void simulate(const std::vector<double>& cost_ms, int ranks, SweepLog& log, doub
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> workers;
   std::vector<std::unique_ptr<FakeCommunicator>> comms;
-  for (int r = 0; r < ranks; ++r) comms.push_back(std::make_unique<FakeCommunicator>(net, r, ranks));
+  for (int r = 0; r < ranks; ++r) comms.push_back(std::make_unique<FakeCommunicator>(net, r));
   for (int r = 1; r < ranks; ++r) workers.emplace_back([&, r] { work(*comms[std::size_t(r)], make_train(r)); });
   coordinate(*comms[0], queue, make_train(0), events);
   for (auto& t : workers) t.join();
@@ -200,7 +161,7 @@ TEST(Scheduler, AnItemOfSeveralRunsReportsEachOfThemOnce) {
   SweepEvents events;
   events.on_finish = [&](const RunReport& r, const WorkQueue&) { seen.push_back(r); };
   std::vector<std::unique_ptr<FakeCommunicator>> comms;
-  for (int r = 0; r < ranks; ++r) comms.push_back(std::make_unique<FakeCommunicator>(net, r, ranks));
+  for (int r = 0; r < ranks; ++r) comms.push_back(std::make_unique<FakeCommunicator>(net, r));
   std::vector<std::thread> workers;
   for (int r = 1; r < ranks; ++r) workers.emplace_back([&, r] { work(*comms[std::size_t(r)], make_train(r)); });
   coordinate(*comms[0], queue, make_train(0), events);
@@ -221,6 +182,116 @@ TEST(Scheduler, MoreRanksThanRuns) {
   simulate({2, 2}, 4, log);
   EXPECT_EQ(log.trained_by.size(), 2u);
   EXPECT_EQ(log.finished.size(), 2u);
+}
+
+// The protocol with payloads, as the analysis uses it: rank 0 ships each item's input (large,
+// so both directions carry big messages at once), two items per worker, byte results back.
+struct ItemRecord {
+  int rank = -1;
+  Bytes result;
+};
+
+std::map<std::size_t, ItemRecord> run_payload_protocol(int ranks, std::size_t items, int per_worker,
+                                                       std::size_t payload_floats, std::size_t* most_held = nullptr) {
+  FakeNetwork net(ranks);
+  std::vector<std::size_t> pending(items);
+  std::iota(pending.begin(), pending.end(), std::size_t(0));
+  WorkQueue queue(pending, {}, ranks);
+  std::map<std::size_t, ItemRecord> seen;
+  std::size_t held_max = 0;
+  // Item i's input: payload_floats floats of value i; its result: the input's sum and the rank.
+  const ComputeFunction compute = [&](std::size_t item, std::span<const std::byte> payload, const PollFunction& poll) {
+    ByteReader in(payload, "test payload");
+    const auto values = in.get_vector<float>();
+    EXPECT_EQ(in.remaining(), 0u);
+    double sum = 0;
+    for (float v : values) sum += v;
+    poll();
+    std::this_thread::sleep_for(std::chrono::microseconds(300));
+    return ByteWriter().put(std::uint64_t(item)).put(sum).put(std::string(item % 3, 'x')).take();
+  };
+  ItemProtocol protocol;
+  protocol.items_per_worker = per_worker;
+  protocol.payload = [&](std::size_t item) {
+    return ByteWriter().put_vector(std::vector<float>(payload_floats, float(item))).take();
+  };
+  protocol.on_result = [&](int rank, std::size_t item, std::span<const std::byte> result, const WorkQueue& q) {
+    EXPECT_EQ(seen.count(item), 0u) << "item " << item << " reported twice";
+    seen[item] = {rank, Bytes(result.begin(), result.end())};
+    for (int r = 0; r < ranks; ++r) held_max = std::max(held_max, q.held(r));
+  };
+  testing::run_ranks(net, [&](Communicator& comm) {
+    if (comm.rank() == 0) coordinate_items(comm, queue, compute, protocol);
+    else serve_items(comm, compute);
+  });
+  EXPECT_EQ(net.undelivered(), 0u) << "every message sent was received";
+  EXPECT_EQ(queue.items_in_flight(), 0u);
+  if (most_held) *most_held = held_max;
+  return seen;
+}
+
+TEST(ItemProtocol, PayloadsReachTheWorkerAndResultsComeBackIntact) {
+  constexpr std::size_t items = 23, floats = 50000;
+  std::size_t most_held = 0;
+  const auto seen = run_payload_protocol(4, items, 2, floats, &most_held);
+  ASSERT_EQ(seen.size(), items);
+  std::set<int> ranks_used;
+  for (const auto& [item, record] : seen) {
+    ByteReader in(record.result, "result");
+    EXPECT_EQ(in.get<std::uint64_t>(), item);
+    EXPECT_EQ(in.get<double>(), double(floats) * double(item));
+    EXPECT_EQ(in.get_string(), std::string(item % 3, 'x'));
+    ranks_used.insert(record.rank);
+  }
+  EXPECT_EQ(ranks_used.size(), 4u) << "rank 0 computes its share too";
+  EXPECT_EQ(most_held, 2u) << "a worker holds two items, never more";
+}
+
+TEST(ItemProtocol, OneRankComputesEverythingItself) {
+  const auto seen = run_payload_protocol(1, 5, 2, 10);
+  ASSERT_EQ(seen.size(), 5u);
+  for (const auto& [item, record] : seen) EXPECT_EQ(record.rank, 0) << item;
+}
+
+TEST(ItemProtocol, MoreWorkersThanItemsAndNoItems) {
+  EXPECT_EQ(run_payload_protocol(5, 3, 2, 4).size(), 3u);
+  EXPECT_EQ(run_payload_protocol(3, 0, 2, 4).size(), 0u);
+}
+
+TEST(ItemProtocol, AResultForAnItemTheRankDoesNotHoldIsAProtocolError) {
+  FakeNetwork net(2);
+  WorkQueue queue({0, 1, 2}, {}, 2);
+  const ComputeFunction compute = [](std::size_t item, std::span<const std::byte>, const PollFunction&) {
+    return ByteWriter().put(std::uint64_t(item)).take();
+  };
+  testing::run_ranks(net, [&](Communicator& comm) {
+    if (comm.rank() == 0) {
+      EXPECT_THROW(coordinate_items(comm, queue, compute, {}), Error);
+      comm.send(1, 3, {});  // let the worker go
+    } else {
+      (void)comm.receive();                                              // its item (0)
+      comm.send(0, 1, ByteWriter().put(std::uint64_t(2)).take());  // claims item 2
+      Message rest = comm.receive();
+      while (rest.tag != 3) rest = comm.receive();
+    }
+  });
+}
+
+TEST(RunReports, SurviveTheirBytesAndRefuseTruncation) {
+  std::vector<RunReport> reports(2);
+  reports[0] = {7, RunStatus::diverged, 0.25, 0.5, 12.5, 0};
+  reports[1] = {9, RunStatus::failed, -1.0, 0.0, 0.125, 0};
+  const Bytes bytes = encode_reports(reports);
+  const auto back = decode_reports(bytes, 3);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].run, 7u);
+  EXPECT_EQ(back[0].status, RunStatus::diverged);
+  EXPECT_EQ(back[1].seconds, 0.125);
+  EXPECT_EQ(back[1].rank, 3);
+  EXPECT_THROW((void)decode_reports(std::span(bytes).first(bytes.size() - 1), 3), Error);
+  Bytes lying = bytes;
+  lying[0] = std::byte{0xff};  // claims 255 reports
+  EXPECT_THROW((void)decode_reports(lying, 3), Error);
 }
 
 }  // namespace

@@ -1,12 +1,21 @@
 #pragma once
-// Dynamic hand-out of sweep work. Rank 0 coordinates and also trains: between minibatches of its
-// own work it answers requests, so no core idles while runs of a hundredfold different cost finish
-// at different times. Work items are handed out longest-first (LPT) by an estimated cost; results
-// do not depend on the order because every run's seed comes from its spec. A work item is one run
-// or a group of runs trained together (train_together); it reports one RunReport per run.
+// Dynamic hand-out of work over the ranks of a Communicator, used by the sweep (training runs)
+// and by the analysis (analysing them). Rank 0 coordinates and also computes: between steps of
+// its own work it answers the other ranks, so no core idles while items of a hundredfold
+// different cost finish at different times. Items are handed out longest-first (LPT) by an
+// estimated cost; results must not depend on the order (a run's seed comes from its spec).
+//
+// Two layers:
+//   - coordinate_items / serve_items: the protocol. An item carries a payload from rank 0 to the
+//     rank that computes it and brings a result back, both as bytes; each worker holds up to
+//     `items_per_worker` items so it can start the next while its last result travels.
+//   - coordinate / work: the sweep's use of it. An item is one run or a group of runs trained
+//     together (train_together); it reports one RunReport per run.
 #include <cstddef>
+#include <deque>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -14,6 +23,73 @@
 #include "aesweep/dist/communicator.hpp"
 
 namespace aesweep {
+
+// The coordinator's bookkeeping, free of any communication: which item goes next, which rank has
+// what in flight. Not thread-safe; owned by rank 0.
+class WorkQueue {
+ public:
+  // `pending`: work items still to do; `cost[i]`: estimated cost of item pending[i].
+  WorkQueue(std::vector<std::size_t> pending, const std::vector<double>& cost, int ranks);
+
+  // `rank` has finished whatever it held and takes the next item (nullopt when nothing is left or
+  // hand-out was stopped); marks it in flight. For a rank that works on one item at a time.
+  std::optional<std::size_t> assign(int rank);
+  // Hands `rank` one more item on top of those it holds (nullopt as for assign).
+  std::optional<std::size_t> hand_out(int rank);
+  // `rank` finished the oldest item it holds (ranks finish their items in the order received).
+  void finish(int rank);
+  // No further hand-out (e.g. the job got its termination signal).
+  void stop() { stopped_ = true; }
+
+  std::size_t remaining() const { return stopped_ ? 0 : next_ < order_.size() ? order_.size() - next_ : 0; }
+  std::size_t total() const { return order_.size(); }
+  // The item `rank` is working on: the oldest it holds.
+  std::optional<std::size_t> in_flight(int rank) const;
+  // How many items `rank` holds.
+  std::size_t held(int rank) const { return in_flight_[std::size_t(rank)].size(); }
+  int busy_ranks() const;
+  std::size_t items_in_flight() const;
+
+ private:
+  std::vector<std::size_t> order_;  // pending items, most expensive first
+  std::size_t next_ = 0;
+  std::vector<std::deque<std::size_t>> in_flight_;
+  bool stopped_ = false;
+};
+
+// ---------------------------------------------------------------------------------- the protocol
+
+// Called often by long computations on rank 0 (between minibatches) so it can serve the others;
+// does nothing on other ranks.
+using PollFunction = std::function<void()>;
+
+// Computes `item` from the payload rank 0 made for it; returns the result for rank 0. Runs on
+// every rank. An exception ends the protocol on that rank (the caller aborts the job).
+using ComputeFunction =
+    std::function<Bytes(std::size_t item, std::span<const std::byte> payload, const PollFunction& poll)>;
+
+struct ItemProtocol {
+  // Rank 0: what `item` carries to whichever rank computes it. Unset: nothing.
+  std::function<Bytes(std::size_t item)> payload;
+  // Rank 0: one finished item's result, as it arrives; `queue` already counts it as finished.
+  std::function<void(int rank, std::size_t item, std::span<const std::byte> result, const WorkQueue& queue)> on_result;
+  // Polled by rank 0; true stops hand-out (items in flight still finish and report).
+  std::function<bool()> stop_requested;
+  // Items each worker holds at once: 1 = one at a time; 2 = the next one is there when it
+  // finishes one (worth it when results or payloads are large).
+  int items_per_worker = 1;
+};
+
+// Rank 0: hands out every item of `queue` to ranks 1.. and computes its own share, until every
+// item handed out has reported; then tells the other ranks to stop. Sends never block, so rank 0
+// and a worker sending each other large messages cannot deadlock.
+void coordinate_items(Communicator& comm, WorkQueue& queue, const ComputeFunction& compute,
+                      const ItemProtocol& protocol);
+
+// Ranks > 0: compute the items rank 0 sends, in the order received, until told to stop.
+void serve_items(Communicator& comm, const ComputeFunction& compute);
+
+// ---------------------------------------------------------------------------------- the sweep
 
 // What a finished run reports to the coordinator (the full result goes to the archive).
 struct RunReport {
@@ -25,35 +101,9 @@ struct RunReport {
   int rank = 0;
 };
 
-// The coordinator's bookkeeping, free of any communication: which run goes next, which rank has
-// what in flight. Not thread-safe; owned by rank 0.
-class WorkQueue {
- public:
-  // `pending`: work items still to do; `cost[i]`: estimated cost of item pending[i].
-  WorkQueue(std::vector<std::size_t> pending, const std::vector<double>& cost, int ranks);
-
-  // The next item for `rank` (nullopt when nothing is left or hand-out was stopped); marks it in flight.
-  std::optional<std::size_t> assign(int rank);
-  // `rank` finished its item in flight.
-  void finish(int rank);
-  // No further hand-out (e.g. the job got its termination signal).
-  void stop() { stopped_ = true; }
-
-  std::size_t remaining() const { return stopped_ ? 0 : next_ < order_.size() ? order_.size() - next_ : 0; }
-  std::size_t total() const { return order_.size(); }
-  std::optional<std::size_t> in_flight(int rank) const { return in_flight_[std::size_t(rank)]; }
-  int busy_ranks() const;
-
- private:
-  std::vector<std::size_t> order_;  // pending items, most expensive first
-  std::size_t next_ = 0;
-  std::vector<std::optional<std::size_t>> in_flight_;
-  bool stopped_ = false;
-};
-
 // Trains work item `item` and reports each of its runs; calls `poll` often (between minibatches)
 // so rank 0 can serve requests. Must not throw: failures are reported as RunStatus::failed.
-using RunFunction = std::function<std::vector<RunReport>(std::size_t item, const std::function<void()>& poll)>;
+using RunFunction = std::function<std::vector<RunReport>(std::size_t item, const PollFunction& poll)>;
 
 struct SweepEvents {
   std::function<void(const RunReport&, const WorkQueue&)> on_finish;  // rank 0 only, once per run
@@ -63,7 +113,11 @@ struct SweepEvents {
 // Rank 0: hands out every item of `queue`, trains its share, returns when every rank is done.
 void coordinate(Communicator& comm, WorkQueue& queue, const RunFunction& train, const SweepEvents& events);
 
-// Ranks > 0: ask for work items and train them until told to stop.
+// Ranks > 0: train the work items rank 0 hands out until told to stop.
 void work(Communicator& comm, const RunFunction& train);
+
+// The reports of one work item as they travel to rank 0.
+[[nodiscard]] Bytes encode_reports(const std::vector<RunReport>& reports);
+[[nodiscard]] std::vector<RunReport> decode_reports(std::span<const std::byte> bytes, int rank);
 
 }  // namespace aesweep
