@@ -1,7 +1,9 @@
 # HDF5 archive module: the RAII layer over the HDF5 C API (h5.hpp) and the sweep archive.
 # Included from the top-level CMakeLists.txt after Eigen3, MPI (CXX) and HDF5 are found and
 # aesweep_core is defined. HDF5 is linked PUBLIC because h5.hpp (used by the analysis code to
-# add groups to an archive) includes hdf5.h; sweep_archive.hpp itself only needs MPI.
+# add groups to an archive) includes hdf5.h. Ranks take part through aesweep_dist's Communicator;
+# the archive makes no MPI call (MPI-IO file access gets its MPI communicator from dist's
+# mpi_io_handle, the one junction of the two modules).
 
 if(NOT HDF5_FOUND)
   set(HDF5_PREFER_PARALLEL TRUE)
@@ -19,7 +21,7 @@ add_library(aesweep_archive STATIC
   ${_aesweep_archive_root}/src/archive/sweep_archive.cpp
   ${_aesweep_archive_root}/src/archive/sweep_archive_reader.cpp)
 target_include_directories(aesweep_archive PUBLIC ${_aesweep_archive_root}/include)
-target_link_libraries(aesweep_archive PUBLIC aesweep_core MPI::MPI_CXX)
+target_link_libraries(aesweep_archive PUBLIC aesweep_core aesweep_dist)
 
 # CMake >= 3.19 defines HDF5::HDF5 (include dirs, definitions, libraries); older ones only
 # set the variables.

@@ -54,3 +54,13 @@ foreach(_np 1 2 3)
   set_tests_properties(archive_mpi_test_np${_np} PROPERTIES
     ENVIRONMENT "${_aesweep_archive_test_env}" TIMEOUT 300 PROCESSORS ${_np})
 endforeach()
+
+# The transport the archive's collectives run on (agree_on_error, broadcasts, non-blocking sends),
+# over three real ranks; its one-process run is a unit test of tests/dist.
+if(TARGET mpi_communicator_test)
+  add_test(NAME archive_mpi_communicator_np3
+    COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 3 --oversubscribe ${MPIEXEC_PREFLAGS}
+            $<TARGET_FILE:mpi_communicator_test> ${MPIEXEC_POSTFLAGS})
+  set_tests_properties(archive_mpi_communicator_np3 PROPERTIES
+    ENVIRONMENT "${_aesweep_archive_test_env}" TIMEOUT 120 PROCESSORS 3)
+endif()

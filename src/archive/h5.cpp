@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "aesweep/core/error.hpp"
+#include "aesweep/dist/mpi_communicator.hpp"
 
 namespace aesweep::h5 {
 namespace {
@@ -172,9 +173,10 @@ PropertyList::PropertyList(hid_t cls, std::string name)
 
 FileAccess FileAccess::defaults() { return FileAccess(H5P_FILE_ACCESS, "file access (sec2)"); }
 
-FileAccess FileAccess::mpio(MPI_Comm comm, MPI_Info info) {
+FileAccess FileAccess::mpio(const Communicator& comm) {
   FileAccess fapl(H5P_FILE_ACCESS, "file access (MPI-IO)");
-  checked([&] { return H5Pset_fapl_mpio(fapl.id(), comm, info); }, "set the MPI-IO driver on",
+  const auto native = mpi_io_handle(comm);  // the dist/archive junction (mpi_communicator.hpp)
+  checked([&] { return H5Pset_fapl_mpio(fapl.id(), native.comm, native.info); }, "set the MPI-IO driver on",
           fapl.name());
   fapl.mpio_ = true;
   return fapl;

@@ -20,6 +20,7 @@
 #include "aesweep/archive/h5.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "aesweep/core/error.hpp"
+#include "aesweep/dist/communicator.hpp"
 #include "layout.hpp"
 
 namespace aesweep {
@@ -125,47 +126,19 @@ std::string utc_now() {
   return buffer;
 }
 
-// ---------------------------------------------------------------------------------- MPI helpers
-
-int comm_rank(MPI_Comm comm) {
-  int r = 0;
-  MPI_Comm_rank(comm, &r);
-  return r;
-}
-int comm_size(MPI_Comm comm) {
-  int n = 1;
-  MPI_Comm_size(comm, &n);
-  return n;
-}
-
-void broadcast(MPI_Comm comm, std::string& text) {
-  unsigned long long n = text.size();
-  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, 0, comm);
-  text.resize(static_cast<std::size_t>(n));
-  if (n > 0) MPI_Bcast(text.data(), static_cast<int>(n), MPI_CHAR, 0, comm);
-}
+// ---------------------------------------------------------------------------------- ranks
 
 // COLLECTIVE: runs `step` on every rank. If it threw anywhere, every rank throws ArchiveError
 // with the message of the lowest failing rank, so no rank goes on to a collective call alone.
 template <class Step>
-void on_all_ranks(MPI_Comm comm, Step&& step) {
+void on_all_ranks(Communicator& comm, Step&& step) {
   std::optional<std::string> error;
   try {
     step();
   } catch (const std::exception& e) {
     error = e.what();
   }
-  const int size = comm_size(comm);
-  const int mine = error ? comm_rank(comm) : size;
-  int first = size;
-  MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, comm);
-  if (first == size) return;
-  std::string message = error.value_or("");
-  unsigned long long n = message.size();
-  MPI_Bcast(&n, 1, MPI_UNSIGNED_LONG_LONG, first, comm);
-  message.resize(static_cast<std::size_t>(n));
-  if (n > 0) MPI_Bcast(message.data(), static_cast<int>(n), MPI_CHAR, first, comm);
-  throw ArchiveError(message);
+  if (const auto agreed = comm.agree_on_error(error)) throw ArchiveError(*agreed);
 }
 
 // ---------------------------------------------------------------------------------- validation
@@ -437,7 +410,7 @@ std::vector<float> floats_or_nan(const Eigen::VectorXf& v, std::size_t expected)
 
 struct SweepArchive::Impl {
   std::string path;
-  MPI_Comm comm = MPI_COMM_NULL;
+  Communicator* comm = nullptr;  // outlives the archive (open_for_sweep's contract)
   int rank = 0;
   int size = 1;
   h5::File file;
@@ -452,7 +425,7 @@ struct SweepArchive::Impl {
   bool resumed = false;
   bool closed = false;
   // This rank's own descriptor of the file, only to make its writes durable: fdatasync on any
-  // descriptor of a file flushes every write to it from this node (MPI_File_sync would be
+  // descriptor of a file flushes every write to it from this node (MPI-IO's file sync would be
   // collective, and write_run is not).
   int sync_fd = -1;
 
@@ -482,7 +455,7 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
   // most a stray PATH.creating (rebuilt next time) and never a half-made archive at PATH, and
   // --overwrite keeps the old archive until the new one is complete.
   const std::string building = path + ".creating";
-  file = h5::File::create(building, h5::FileAccess::mpio(comm));
+  file = h5::File::create(building, h5::FileAccess::mpio(*comm));
   const auto never = h5::DatasetCreate::contiguous_early(h5::FillTime::never);
   const auto f32 = h5::Datatype::native<float>();
   const auto f64 = h5::Datatype::native<double>();
@@ -582,7 +555,7 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
     if (ec) rename_error = "cannot rename " + building + " to " + path + ": " + ec.message();
   }
   // Every rank learns whether the rename worked before anyone opens PATH.
-  on_all_ranks(comm, [&] {
+  on_all_ranks(*comm, [&] {
     if (!rename_error.empty()) throw ArchiveError(rename_error);
   });
   reopen();
@@ -591,7 +564,7 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
 
 // COLLECTIVE: the compatibility checks were already done on rank 0 (read-only).
 void SweepArchive::Impl::reopen() {
-  file = h5::File::open(path, h5::Access::read_write, h5::FileAccess::mpio(comm));
+  file = h5::File::open(path, h5::Access::read_write, h5::FileAccess::mpio(*comm));
   runs_state = file.open_dataset(layout::kRunsState);
   summary = file.open_dataset(layout::kSummary);
   const std::vector<std::uint8_t> bytes = runs_state.read<std::uint8_t>(independent);
@@ -613,9 +586,7 @@ SweepArchive& SweepArchive::operator=(SweepArchive&&) noexcept = default;
 
 SweepArchive::~SweepArchive() {
   if (!impl_ || impl_->closed) return;
-  int finalized = 0;
-  MPI_Finalized(&finalized);
-  if (!finalized && impl_->size == 1) {
+  if (impl_->comm->usable() && impl_->size == 1) {
     try {
       close();
       return;
@@ -631,7 +602,7 @@ SweepArchive::~SweepArchive() {
   impl_->file.release();
 }
 
-SweepArchive SweepArchive::open_for_sweep(const std::string& path, MPI_Comm comm, const ArchiveHeader& header,
+SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator& comm, const ArchiveHeader& header,
                                           const std::vector<RunSpec>& runs, OpenMode mode) {
   std::vector<RunShape> shapes;
   shapes.reserve(runs.size());
@@ -639,14 +610,14 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, MPI_Comm comm
   return open_for_sweep(path, comm, header, runs, shapes, mode);
 }
 
-SweepArchive SweepArchive::open_for_sweep(const std::string& path, MPI_Comm comm, const ArchiveHeader& header,
+SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator& comm, const ArchiveHeader& header,
                                           const std::vector<RunSpec>& runs, const std::vector<RunShape>& shapes,
                                           OpenMode mode) {
   auto impl = std::make_unique<Impl>();
   impl->path = path;
-  impl->comm = comm;
-  impl->rank = comm_rank(comm);
-  impl->size = comm_size(comm);
+  impl->comm = &comm;
+  impl->rank = comm.rank();
+  impl->size = comm.size();
 
   on_all_ranks(comm, [&] {
     validate_inputs(path, header, runs, shapes);
@@ -660,13 +631,16 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, MPI_Comm comm
   // Rank 0 inspects the path alone (read-only) and every rank follows its decision.
   Decision d;
   if (impl->rank == 0) d = decide(path, header, shapes, impl->columns.record.size(), mode);
-  int action = static_cast<int>(d.action);
-  MPI_Bcast(&action, 1, MPI_INT, 0, comm);
-  d.action = static_cast<Action>(action);
-  broadcast(comm, d.message);
-  broadcast(comm, d.created);
-  broadcast(comm, d.archive_id);
-  broadcast(comm, d.detail);
+  Bytes decision;
+  if (impl->rank == 0)
+    decision = ByteWriter().put(static_cast<int>(d.action)).put(d.message).put(d.created).put(d.archive_id).put(d.detail).take();
+  decision = comm.broadcast(std::move(decision), 0);
+  ByteReader from_root(decision, "archive decision from rank 0");
+  d.action = static_cast<Action>(from_root.get<int>());
+  d.message = from_root.get_string();
+  d.created = from_root.get_string();
+  d.archive_id = from_root.get_string();
+  d.detail = from_root.get_string();
   if (d.action == Action::refuse) throw ArchiveError(d.message, d.detail);
 
   on_all_ranks(comm, [&] {
@@ -804,7 +778,7 @@ void SweepArchive::close() {
   Impl& a = *impl_;
   a.closed = true;
   a.close_sync_fd();
-  on_all_ranks(a.comm, [&] {
+  on_all_ranks(*a.comm, [&] {
     a.runs_state.close();
     a.summary.close();
     a.file.close();

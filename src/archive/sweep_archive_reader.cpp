@@ -76,7 +76,7 @@ SweepArchiveReader SweepArchiveReader::open(const std::string& path, h5::Access 
   return r;
 }
 
-SweepArchiveReader SweepArchiveReader::open(const std::string& path, MPI_Comm comm, h5::Access access) {
+SweepArchiveReader SweepArchiveReader::open(const std::string& path, const Communicator& comm, h5::Access access) {
   require_hdf5_file(path);  // every rank checks the same file: same outcome everywhere
   SweepArchiveReader r;
   r.path_ = path;

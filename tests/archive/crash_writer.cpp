@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
   const auto header = testing::make_header(size);
   const auto runs = testing::make_runs(size);
   try {
-    auto archive = SweepArchive::open_for_sweep(path, MPI_COMM_WORLD, header, runs, OpenMode::overwrite);
+    auto archive = SweepArchive::open_for_sweep(path, testing::world_communicator(), header, runs, OpenMode::overwrite);
     for (std::size_t i = 0; i < runs.size(); ++i) {
       if (i == first && delay_us >= 0) {
         std::thread([delay_us] {

@@ -68,7 +68,7 @@ class SweepArchiveMpiTest : public ::testing::Test {
 TEST_F(SweepArchiveMpiTest, EveryRankWritesItsRunsIndependently) {
   const std::string file = path("study.h5");
   {
-    SweepArchive archive = SweepArchive::open_for_sweep(file, MPI_COMM_WORLD, header_, runs_, OpenMode::create_or_resume);
+    SweepArchive archive = SweepArchive::open_for_sweep(file, testing::world_communicator(), header_, runs_, OpenMode::create_or_resume);
     EXPECT_FALSE(archive.resumed());
     write_share(archive, [](std::size_t) { return true; });
     archive.close();
@@ -84,12 +84,12 @@ TEST_F(SweepArchiveMpiTest, EveryRankWritesItsRunsIndependently) {
 TEST_F(SweepArchiveMpiTest, ResumeSeesTheSameStatesOnEveryRank) {
   const std::string file = path("resume.h5");
   {
-    SweepArchive archive = SweepArchive::open_for_sweep(file, MPI_COMM_WORLD, header_, runs_, OpenMode::create_or_resume);
+    SweepArchive archive = SweepArchive::open_for_sweep(file, testing::world_communicator(), header_, runs_, OpenMode::create_or_resume);
     write_share(archive, [](std::size_t i) { return i % 3 == 0; });
     archive.close();
   }
   {
-    SweepArchive archive = SweepArchive::open_for_sweep(file, MPI_COMM_WORLD, header_, runs_, OpenMode::create_or_resume);
+    SweepArchive archive = SweepArchive::open_for_sweep(file, testing::world_communicator(), header_, runs_, OpenMode::create_or_resume);
     EXPECT_TRUE(archive.resumed());
     for (std::size_t i = 0; i < runs_.size(); ++i) EXPECT_EQ(archive.is_done(i), i % 3 == 0) << i;
     write_share(archive, [](std::size_t) { return true; });
@@ -104,7 +104,7 @@ TEST_F(SweepArchiveMpiTest, ResumeSeesTheSameStatesOnEveryRank) {
   if (world_rank() == 0) before = testing::read_bytes(file);
   MPI_Barrier(MPI_COMM_WORLD);
   {
-    SweepArchive archive = SweepArchive::open_for_sweep(file, MPI_COMM_WORLD, header_, runs_, OpenMode::create_or_resume);
+    SweepArchive archive = SweepArchive::open_for_sweep(file, testing::world_communicator(), header_, runs_, OpenMode::create_or_resume);
     EXPECT_EQ(archive.run_states().size(), runs_.size());
     for (std::size_t i = 0; i < runs_.size(); ++i) EXPECT_TRUE(archive.is_done(i)) << i;
     archive.close();
@@ -117,14 +117,14 @@ TEST_F(SweepArchiveMpiTest, ResumeSeesTheSameStatesOnEveryRank) {
 TEST_F(SweepArchiveMpiTest, RefusalsReachEveryRankWithTheSameMessage) {
   const std::string file = path("refuse.h5");
   {
-    SweepArchive archive = SweepArchive::open_for_sweep(file, MPI_COMM_WORLD, header_, runs_, OpenMode::create_or_resume);
+    SweepArchive archive = SweepArchive::open_for_sweep(file, testing::world_communicator(), header_, runs_, OpenMode::create_or_resume);
     archive.close();
   }
   const ArchiveHeader other = testing::make_header(size_, "hash-B");
   std::string before;
   if (world_rank() == 0) before = testing::read_bytes(file);
   try {
-    (void)SweepArchive::open_for_sweep(file, MPI_COMM_WORLD, other, runs_, OpenMode::create_or_resume);
+    (void)SweepArchive::open_for_sweep(file, testing::world_communicator(), other, runs_, OpenMode::create_or_resume);
     ADD_FAILURE() << "must refuse on every rank";
   } catch (const ArchiveError& e) {
     EXPECT_THAT(std::string(e.what()), HasSubstr("was written by a different config (hash hash-A, this config hash hash-B)"));
@@ -136,9 +136,9 @@ TEST_F(SweepArchiveMpiTest, RefusalsReachEveryRankWithTheSameMessage) {
   const std::string text = path("notes.txt");
   if (world_rank() == 0) testing::write_text(text, "plain text");
   MPI_Barrier(MPI_COMM_WORLD);
-  EXPECT_THROW((void)SweepArchive::open_for_sweep(text, MPI_COMM_WORLD, header_, runs_, OpenMode::overwrite), ArchiveError);
+  EXPECT_THROW((void)SweepArchive::open_for_sweep(text, testing::world_communicator(), header_, runs_, OpenMode::overwrite), ArchiveError);
   try {
-    (void)SweepArchive::open_for_sweep(path("no/dir/x.h5"), MPI_COMM_WORLD, header_, runs_, OpenMode::overwrite);
+    (void)SweepArchive::open_for_sweep(path("no/dir/x.h5"), testing::world_communicator(), header_, runs_, OpenMode::overwrite);
     ADD_FAILURE() << "must throw on every rank";
   } catch (const ArchiveError& e) {
     EXPECT_THAT(std::string(e.what()), HasSubstr(path("no/dir/x.h5")));
@@ -148,17 +148,33 @@ TEST_F(SweepArchiveMpiTest, RefusalsReachEveryRankWithTheSameMessage) {
 TEST_F(SweepArchiveMpiTest, ParallelReaderReadsOnEveryRank) {
   const std::string file = path("read.h5");
   {
-    SweepArchive archive = SweepArchive::open_for_sweep(file, MPI_COMM_WORLD, header_, runs_, OpenMode::create_or_resume);
+    SweepArchive archive = SweepArchive::open_for_sweep(file, testing::world_communicator(), header_, runs_, OpenMode::create_or_resume);
     write_share(archive, [](std::size_t) { return true; });
     archive.close();
   }
-  SweepArchiveReader reader = SweepArchiveReader::open(file, MPI_COMM_WORLD);
+  SweepArchiveReader reader = SweepArchiveReader::open(file, testing::world_communicator());
   for (std::size_t i = 0; i < runs_.size(); ++i) {
     if (static_cast<int>(i % static_cast<std::size_t>(world_size())) == world_rank()) {
       testing::expect_run_matches(reader, runs_, header_, i, writer_of(i));
     }
   }
   reader.close();
+}
+
+// A step that fails on one rank only (here its own inputs) fails on every rank with that rank's
+// message, and nothing is created: no rank goes on to a collective call alone.
+TEST_F(SweepArchiveMpiTest, AFailureOnOneRankIsEveryRanksError) {
+  ArchiveHeader mine = header_;
+  if (world_rank() == world_size() - 1) mine.input_size = 0;
+  try {
+    (void)SweepArchive::open_for_sweep(path("one.h5"), testing::world_communicator(), mine, runs_,
+                                       OpenMode::create_or_resume);
+    ADD_FAILURE() << "no exception on rank " << world_rank();
+  } catch (const ArchiveError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("header.input_size must be positive"));
+  }
+  testing::world_communicator().barrier();
+  EXPECT_FALSE(std::filesystem::exists(path("one.h5")));
 }
 
 }  // namespace

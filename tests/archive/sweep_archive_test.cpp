@@ -4,7 +4,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <mpi.h>
 #include <spawn.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -39,7 +38,7 @@ class SweepArchiveTest : public ::testing::Test {
   std::string path(const std::string& name) const { return dir_ + "/" + name; }
 
   SweepArchive open(const std::string& file, OpenMode mode = OpenMode::create_or_resume) const {
-    return SweepArchive::open_for_sweep(file, MPI_COMM_SELF, header_, runs_, mode);
+    return SweepArchive::open_for_sweep(file, testing::self_communicator(), header_, runs_, mode);
   }
   void write(SweepArchive& archive, std::size_t i) const {
     const RunShape shape = archive.shape(i);
@@ -165,7 +164,7 @@ TEST_F(SweepArchiveTest, DifferentConfigHashIsRefusedAndTheFileIsUntouched) {
   const ArchiveHeader other = testing::make_header(size_, "hash-B");
   ::testing::internal::CaptureStderr();
   try {
-    (void)SweepArchive::open_for_sweep(file, MPI_COMM_SELF, other, runs_, OpenMode::create_or_resume);
+    (void)SweepArchive::open_for_sweep(file, testing::self_communicator(), other, runs_, OpenMode::create_or_resume);
     ADD_FAILURE() << "must refuse";
   } catch (const ArchiveError& e) {
     EXPECT_EQ(std::string(e.what()), "archive " + file +
@@ -177,11 +176,11 @@ TEST_F(SweepArchiveTest, DifferentConfigHashIsRefusedAndTheFileIsUntouched) {
 
   // A different number of runs or shapes is refused too, even with the same hash.
   std::vector<RunSpec> fewer(runs_.begin(), runs_.end() - 1);
-  EXPECT_THROW((void)SweepArchive::open_for_sweep(file, MPI_COMM_SELF, header_, fewer, OpenMode::create_or_resume),
+  EXPECT_THROW((void)SweepArchive::open_for_sweep(file, testing::self_communicator(), header_, fewer, OpenMode::create_or_resume),
                ArchiveError);
   std::vector<RunSpec> wider = runs_;
   wider[3].options.model.hidden += 1;
-  EXPECT_THROW((void)SweepArchive::open_for_sweep(file, MPI_COMM_SELF, header_, wider, OpenMode::create_or_resume),
+  EXPECT_THROW((void)SweepArchive::open_for_sweep(file, testing::self_communicator(), header_, wider, OpenMode::create_or_resume),
                ArchiveError);
   EXPECT_TRUE(testing::read_bytes(file) == before);
 }
@@ -195,7 +194,7 @@ TEST_F(SweepArchiveTest, OverwriteRecreatesTheArchive) {
   }
   const ArchiveHeader other = testing::make_header(size_, "hash-B");
   {
-    SweepArchive archive = SweepArchive::open_for_sweep(file, MPI_COMM_SELF, other, runs_, OpenMode::overwrite);
+    SweepArchive archive = SweepArchive::open_for_sweep(file, testing::self_communicator(), other, runs_, OpenMode::overwrite);
     EXPECT_FALSE(archive.resumed());
     EXPECT_EQ(archive.state(0), RunState::pending);
     archive.close();
@@ -258,15 +257,15 @@ TEST_F(SweepArchiveTest, NonHdf5FileIsRefusedInEveryModeAndLeftUntouched) {
 TEST_F(SweepArchiveTest, InvalidInputsAreRefusedBeforeTouchingTheDisk) {
   ArchiveHeader bad = header_;
   bad.test_labels.pop_back();
-  EXPECT_THROW((void)SweepArchive::open_for_sweep(path("a.h5"), MPI_COMM_SELF, bad, runs_, OpenMode::overwrite),
+  EXPECT_THROW((void)SweepArchive::open_for_sweep(path("a.h5"), testing::self_communicator(), bad, runs_, OpenMode::overwrite),
                ArchiveError);
   std::vector<RunSpec> shuffled = runs_;
   std::swap(shuffled[0], shuffled[1]);
-  EXPECT_THROW((void)SweepArchive::open_for_sweep(path("a.h5"), MPI_COMM_SELF, header_, shuffled, OpenMode::overwrite),
+  EXPECT_THROW((void)SweepArchive::open_for_sweep(path("a.h5"), testing::self_communicator(), header_, shuffled, OpenMode::overwrite),
                ArchiveError);
   std::vector<RunSpec> clash = runs_;
   clash[0].settings.push_back({"test_mse", "1", 1.0});
-  EXPECT_THROW((void)SweepArchive::open_for_sweep(path("a.h5"), MPI_COMM_SELF, header_, clash, OpenMode::overwrite),
+  EXPECT_THROW((void)SweepArchive::open_for_sweep(path("a.h5"), testing::self_communicator(), header_, clash, OpenMode::overwrite),
                ArchiveError);
   EXPECT_FALSE(std::filesystem::exists(path("a.h5")));
 }
@@ -455,7 +454,7 @@ TEST_F(SweepArchiveTest, RunsMarkedDoneSurviveSigkillWhole) {
 
     // Resume: the killed job's done runs are kept; the rest are written now.
     {
-      SweepArchive archive = SweepArchive::open_for_sweep(file, MPI_COMM_SELF, header, runs, OpenMode::create_or_resume);
+      SweepArchive archive = SweepArchive::open_for_sweep(file, testing::self_communicator(), header, runs, OpenMode::create_or_resume);
       EXPECT_TRUE(archive.resumed());
       EXPECT_EQ(archive.run_states(), states);
       for (std::size_t i = 0; i < runs.size(); ++i) {

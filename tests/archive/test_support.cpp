@@ -10,7 +10,19 @@
 #include <limits>
 #include <sstream>
 
+#include "aesweep/dist/mpi_communicator.hpp"
+
 namespace aesweep::testing {
+
+Communicator& self_communicator() {
+  static MpiCommunicator self(MPI_COMM_SELF);
+  return self;
+}
+
+Communicator& world_communicator() {
+  static MpiCommunicator world(MPI_COMM_WORLD);
+  return world;
+}
 namespace {
 
 float value(std::size_t run, int array, Eigen::Index k) {

@@ -7,8 +7,14 @@
 
 #include "aesweep/archive/sweep_archive.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
+#include "aesweep/dist/communicator.hpp"
 
 namespace aesweep::testing {
+
+// The communicators archives are opened on in these tests (test_main.cpp initialises MPI):
+// this process alone (MPI_COMM_SELF) and every rank of the job (MPI_COMM_WORLD).
+Communicator& self_communicator();
+Communicator& world_communicator();
 
 struct StudySize {
   std::size_t runs = 9;

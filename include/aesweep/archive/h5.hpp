@@ -21,13 +21,16 @@
 //     closing handles that were opened only for raw-data I/O while the file stays open.
 //   Filtered (chunked + deflate) datasets can only be written collectively in parallel.
 #include <hdf5.h>
-#include <mpi.h>
 
 #include <cstdint>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
+
+namespace aesweep {
+class Communicator;
+}
 
 namespace aesweep::h5 {
 
@@ -102,8 +105,10 @@ class FileAccess : public PropertyList {
  public:
   // POSIX sec2 driver, for one process (also usable by the parallel library build).
   [[nodiscard]] static FileAccess defaults();
-  // MPI-IO driver: every rank of `comm` opens the file together. HDF5 duplicates comm.
-  [[nodiscard]] static FileAccess mpio(MPI_Comm comm, MPI_Info info = MPI_INFO_NULL);
+  // MPI-IO driver: every rank of `comm` opens the file together. HDF5 duplicates the MPI
+  // communicator under `comm` (got through dist's mpi_io_handle, the one junction between the two
+  // modules); `comm` must be an MpiCommunicator.
+  [[nodiscard]] static FileAccess mpio(const Communicator& comm);
   [[nodiscard]] bool is_mpio() const noexcept { return mpio_; }
 
  private:

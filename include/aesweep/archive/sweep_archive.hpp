@@ -11,9 +11,7 @@
 //   3. close (COLLECTIVE).
 // A run whose /runs_state byte is not 0 (pending) is therefore whole on disk.
 //
-// This header keeps HDF5 out of its users: the coordinator only needs MPI.
-#include <mpi.h>
-
+// This header keeps HDF5 and MPI out of its users: ranks take part through dist's Communicator.
 #include <Eigen/Core>
 #include <cstddef>
 #include <cstdint>
@@ -27,6 +25,7 @@
 
 namespace aesweep {
 
+class Communicator;
 
 // Version of the layout in docs/archive.md; bumped on any change. Version 2 added /sections and
 // each run's `sections`; version 1 archives are still read and resumed.
@@ -105,7 +104,8 @@ struct RunRecordInfo {
 
 class SweepArchive {
  public:
-  // COLLECTIVE over comm: every rank passes the same arguments. Throws ArchiveError on every
+  // COLLECTIVE over comm, an MpiCommunicator (its MPI-IO file access needs one) that outlives the
+  // archive: every rank passes the same arguments. Throws ArchiveError on every
   // rank (same message) when the archive cannot be created or may not be resumed:
   //   - missing file: create it with every run pending;
   //   - existing archive, create_or_resume: reopen if format version, config hash, run count
@@ -113,10 +113,10 @@ class SweepArchive {
   //   - existing archive, overwrite: recreate;
   //   - an existing file that is not HDF5 is refused in both modes and left untouched.
   // runs[i].index must be i. Shapes come from RunShape::for_run unless given explicitly.
-  [[nodiscard]] static SweepArchive open_for_sweep(const std::string& path, MPI_Comm comm,
+  [[nodiscard]] static SweepArchive open_for_sweep(const std::string& path, Communicator& comm,
                                                    const ArchiveHeader& header,
                                                    const std::vector<RunSpec>& runs, OpenMode mode);
-  [[nodiscard]] static SweepArchive open_for_sweep(const std::string& path, MPI_Comm comm,
+  [[nodiscard]] static SweepArchive open_for_sweep(const std::string& path, Communicator& comm,
                                                    const ArchiveHeader& header,
                                                    const std::vector<RunSpec>& runs,
                                                    const std::vector<RunShape>& shapes, OpenMode mode);
@@ -131,7 +131,7 @@ class SweepArchive {
   SweepArchive& operator=(const SweepArchive&) = delete;
   // Never throws. If close() was not called it only closes the file when comm has one rank;
   // with more ranks it makes no collective call (the other ranks may be unwinding or
-  // aborting) and leaves the file to HDF5's cleanup at MPI_Finalize. Runs already written are
+  // aborting) and leaves the file to HDF5's cleanup when MPI finalizes. Runs already written are
   // whole on disk either way. Call close() explicitly.
   ~SweepArchive();
 

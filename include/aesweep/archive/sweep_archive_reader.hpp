@@ -3,8 +3,6 @@
 // tests. Usually one process with the default (sec2) driver; an MPI-IO open is available for
 // parallel readers. Do not read an archive while a sweep is still writing it: pending runs
 // hold undefined data and /runs_state may change under you.
-#include <mpi.h>
-
 #include <Eigen/Core>
 #include <cstddef>
 #include <cstdint>
@@ -45,8 +43,8 @@ class SweepArchiveReader {
   // One process, sec2 driver. read_write only to add groups such as /analysis via file().
   [[nodiscard]] static SweepArchiveReader open(const std::string& path,
                                                h5::Access access = h5::Access::read_only);
-  // COLLECTIVE over comm: MPI-IO driver.
-  [[nodiscard]] static SweepArchiveReader open(const std::string& path, MPI_Comm comm,
+  // COLLECTIVE over comm (an MpiCommunicator): MPI-IO driver.
+  [[nodiscard]] static SweepArchiveReader open(const std::string& path, const Communicator& comm,
                                                h5::Access access = h5::Access::read_only);
 
   [[nodiscard]] const std::string& path() const { return path_; }
