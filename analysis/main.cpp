@@ -1,24 +1,19 @@
 // aesweep-analyze: silhouette, k-means, t-SNE, cosine statistics and k-NN accuracy of every
 // complete run's test-set latent codes, spread over MPI ranks, written back into the archive.
-#include <mpi.h>
-
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <cstring>
-#include <deque>
 #include <functional>
 #include <limits>
 #include <cerrno>
 #include <iostream>
-#include <list>
-#include <numeric>
 #include <optional>
 
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "aesweep/core/error.hpp"
+#include "aesweep/dist/mpi_environment.hpp"
 #include "app/analysis_store.hpp"
 #include "app/run_analysis.hpp"
 
@@ -27,8 +22,6 @@ using namespace aesweep;
 using namespace aesweep::analysis;
 
 namespace {
-
-constexpr int result_tag = 7;
 
 struct Cli {
   std::string archive;
@@ -177,67 +170,10 @@ std::string fmt(double v) {
   return std::isnan(v) ? "nan" : t;
 }
 
-// Rank 0 owns the file: it reads latent codes, hands them out (two in flight per worker so
-// nobody waits while rank 0 computes its own share), and writes each result as it arrives, so
-// an interrupted analysis keeps everything finished. Workers only compute.
-constexpr int assign_tag = 8;
-constexpr int stop_tag = 9;
-
-std::vector<char> pack_latent(std::int64_t run, const Eigen::MatrixXf& latent) {
-  std::vector<char> bytes(sizeof(std::int64_t) * 3 + sizeof(float) * std::size_t(latent.size()));
-  const std::int64_t head[3] = {run, latent.rows(), latent.cols()};
-  std::memcpy(bytes.data(), head, sizeof head);
-  std::memcpy(bytes.data() + sizeof head, latent.data(), sizeof(float) * std::size_t(latent.size()));
-  return bytes;
-}
-
-std::vector<char> receive_bytes(int source, int tag, MPI_Status& status) {
-  MPI_Probe(source, tag, MPI_COMM_WORLD, &status);
-  int count = 0;
-  MPI_Get_count(&status, MPI_BYTE, &count);
-  std::vector<char> buffer(static_cast<std::size_t>(count));
-  MPI_Recv(buffer.data(), count, MPI_BYTE, status.MPI_SOURCE, status.MPI_TAG, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-  return buffer;
-}
-
-// Sends without blocking: two ranks both blocked in a large (rendezvous) MPI_Send to each
-// other would deadlock, and a worker should start its next run while its result travels.
-class Outbox {
- public:
-  void send(std::vector<char> bytes, int destination, int tag) {
-    pending_.emplace_back(std::move(bytes), MPI_REQUEST_NULL);
-    auto& [buffer, request] = pending_.back();
-    MPI_Isend(buffer.data(), int(buffer.size()), MPI_BYTE, destination, tag, MPI_COMM_WORLD, &request);
-    // Release buffers whose sends have completed.
-    std::erase_if(pending_, [](auto& p) {
-      int done = 0;
-      MPI_Test(&p.second, &done, MPI_STATUS_IGNORE);
-      return done != 0;
-    });
-  }
-  ~Outbox() {
-    for (auto& p : pending_) MPI_Wait(&p.second, MPI_STATUS_IGNORE);
-  }
-
- private:
-  std::list<std::pair<std::vector<char>, MPI_Request>> pending_;
-};
-
-void work(const Cli& cli, const std::vector<int>& labels) {
-  Outbox outbox;
-  while (true) {
-    MPI_Status status;
-    const auto bytes = receive_bytes(0, MPI_ANY_TAG, status);
-    if (status.MPI_TAG == stop_tag) return;
-    std::int64_t head[3];
-    std::memcpy(head, bytes.data(), sizeof head);
-    Eigen::MatrixXf latent(head[1], head[2]);
-    std::memcpy(latent.data(), bytes.data() + sizeof head, sizeof(float) * std::size_t(latent.size()));
-    outbox.send(serialize(analyze_latent(head[0], latent, labels, cli.options)), 0, result_tag);
-  }
-}
-
-int coordinate(int size, const Cli& cli, const std::vector<int>& labels) {
+// Rank 0 owns the file: it reads latent codes, hands them out (coordinate_analysis: two in flight
+// per worker so nobody waits while rank 0 computes its own share), and writes each result as it
+// arrives, so an interrupted analysis keeps everything finished. Workers only compute.
+int coordinate(Communicator& comm, const Cli& cli, const std::vector<int>& labels) {
   const auto start = std::chrono::steady_clock::now();
   auto reader = SweepArchiveReader::open(cli.archive, cli.out.empty() ? h5::Access::read_write : h5::Access::read_only);
   const std::string identity = archive_identity(reader.header());
@@ -251,24 +187,25 @@ int coordinate(int size, const Cli& cli, const std::vector<int>& labels) {
 
   const auto states = reader.read_states();
   std::size_t pending = 0, failed = 0, already = 0;
-  std::deque<std::int64_t> queue;
+  AnalysisSource source;
   for (std::size_t i = 0; i < states.size(); ++i) {
     pending += states[i] == RunState::pending;
     failed += states[i] == RunState::failed;
     if (states[i] != RunState::complete && states[i] != RunState::diverged) continue;
     if (!cli.force && store.has_run(std::int64_t(i))) ++already;
-    else queue.push_back(std::int64_t(i));
+    else source.runs.push_back(std::int64_t(i));
   }
-  const std::size_t total = queue.size();
+  const std::size_t total = source.runs.size();
   if (!cli.quiet) {
     std::printf("aesweep-analyze: %zu runs to analyse, %zu already done with options %s, %zu pending and %zu "
                 "failed runs skipped; %d ranks\n",
-                total, already, store.options_hash().c_str(), pending, failed, size);
+                total, already, store.options_hash().c_str(), pending, failed, comm.size());
     std::fflush(stdout);
   }
 
   std::size_t done = 0;
-  auto record = [&](const RunAnalysis& a) {
+  source.read_latent = [&](std::int64_t run) { return reader.read_latent(std::size_t(run)); };
+  source.record = [&](const RunAnalysis& a) {
     store.write(a);
     target.flush();
     ++done;
@@ -283,42 +220,7 @@ int coordinate(int size, const Cli& cli, const std::vector<int>& labels) {
                 fmt(a.trustworthiness).c_str(), note.c_str(), a.seconds, elapsed, eta);
     std::fflush(stdout);
   };
-  std::vector<int> in_flight(std::size_t(size), 0);
-  Outbox outbox;
-  auto hand_out = [&](int worker) {
-    if (queue.empty()) return;
-    const std::int64_t run = queue.front();
-    queue.pop_front();
-    outbox.send(pack_latent(run, reader.read_latent(std::size_t(run))), worker, assign_tag);
-    ++in_flight[std::size_t(worker)];
-  };
-  auto collect = [&](bool block) {
-    int flag = 0;
-    MPI_Status status;
-    if (block) MPI_Probe(MPI_ANY_SOURCE, result_tag, MPI_COMM_WORLD, &status);
-    else MPI_Iprobe(MPI_ANY_SOURCE, result_tag, MPI_COMM_WORLD, &flag, &status);
-    if (!block && !flag) return false;
-    const auto bytes = receive_bytes(status.MPI_SOURCE, result_tag, status);
-    --in_flight[std::size_t(status.MPI_SOURCE)];
-    record(deserialize(bytes));
-    hand_out(status.MPI_SOURCE);
-    return true;
-  };
-  for (int round = 0; round < 2; ++round)
-    for (int w = 1; w < size; ++w) hand_out(w);
-  auto outstanding = [&] { return std::accumulate(in_flight.begin(), in_flight.end(), 0); };
-  while (!queue.empty() || outstanding() > 0) {
-    while (collect(false)) {
-    }
-    if (!queue.empty()) {
-      const std::int64_t run = queue.front();
-      queue.pop_front();
-      record(analyze_latent(run, reader.read_latent(std::size_t(run)), labels, cli.options));
-    } else if (outstanding() > 0) {
-      collect(true);
-    }
-  }
-  for (int w = 1; w < size; ++w) MPI_Send(nullptr, 0, MPI_BYTE, w, stop_tag, MPI_COMM_WORLD);
+  coordinate_analysis(comm, source, labels, cli.options);
   if (separate) separate->close();
   reader.close();
   if (!cli.quiet)
@@ -327,22 +229,22 @@ int coordinate(int size, const Cli& cli, const std::vector<int>& labels) {
   return 0;
 }
 
-}  // namespace
+void print_error(const char* what, const std::string& message, const std::string& detail, bool verbose) {
+  std::fprintf(stderr, "aesweep-analyze: %s: %s\n", what, message.c_str());
+  if (verbose && !detail.empty()) std::fprintf(stderr, "aesweep-analyze: HDF5 error chain: %s\n", detail.c_str());
+}
 
-int main(int argc, char** argv) {
-  int provided = 0;
-  MPI_Init_thread(&argc, &argv, MPI_THREAD_FUNNELED, &provided);
-  int rank = 0, size = 1;
-  MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  MPI_Comm_size(MPI_COMM_WORLD, &size);
-  Cli cli;
-  // Argument and archive problems are the same on every rank: report once, exit cleanly.
-  // Rank 0 also checks, before any work, that the results may go where they would be written.
-  std::string error, detail;
+// Every rank parses the arguments; rank 0 also checks the archive and, before any work, that the
+// results may go where they would be written. Bad input is the same on every rank: one message
+// (the lowest failing rank's), exit status 2 everywhere. Returns the exit status, or nothing
+// when the analysis should go ahead.
+std::optional<int> settle_inputs(Communicator& comm, int argc, char** argv, Cli& cli) {
+  std::optional<std::string> error;
+  std::string detail;
   bool proceed = false;
   try {
-    proceed = parse(argc, argv, cli, rank);
-    if (proceed && rank == 0) {
+    proceed = parse(argc, argv, cli, comm.rank());
+    if (proceed && comm.rank() == 0) {
       const auto reader = SweepArchiveReader::open(cli.archive);
       check_analysis_target(cli.archive, archive_identity(reader.header()), cli.out);
       if (!cli.out.empty() && same_file(cli.archive, cli.out)) cli.out.clear();  // in place
@@ -351,38 +253,50 @@ int main(int argc, char** argv) {
     error = e.what();
     detail = error_detail(e);
   }
-  int failed = error.empty() ? 0 : 1, any_failed = 0;
-  MPI_Allreduce(&failed, &any_failed, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  int quit = proceed ? 0 : 1, any_quit = 0;
-  MPI_Allreduce(&quit, &any_quit, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  if (any_failed || any_quit) {
-    if (rank == 0 && any_failed) {
-      std::fprintf(stderr, "aesweep-analyze: error: %s\n", error.empty() ? "bad input on another rank" : error.c_str());
-      if (cli.verbose && !detail.empty()) std::fprintf(stderr, "aesweep-analyze: HDF5 error chain: %s\n", detail.c_str());
-    }
-    MPI_Finalize();
-    return any_failed ? 2 : 0;
+  const auto agreed = comm.agree_on_error(error);
+  const bool quit = comm.any(!proceed);  // --help, or an error
+  if (agreed) {
+    if (comm.rank() == 0) print_error("error", *agreed, error == agreed ? detail : "", cli.verbose);
+    return 2;
   }
+  if (quit) return 0;
   // Every rank uses rank 0's decision on where the results go.
-  int in_place = cli.out.empty() ? 1 : 0;
-  MPI_Bcast(&in_place, 1, MPI_INT, 0, MPI_COMM_WORLD);
-  if (in_place) cli.out.clear();
+  if (comm.broadcast_int(cli.out.empty() ? 1 : 0) == 1) cli.out.clear();
+  return std::nullopt;
+}
+
+int analyze(Communicator& comm, int argc, char** argv, Cli& cli) {
+  if (const auto code = settle_inputs(comm, argc, argv, cli)) return *code;
+  std::vector<int> labels;
+  {
+    auto reader = SweepArchiveReader::open(cli.archive);
+    for (auto l : reader.header().test_labels) labels.push_back(int(l));
+  }
+  // Every rank has closed its read-only handle before rank 0 opens the file for writing.
+  comm.barrier();
+  if (comm.rank() == 0) return coordinate(comm, cli, labels);
+  serve_analysis(comm, labels, cli.options);
+  return 0;
+}
+
+}  // namespace
+
+// Catches everything (as LightGBM's main does): bad input ends every rank with status 2 (settled
+// collectively in analyze); anything unexpected on one rank is printed and aborts every rank, so
+// none is left waiting for it.
+int main(int argc, char** argv) {
+  Cli cli;
+  int rank = 0;
   try {
-    std::vector<int> labels;
-    {
-      auto reader = SweepArchiveReader::open(cli.archive);
-      for (auto l : reader.header().test_labels) labels.push_back(int(l));
-    }
-    // Every rank has closed its read-only handle before rank 0 opens the file for writing.
-    MPI_Barrier(MPI_COMM_WORLD);
-    const int code = rank == 0 ? coordinate(size, cli, labels) : (work(cli, labels), 0);
-    MPI_Finalize();
+    MpiEnvironment mpi(argc, argv);
+    rank = mpi.rank();
+    const int code = analyze(mpi.world(), argc, argv, cli);
+    mpi.finalize();
     return code;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "aesweep-analyze: fatal on rank %d: %s\n", rank, e.what());
-    if (cli.verbose && !error_detail(e).empty())
-      std::fprintf(stderr, "aesweep-analyze: HDF5 error chain: %s\n", error_detail(e).c_str());
-    MPI_Abort(MPI_COMM_WORLD, 1);
+    print_error(("fatal on rank " + std::to_string(rank)).c_str(), e.what(), error_detail(e), cli.verbose);
+  } catch (...) {
+    std::fprintf(stderr, "aesweep-analyze: fatal on rank %d: an exception of unknown type\n", rank);
   }
-  return 1;
+  MpiEnvironment::abort_all(1);
 }

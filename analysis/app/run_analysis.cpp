@@ -1,89 +1,15 @@
 #include "run_analysis.hpp"
 
 #include <chrono>
-#include <cstring>
+#include <numeric>
 #include <sstream>
-#include <stdexcept>
 
-#include "aesweep/analysis/error.hpp"
+#include "aesweep/dist/scheduler.hpp"
 
 namespace aesweep::analysis {
 namespace {
 
-// Appends and reads back plain values, vectors and strings; the two ends run the same binary.
-class Writer {
- public:
-  template <class T>
-  void put(const T& v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    const char* p = reinterpret_cast<const char*>(&v);
-    bytes.insert(bytes.end(), p, p + sizeof v);
-  }
-  void put(const std::string& s) {
-    put(std::uint64_t(s.size()));
-    bytes.insert(bytes.end(), s.begin(), s.end());
-  }
-  template <class T>
-  void put_vector(const std::vector<T>& v) {
-    put(std::uint64_t(v.size()));
-    for (const auto& x : v) put(x);
-  }
-  template <class M>
-  void put_matrix(const M& m) {
-    put(std::int64_t(m.rows()));
-    put(std::int64_t(m.cols()));
-    if (m.size() == 0) return;  // an empty matrix's data() may be null
-    const char* p = reinterpret_cast<const char*>(m.data());
-    bytes.insert(bytes.end(), p, p + sizeof(typename M::Scalar) * std::size_t(m.size()));
-  }
-  std::vector<char> bytes;
-};
-
-class Reader {
- public:
-  explicit Reader(const std::vector<char>& b) : bytes_(b) {}
-  template <class T>
-  T get() {
-    static_assert(std::is_trivially_copyable_v<T>);
-    T v;
-    need(sizeof v);
-    std::memcpy(&v, bytes_.data() + pos_, sizeof v);
-    pos_ += sizeof v;
-    return v;
-  }
-  std::string get_string() {
-    const auto n = std::size_t(get<std::uint64_t>());
-    need(n);
-    std::string s(bytes_.data() + pos_, n);
-    pos_ += n;
-    return s;
-  }
-  template <class T>
-  std::vector<T> get_vector() {
-    std::vector<T> v(std::size_t(get<std::uint64_t>()));
-    for (auto& x : v) x = get<T>();
-    return v;
-  }
-  template <class M>
-  M get_matrix() {
-    const auto rows = get<std::int64_t>(), cols = get<std::int64_t>();
-    M m(rows, cols);
-    const std::size_t n = sizeof(typename M::Scalar) * std::size_t(m.size());
-    need(n);
-    if (n > 0) std::memcpy(m.data(), bytes_.data() + pos_, n);  // memcpy with a null pointer is UB even for 0 bytes
-    pos_ += n;
-    return m;
-  }
-
- private:
-  void need(std::size_t n) const {
-    if (pos_ + n > bytes_.size()) throw AnalysisError("truncated analysis message between ranks");
-  }
-  const std::vector<char>& bytes_;
-  std::size_t pos_ = 0;
-};
-
-void put_group(Writer& w, const CosineGroupStats& g) {
+void put_group(ByteWriter& w, const CosineGroupStats& g) {
   w.put(g.pairs);
   w.put(g.mean);
   w.put(g.std);
@@ -91,7 +17,7 @@ void put_group(Writer& w, const CosineGroupStats& g) {
   w.put_vector(g.histogram);
 }
 
-CosineGroupStats get_group(Reader& r) {
+CosineGroupStats get_group(ByteReader& r) {
   CosineGroupStats g;
   g.pairs = r.get<std::uint64_t>();
   g.mean = r.get<double>();
@@ -155,8 +81,8 @@ RunAnalysis analyze_latent(std::int64_t run, const Eigen::MatrixXf& latent, cons
   return a;
 }
 
-std::vector<char> serialize(const RunAnalysis& a) {
-  Writer w;
+Bytes serialize(const RunAnalysis& a) {
+  ByteWriter w;
   w.put(a.run);
   w.put(a.silhouette);
   w.put(a.silhouette_reason);
@@ -185,11 +111,11 @@ std::vector<char> serialize(const RunAnalysis& a) {
   w.put_vector(a.knn.per_class_accuracy);
   w.put(a.knn.nan_reason);
   w.put(a.seconds);
-  return std::move(w.bytes);
+  return w.take();
 }
 
-RunAnalysis deserialize(const std::vector<char>& bytes) {
-  Reader r(bytes);
+RunAnalysis deserialize(std::span<const std::byte> bytes) {
+  ByteReader r(bytes, "analysis result");
   RunAnalysis a;
   a.run = r.get<std::int64_t>();
   a.silhouette = r.get<double>();
@@ -220,6 +146,45 @@ RunAnalysis deserialize(const std::vector<char>& bytes) {
   a.knn.nan_reason = r.get_string();
   a.seconds = r.get<double>();
   return a;
+}
+
+// ---------------------------------------------------------------------------------- over the ranks
+
+Bytes pack_latent(std::int64_t run, const Eigen::MatrixXf& latent) {
+  return ByteWriter().put(run).put_matrix(latent).take();
+}
+
+std::pair<std::int64_t, Eigen::MatrixXf> unpack_latent(std::span<const std::byte> payload) {
+  ByteReader in(payload, "latent codes from rank 0");
+  const auto run = in.get<std::int64_t>();
+  return {run, in.get_matrix<Eigen::MatrixXf>()};
+}
+
+namespace {
+ComputeFunction analysis_of(const std::vector<int>& labels, const AnalysisOptions& options) {
+  return [&labels, &options](std::size_t, std::span<const std::byte> payload, const PollFunction&) {
+    const auto [run, latent] = unpack_latent(payload);
+    return serialize(analyze_latent(run, latent, labels, options));
+  };
+}
+}  // namespace
+
+void coordinate_analysis(Communicator& comm, const AnalysisSource& source, const std::vector<int>& labels,
+                         const AnalysisOptions& options) {
+  std::vector<std::size_t> items(source.runs.size());
+  std::iota(items.begin(), items.end(), std::size_t(0));
+  WorkQueue queue(items, {}, comm.size());  // no costs: handed out in the order given
+  ItemProtocol protocol;
+  protocol.items_per_worker = 2;
+  protocol.payload = [&](std::size_t item) { return pack_latent(source.runs[item], source.read_latent(source.runs[item])); };
+  protocol.on_result = [&](int, std::size_t, std::span<const std::byte> result, const WorkQueue&) {
+    source.record(deserialize(result));
+  };
+  coordinate_items(comm, queue, analysis_of(labels, options), protocol);
+}
+
+void serve_analysis(Communicator& comm, const std::vector<int>& labels, const AnalysisOptions& options) {
+  serve_items(comm, analysis_of(labels, options));
 }
 
 }  // namespace aesweep::analysis

@@ -1,10 +1,14 @@
 #pragma once
-// Everything aesweep-analyze computes on one run's test-set latent codes, and how the results
-// travel between ranks (a flat byte buffer) and into the archive (analysis_store.hpp).
+// Everything aesweep-analyze computes on one run's test-set latent codes, how the work is spread
+// over the ranks (dist's scheduler: latent codes out, results back, as bytes), and what goes into
+// the archive (analysis_store.hpp).
 #include <Eigen/Core>
 #include <cstdint>
+#include <functional>
 #include <limits>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "aesweep/analysis/cosine_statistics.hpp"
@@ -12,6 +16,7 @@
 #include "aesweep/analysis/knn_accuracy.hpp"
 #include "aesweep/analysis/silhouette.hpp"
 #include "aesweep/analysis/tsne.hpp"
+#include "aesweep/dist/communicator.hpp"
 
 namespace aesweep::analysis {
 
@@ -46,7 +51,28 @@ struct RunAnalysis {
 RunAnalysis analyze_latent(std::int64_t run, const Eigen::MatrixXf& latent, const std::vector<int>& labels,
                            const AnalysisOptions& options);
 
-std::vector<char> serialize(const RunAnalysis& a);
-RunAnalysis deserialize(const std::vector<char>& bytes);
+// A run's results as they travel to rank 0; deserialize throws aesweep::Error on a truncated buffer.
+[[nodiscard]] Bytes serialize(const RunAnalysis& a);
+[[nodiscard]] RunAnalysis deserialize(std::span<const std::byte> bytes);
+
+// A run's latent codes as they travel to the rank that analyses them.
+[[nodiscard]] Bytes pack_latent(std::int64_t run, const Eigen::MatrixXf& latent);
+[[nodiscard]] std::pair<std::int64_t, Eigen::MatrixXf> unpack_latent(std::span<const std::byte> payload);
+
+// What rank 0 analyses and where inputs and results live (the archive, in aesweep-analyze).
+struct AnalysisSource {
+  std::vector<std::int64_t> runs;                               // in hand-out order
+  std::function<Eigen::MatrixXf(std::int64_t run)> read_latent;  // hidden x n_test codes of a run
+  std::function<void(const RunAnalysis&)> record;                // each result, as it arrives
+};
+
+// Rank 0: analyses every run of `source` over the ranks of comm, its own share included. Each
+// other rank holds two runs at a time, so it starts the next while its last result travels, and
+// rank 0 records each result as it arrives (an interrupted analysis keeps what finished).
+// Results do not depend on which rank analysed a run. Returns when every run is recorded.
+void coordinate_analysis(Communicator& comm, const AnalysisSource& source, const std::vector<int>& labels,
+                         const AnalysisOptions& options);
+// Ranks > 0: analyse what rank 0 sends until it says stop.
+void serve_analysis(Communicator& comm, const std::vector<int>& labels, const AnalysisOptions& options);
 
 }  // namespace aesweep::analysis
