@@ -16,7 +16,7 @@
 #include "aesweep/config/grid.hpp"
 #include "aesweep/core/error.hpp"
 #include "aesweep/core/trainer.hpp"
-#include "aesweep/dist/mpi_communicator.hpp"
+#include "aesweep/dist/mpi_environment.hpp"
 #include "aesweep/dist/scheduler.hpp"
 
 namespace po = boost::program_options;
@@ -129,7 +129,7 @@ int sweep_command(const std::vector<std::string>& args) {
                           "every run marked complete whole: the same command resumes it, skipping complete runs (a\n"
                           "different config is refused unless --overwrite). SIGUSR1 or SIGTERM stops the hand-out; runs in\n"
                           "flight finish and are saved. Exit status: 0 all runs done, 4 stopped early (rerun to resume),\n"
-                          "2 bad input, 1 a fatal error (MPI_Abort).\n",
+                          "2 bad input, 1 a fatal error (every rank is aborted).\n",
                           vm))
     return 0;
   if (!vm.count("config")) throw ConfigError("missing CONFIG.ini (see 'aesweep sweep --help')");
@@ -145,7 +145,7 @@ int sweep_command(const std::vector<std::string>& args) {
   int argc = 0;
   char** argv = nullptr;
   MpiEnvironment mpi(argc, argv);
-  MpiCommunicator comm;
+  Communicator& comm = mpi.world();
   const int rank = mpi.rank();
 
   // Set-up on every rank; a failure anywhere ends every rank cleanly with one message.
@@ -178,8 +178,8 @@ int sweep_command(const std::vector<std::string>& args) {
   } catch (const std::exception& e) {  // any failure: the other ranks must not wait in a collective
     setup_error = e.what();
   }
-  if (any_rank(!setup_error.empty())) {
-    if (rank == 0) std::fprintf(stderr, "aesweep sweep: error: %s\n", setup_error.empty() ? "set-up failed on another rank" : setup_error.c_str());
+  if (const auto agreed = comm.agree_on_error(setup_error.empty() ? std::nullopt : std::optional(setup_error))) {
+    if (rank == 0) std::fprintf(stderr, "aesweep sweep: error: %s\n", agreed->c_str());
     mpi.finalize();
     return 2;
   }
@@ -221,7 +221,7 @@ int sweep_command(const std::vector<std::string>& args) {
       space_error = e.what();
     }
   }
-  if (any_rank(!space_error.empty())) {
+  if (comm.any(!space_error.empty())) {
     if (rank == 0) std::fprintf(stderr, "aesweep sweep: error: %s\n", space_error.c_str());
     mpi.finalize();
     return 2;
@@ -230,12 +230,12 @@ int sweep_command(const std::vector<std::string>& args) {
   std::optional<SweepArchive> archive;
   std::string open_error, open_detail;
   try {
-    archive.emplace(SweepArchive::open_for_sweep(out, MPI_COMM_WORLD, header, runs, mode));
+    archive.emplace(SweepArchive::open_for_sweep(out, comm, header, runs, mode));
   } catch (const std::exception& e) {
     open_error = e.what();
     open_detail = error_detail(e);
   }
-  if (any_rank(!open_error.empty())) {
+  if (comm.any(!open_error.empty())) {
     if (rank == 0) std::fprintf(stderr, "aesweep sweep: error: %s\n", open_error.empty() ? "opening the archive failed on another rank" : open_error.c_str());
     if (rank == 0 && vm.count("verbose") && !open_detail.empty())
       std::fprintf(stderr, "aesweep sweep: HDF5 error chain: %s\n", open_detail.c_str());
@@ -380,7 +380,7 @@ int sweep_command(const std::vector<std::string>& args) {
   archive->close();  // collective
   archive.reset();
   // Only rank 0 knows how many runs are left; every rank exits with the same status.
-  const long left = broadcast_from_root(rank == 0 ? long(pending_runs - progress.done) : 0L);
+  const long left = long(comm.broadcast_int(rank == 0 ? long(pending_runs - progress.done) : 0L));
   if (rank == 0 && !quiet) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - progress.start).count();
     std::printf("aesweep sweep: %zu runs trained in %s; %ld of %zu runs left%s\n", progress.done,
