@@ -113,6 +113,8 @@ def derived_sections(runs, order):
 def stored_sections(f, path, n_runs):
     """Format 2: the sections under /sections/NNN in config order."""
     root = f["sections"]
+    if not isinstance(root, h5py.Group):
+        raise ReportError(f"{path}: /sections is damaged (not a group; see docs/archive.md)")
     specs = []
     for child in sorted((k for k in root.keys() if k.isdigit()), key=int):
         g = root[child]
@@ -121,7 +123,8 @@ def stored_sections(f, path, n_runs):
                               "dataset; see docs/archive.md)")
         runs = np.asarray(g["runs"][()]).ravel()
         if runs.size and (runs.dtype.kind not in "iu" or runs.min() < 0 or runs.max() >= n_runs):
-            raise ReportError(f"{path}: /sections/{child}/runs lists runs outside 0..{n_runs - 1}")
+            raise ReportError(f"{path}: /sections/{child}/runs is damaged (it must hold run indices in "
+                              f"0..{n_runs - 1})")
         specs.append(SectionSpec(text(g.attrs["name"]), lines(g.attrs.get("swept_keys", b"")),
                                  [int(i) for i in runs], text(g.attrs.get("origin", b""))))
     return specs
@@ -230,6 +233,9 @@ class Archive:
                     member_of.setdefault(i, []).append(spec.name)
             for r in self.all_runs:
                 r.sections = member_of.get(r.index) or [r.section]
+            # Runs no stored section lists (a study of the defaults alone has none) by their label.
+            unlisted = [r for r in self.all_runs if r.index not in member_of]
+            self.section_specs += derived_sections(unlisted, self.setting_order) if unlisted else []
         else:
             self.section_specs = derived_sections(self.all_runs, self.setting_order)
 

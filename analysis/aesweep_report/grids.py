@@ -37,10 +37,10 @@ def grid_figure(canvas, sec, group):
         ax.set_title(label)
     title = f"{sec.label(a)} × {sec.label(b)} — section '{sec.title}'"
     fig.suptitle(title)
-    missing = [r.index for r in sec.runs if not r.done]
+    missing = ", ".join(str(r.index) for r in sec.runs if not r.done)
     caption = (f"Test MSE (left) and latent density (right) of every run of section '{sec.title}' on the "
                f"{sec.label(a)} × {sec.label(b)} grid (paper 004-style table); grey cells '—' have no "
-               f"finished run or a NaN value" + (f" (unfinished runs: {', '.join(map(str, missing))})" if missing else "")
+               f"finished run or a NaN value" + (f" (unfinished runs: {missing})" if missing else "")
                + f". Runs: {', '.join(str(r.index) for r in sorted(sec.runs, key=sec.sort_key))}.")
     canvas.save(fig, f"grid_{sec.file_id}.png", group, title, caption)
 

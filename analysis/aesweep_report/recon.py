@@ -106,7 +106,8 @@ def recon_figure(canvas, sec, picks, group):
         shapes.append(f"{h} units as {rows}×{columns}" + (" padded with grey" if rows * columns != h else ""))
     listing = classes.listing(sorted(set(labels.tolist()))) if labels is not None else ""
     caption = (f"Top row: {n_show} test {classes.items} (/dataset/recon_originals, test positions "
-               f"{', '.join(map(str, idx.tolist()))}" + (f"; classes {listing}" if listing else "") + f"). Then for each run: its latent code h ({', '.join(shapes)}; brighter = larger, one colour scale "
-               f"per run), the L2-normalised code h/‖h‖₂, and the reconstruction. Runs: "
+               f"{', '.join(map(str, idx.tolist()))}" + (f"; classes {listing}" if listing else "")
+               + f"). Then for each run: its latent code h ({', '.join(shapes)}; brighter = larger, one colour "
+               f"scale per run), the L2-normalised code h/‖h‖₂, and the reconstruction. Runs: "
                f"{sec.run_list([b[0] for b in blocks])} (paper 000 fig. 6).")
     canvas.save(fig, f"recon_{sec.file_id}.png", group, title, caption)
