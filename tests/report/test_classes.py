@@ -62,7 +62,8 @@ def test_fashion_never_says_digit(fashion_report):
         assert "digit" not in fig.title + fig.caption + " ".join(fig.legend), fig.name
     assert canvas.figure("cosine_vs_lambda.png").legend[:2] == ["same class", "different class"]
     assert "same class" in canvas.figure("cosine_hist_a.png").legend[0]
-    assert canvas.figure("cosine_classes_a.png").title.startswith("Mean cosine similarity between Fashion-MNIST classes")
+    title = canvas.figure("cosine_classes_a.png").title
+    assert title.startswith("Mean cosine similarity between Fashion-MNIST classes")
     assert "test images" in canvas.figure("recon_a.png").caption
     html = check_report(out, ["tsne_a.png", "recon_b.png"],
                         words=["classes</th><td>T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, "

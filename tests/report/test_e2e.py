@@ -37,6 +37,7 @@ def tools():
     if not build:
         pytest.skip("AESWEEP_BUILD_DIR is not set: run through ctest (label report), or set it to the build "
                     "directory holding aesweep and analysis/aesweep-analyze")
+    build = os.path.abspath(build)
     sweep, analyze = os.path.join(build, "aesweep"), os.path.join(build, "analysis", "aesweep-analyze")
     for exe in (sweep, analyze):
         assert os.access(exe, os.X_OK), f"{exe} is not built (cmake --build {build} --target aesweep aesweep-analyze)"
@@ -48,7 +49,7 @@ def tools():
 def data_dir(path):
     missing = [f for f in IDX_FILES if not os.path.exists(os.path.join(path, f))]
     assert not missing, f"{path} lacks {', '.join(missing)} (scripts/get_data.sh fetches MNIST)"
-    return path
+    return os.path.abspath(path)
 
 
 def run(cmd, cwd):

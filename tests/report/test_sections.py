@@ -1,5 +1,7 @@
 """Sweep structure from the archive: /sections (format 2) puts a run in every section it belongs
 to; format 1 falls back to each run's `section` attribute; no INI text is read."""
+import re
+
 import h5py
 import numpy as np
 import pytest
@@ -9,6 +11,7 @@ from aesweep_report.archive import Archive
 from aesweep_report.sections import build_sections
 from aesweep_report.util import ReportError
 from helpers import check_report, render, run_cli
+from synthetic import build_archive
 
 
 def section(sections, name):
@@ -87,20 +90,49 @@ def test_format_2_archive_without_sections_group_falls_back(tmp_path):
     assert [(s.name, s.runs) for s in archive.section_specs] == [("a", [0, 1]), ("b", [2])]
 
 
+def test_study_of_the_defaults_alone(tmp_path):
+    """/sections without sections (names empty): the run still shows, under its own label."""
+    path = str(tmp_path / "defaults.h5")
+    build_archive(path, [{"section": "", "settings": {"model.hidden": 16}}], sections=[], n_test=40, analysis=False)
+    with h5py.File(path, "r") as f:
+        assert len(f["sections"]) == 0 and f["sections"].attrs["names"] == b""
+    archive = Archive(path)
+    assert [(s.name, s.runs, s.stored) for s in archive.section_specs] == [("", [0], False)]
+    out = str(tmp_path / "report")
+    canvas = render(path, out, "--dpi", "40")
+    html = check_report(out, ["weights_runs.png", "mse_vs_lambda.png"],
+                        words=["(no section) (1 runs; swept: nothing)"])
+    assert "<td>000000</td><td>—</td>" in html
+    assert "does not record its sweep sections" not in html
+    assert canvas.figure("weights_runs.png").title == "Encoder weights W1 — section '(no section)'"
+
+
+def replace_runs(values):
+    def damage(f):
+        del f["sections/001/runs"]
+        f["sections/001"].create_dataset("runs", data=np.array(values))
+    return damage
+
+
+def not_a_group(f):
+    del f["sections"]
+    f.create_dataset("sections", data=[1])
+
+
 @pytest.mark.parametrize("damage, words", [
-    (lambda g: g["001"].__delitem__("runs"), "/sections/001 is damaged"),
-    (lambda g: g["000"].attrs.__delitem__("name"), "/sections/000 is damaged"),
-    (lambda g: (g["001"].__delitem__("runs"), g["001"].create_dataset("runs", data=np.array([0, 7]))),
-     "/sections/001/runs lists runs outside 0..2"),
-    (lambda g: (g["001"].__delitem__("runs"), g["001"].create_dataset("runs", data=np.array([-1]))),
-     "outside 0..2"),
+    (lambda f: f["sections/001"].__delitem__("runs"), "/sections/001 is damaged"),
+    (lambda f: f["sections/000"].attrs.__delitem__("name"), "/sections/000 is damaged"),
+    (replace_runs([0, 7]), "/sections/001/runs is damaged (it must hold run indices in 0..2)"),
+    (replace_runs([-1]), "in 0..2"),
+    (replace_runs([0.5]), "in 0..2"),
+    (not_a_group, "/sections is damaged (not a group"),
 ])
 def test_damaged_sections_are_reported(tmp_path, damage, words):
     path = str(tmp_path / "damaged.h5")
     studies.build_two_sections(path, analysis=False, n_test=40)
     with h5py.File(path, "r+") as f:
-        damage(f["sections"])
-    with pytest.raises(ReportError, match=words.replace(".", r"\.")):
+        damage(f)
+    with pytest.raises(ReportError, match=re.escape(words)):
         Archive(path)
     p = run_cli(path, "-o", str(tmp_path / "out"))
     assert p.returncode == 2 and words in p.stderr and "Traceback" not in p.stderr
