@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "aesweep/dist/communicator.hpp"
+#include "aesweep/dist/mpi_environment.hpp"  // MpiEnvironment makes the MpiCommunicator of world()
 
 namespace aesweep {
 
