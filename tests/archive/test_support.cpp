@@ -170,6 +170,13 @@ void expect_header_matches(const SweepArchiveReader& reader, const ArchiveHeader
   EXPECT_EQ(got.command, h.command);
   EXPECT_EQ(got.aesweep_version, h.aesweep_version);
   EXPECT_EQ(got.created, h.created);
+  ASSERT_EQ(got.sections.size(), h.sections.size());
+  for (std::size_t s = 0; s < h.sections.size(); ++s) {
+    EXPECT_EQ(got.sections[s].name, h.sections[s].name);
+    EXPECT_EQ(got.sections[s].origin, h.sections[s].origin);
+    EXPECT_EQ(got.sections[s].swept_keys, h.sections[s].swept_keys);
+    EXPECT_EQ(got.sections[s].runs, h.sections[s].runs);
+  }
 }
 
 namespace {
