@@ -1,6 +1,7 @@
 // Fuzz harness: the INI study parser and the grid (parse_study_config, expand_values,
-// expand_study, study_hash). Input: the text of a config file. Allowed outcome: success, or
-// ConfigError. Grids over kMaxFuzzedRuns runs are counted but not expanded (fuzz_support.hpp).
+// StudyPlan, expand_study, study_hash). Input: the text of a config file. Allowed outcome:
+// success (the plan and the expanded grid agreeing), or ConfigError. Studies are planned with a
+// limit of kMaxFuzzedRuns runs (fuzz_support.hpp).
 #include <string>
 
 #include "aesweep/config/grid.hpp"
@@ -12,13 +13,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string text(reinterpret_cast<const char*>(data), size);
   try {
     const aesweep::StudyConfig config = aesweep::parse_study_config(text, "fuzz.ini", {});
-    if (aesweep::fuzz::bounded_run_count(config) > aesweep::fuzz::kMaxFuzzedRuns) return 0;
-    const auto runs = aesweep::expand_study(config);
-    if (runs.empty()) {
-      std::fprintf(stderr, "expand_study returned no runs without an error\n");
-      std::abort();
-    }
-    (void)aesweep::study_hash(config, runs);
+    const aesweep::StudyPlan plan(config, aesweep::fuzz::kMaxFuzzedRuns);
+    aesweep::fuzz::walk_plan(config, plan);
   } catch (const aesweep::ConfigError& e) {
     aesweep::fuzz::note(e);
   }

@@ -60,34 +60,43 @@ inline void note(const std::exception& e) {
   if (verbose()) std::fprintf(stderr, "  refused: %s\n", e.what());
 }
 
-// The harnesses expand a study's grid only when it is small. Grid size is a separate, known
-// problem (issue 9, item 1.8: grids are materialised whole, 4.5 KB per run); a fuzzer that
-// writes `linspace(0, 1, 100000)` three times would otherwise spend its time (and its
-// -malloc_limit_mb) on that one finding instead of the parser.
+// The harnesses plan a study with this run limit instead of the production one (kMaxStudyRuns,
+// 10^6): a study over it is refused by StudyPlan with ConfigError, as a bigger one would be in
+// production, and an input costs milliseconds instead of seconds.
 constexpr std::size_t kMaxFuzzedRuns = 4096;
 
-// Runs the grid of `config` would have, counted from the value lists (saturating at
-// kMaxFuzzedRuns + 1). Throws ConfigError where expand_values does.
-inline std::size_t bounded_run_count(const StudyConfig& config) {
-  std::size_t override_factor = 1;
-  for (const auto& o : config.overrides) {
-    const auto eq = o.find('=');
-    if (eq == std::string::npos) continue;
-    override_factor *= expand_values(o.substr(eq + 1)).size();
-    if (override_factor > kMaxFuzzedRuns) return kMaxFuzzedRuns + 1;
+// Walks every run of a plan the way plan and sweep do (run specs, sections, the hash) and checks
+// that the plan and the materialised grid (expand_study) agree.
+inline void walk_plan(const StudyConfig& config, const StudyPlan& plan) {
+  if (plan.size() == 0) {
+    std::fprintf(stderr, "StudyPlan has no runs and no error\n");
+    std::abort();
   }
-  std::size_t total = config.sweeps.empty() ? 1 : 0;
-  for (const auto& section : config.sweeps) {
-    std::size_t runs = 1;
-    for (const auto& axis : section.axes) {
-      runs *= expand_values(axis.text).size();
-      if (runs > kMaxFuzzedRuns) return kMaxFuzzedRuns + 1;
+  for (std::size_t s = 0; s < plan.section_count(); ++s) {
+    (void)plan.swept_keys(s);
+    for (std::size_t run : plan.section_runs(s))
+      if (run >= plan.size()) {
+        std::fprintf(stderr, "section %zu lists run %zu of %zu\n", s, run, plan.size());
+        std::abort();
+      }
+  }
+  const auto runs = expand_study(config);
+  if (runs.size() != plan.size()) {
+    std::fprintf(stderr, "expand_study gives %zu runs, StudyPlan %zu\n", runs.size(), plan.size());
+    std::abort();
+  }
+  for (std::size_t i = 0; i < plan.size(); ++i) {
+    const RunSpec run = plan.run(i);
+    (void)plan.sections_of(i);
+    if (run.index != i || run.section != plan.section_of(i) || run.section != runs[i].section) {
+      std::fprintf(stderr, "run %zu: plan and expand_study disagree\n", i);
+      std::abort();
     }
-    total += runs;
-    if (total > kMaxFuzzedRuns) return kMaxFuzzedRuns + 1;
   }
-  total *= override_factor;
-  return total > kMaxFuzzedRuns ? kMaxFuzzedRuns + 1 : total;
+  if (study_hash(config, plan) != study_hash(config, runs)) {
+    std::fprintf(stderr, "study_hash of the plan and of the expanded runs differ\n");
+    std::abort();
+  }
 }
 
 }  // namespace aesweep::fuzz

@@ -29,6 +29,7 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:allocator_may_return_null=0:q
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/fuzz/lsan.supp:print_suppressions=0}
 log=$build/fuzz-$name.log
+artifacts_before=$(ls "$artifacts" | wc -l)
 # -max_total_time only bounds wall time; the CPU time is watched here and the fuzzer stopped
 # with SIGINT (libFuzzer then prints its final stats and exits normally).
 nice -n 19 "$exe" "${limits[@]}" -max_total_time=100000 -artifact_prefix="$artifacts/" "$@" \
@@ -41,14 +42,26 @@ while kill -0 "$pid" 2>/dev/null; do
   ticks=$(awk '{print $14 + $15 + $16 + $17}' /proc/$pid/stat 2>/dev/null || echo 0)
   if [ "$ticks" -ge $((cpu_limit * $(getconf CLK_TCK))) ]; then
     kill -INT "$pid" 2>/dev/null || true
+    # In -fork=N mode libFuzzer's parent goes on after SIGINT: end it and its jobs.
+    for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      pkill -TERM -P "$pid" 2>/dev/null || true
+      kill -TERM "$pid" 2>/dev/null || true
+      forced=1
+    fi
     break
   fi
 done
 status=0
+forced=${forced:-0}
 wait "$pid" || status=$?
+[ "$forced" = 1 ] && status=0
 # 72: libFuzzer's exit status after the SIGINT sent above (interrupted, nothing found).
 [ "$status" = 72 ] && grep -q "libFuzzer: run interrupted" "$log" && status=0
-echo "fuzz_$name: exit status $status, CPU $((ticks / $(getconf CLK_TCK))) s"
+new_artifacts=$(($(ls "$artifacts" | wc -l) - artifacts_before))
+# Findings kept going past (-fork=N -ignore_crashes=1 ...) fail the run as well.
+[ "$status" = 0 ] && [ "$new_artifacts" -gt 0 ] && status=1
+echo "fuzz_$name: exit status $status, CPU $((ticks / $(getconf CLK_TCK))) s, $new_artifacts new findings in $artifacts"
 grep -E "^(stat::|Done|#[0-9]+ *DONE)|ERROR|SUMMARY|==[0-9]+==" "$log" | tail -20 || true
 if [ "${AESWEEP_FUZZ_UPDATE_CORPUS:-0}" = 1 ]; then
   nice -n 19 "$exe" "${limits[@]}" -merge=1 tests/fuzz/corpus/"$name" "$work" >"$build/fuzz-$name-merge.log" 2>&1
