@@ -168,7 +168,8 @@ TEST_F(SweepE2E, FusedGroupsMatchSoloRunsAndAResumedGroupRetrainsWhole) {
   ASSERT_EQ(run(sweep_args(2, "study.ini", "fused.h5", fuse), "fused.txt"), 0) << log("fused.txt");
   EXPECT_NE(log("fused.txt").find("2 groups of runs of one shape train together"), std::string::npos)
       << log("fused.txt");
-  EXPECT_NE(log("fused.txt").find("+1"), std::string::npos) << "in-flight groups show as RUN+N: " << log("fused.txt");
+  // How an in-flight group shows (RUN+N) depends on which rank holds what when a run reports:
+  // SweepSteps.ProgressShowsAGroupInFlightAsItsFirstRunPlusTheOthers checks it deterministically.
   ASSERT_EQ(run(sweep_args(2, "study.ini", "solo.h5", {"--fuse", "1"}), "solo.txt"), 0) << log("solo.txt");
   EXPECT_EQ(log("solo.txt").find("train together"), std::string::npos) << log("solo.txt");
   auto fused = SweepArchiveReader::open((dir_ / "fused.h5").string());
