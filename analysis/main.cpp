@@ -36,11 +36,12 @@ struct Cli {
 // written here once: the check and the --help text both come from it.
 struct NumericOption {
   const char* flag;
-  std::function<void(double)> store;
+  void (*set)(AnalysisOptions&, double);
+  double (*get)(const AnalysisOptions&);
   double min, max;
-  double default_value;
   bool integer;
   const char* help;
+  [[nodiscard]] double default_value() const { return get(AnalysisOptions{}); }
 };
 
 std::string number_text(double v) {
@@ -71,42 +72,53 @@ double checked_value(const NumericOption& o, const std::string& raw) {
   return v;
 }
 
-std::vector<NumericOption> numeric_options(Cli& cli) {
-  auto& o = cli.options;
+// Every numeric option; its default is the value of a default AnalysisOptions (the library's
+// defaults are the command's, written once).
+std::vector<NumericOption> numeric_options() {
+  using O = AnalysisOptions;
   constexpr double seed_max = 9007199254740992.0;  // 2^53: every integer up to it is exact
   return {
-      {"threads", [&](double v) { o.threads = int(v); }, 1, 1024, 1, true, "threads per rank"},
-      {"silhouette-sample", [&](double v) { o.silhouette.sample_size = std::int64_t(v); }, 0, 1e9, 0, true,
+      {"threads", [](O& o, double v) { o.threads = int(v); }, [](const O& o) { return double(o.threads); }, 1, 1024,
+       true, "threads per rank"},
+      {"silhouette-sample", [](O& o, double v) { o.silhouette.sample_size = std::int64_t(v); },
+       [](const O& o) { return double(o.silhouette.sample_size); }, 0, 1e9, true,
        "score a random subset of this many points (0 = exact over every point)"},
-      {"k-min", [&](double v) { o.kmeans.k_min = int(v); }, 1, 1000, 2, true, "smallest k of the k-means sweep"},
-      {"k-max", [&](double v) { o.kmeans.k_max = int(v); }, 1, 1000, 15, true,
-       "largest k of the k-means sweep (at least --k-min)"},
-      {"kmeans-init", [&](double v) { o.kmeans.kmeans.n_init = int(v); }, 1, 1000, 3, true,
+      {"k-min", [](O& o, double v) { o.kmeans.k_min = int(v); }, [](const O& o) { return double(o.kmeans.k_min); }, 1,
+       1000, true, "smallest k of the k-means sweep"},
+      {"k-max", [](O& o, double v) { o.kmeans.k_max = int(v); }, [](const O& o) { return double(o.kmeans.k_max); }, 1,
+       1000, true, "largest k of the k-means sweep (at least --k-min)"},
+      {"kmeans-init", [](O& o, double v) { o.kmeans.kmeans.n_init = int(v); },
+       [](const O& o) { return double(o.kmeans.kmeans.n_init); }, 1, 1000, true,
        "k-means++ starts per k (the lowest inertia wins)"},
-      {"kmeans-seed", [&](double v) { o.kmeans.kmeans.seed = std::uint64_t(v); }, 0, seed_max, 0, true, "k-means seed"},
-      {"perplexity", [&](double v) { o.tsne.perplexity = v; }, 1e-3, 1e4, 30, false,
-       "t-SNE perplexity (also below a third of the test samples)"},
-      {"theta", [&](double v) { o.tsne.theta = v; }, 0, 1, 0.5, false, "Barnes-Hut opening angle (0 = exact)"},
-      {"early-exaggeration", [&](double v) { o.tsne.early_exaggeration = v; }, 1, 1000, 12, false,
-       "t-SNE early exaggeration"},
-      {"tsne-iter", [&](double v) { o.tsne.n_iter = int(v); }, 1, 1e6, 1000, true,
-       "t-SNE iterations, the exaggeration phase included"},
-      {"learning-rate", [&](double v) { o.tsne.learning_rate = v; }, 0, 1e6, 0, false,
+      {"kmeans-seed", [](O& o, double v) { o.kmeans.kmeans.seed = std::uint64_t(v); },
+       [](const O& o) { return double(o.kmeans.kmeans.seed); }, 0, seed_max, true, "k-means seed"},
+      {"perplexity", [](O& o, double v) { o.tsne.perplexity = v; }, [](const O& o) { return o.tsne.perplexity; }, 1e-3,
+       1e4, false, "t-SNE perplexity (also below a third of the test samples)"},
+      {"theta", [](O& o, double v) { o.tsne.theta = v; }, [](const O& o) { return o.tsne.theta; }, 0, 1, false,
+       "Barnes-Hut opening angle (0 = exact)"},
+      {"early-exaggeration", [](O& o, double v) { o.tsne.early_exaggeration = v; },
+       [](const O& o) { return o.tsne.early_exaggeration; }, 1, 1000, false, "t-SNE early exaggeration"},
+      {"tsne-iter", [](O& o, double v) { o.tsne.n_iter = int(v); }, [](const O& o) { return double(o.tsne.n_iter); }, 1,
+       1e6, true, "t-SNE iterations, the exaggeration phase included"},
+      {"learning-rate", [](O& o, double v) { o.tsne.learning_rate = v; },
+       [](const O& o) { return o.tsne.learning_rate; }, 0, 1e6, false,
        "t-SNE learning rate (0 = auto: max(n / early_exaggeration / 4, 50))"},
-      {"tsne-seed", [&](double v) { o.tsne.seed = std::uint64_t(v); }, 0, seed_max, 0, true,
-       "t-SNE seed (random init)"},
-      {"trust-k", [&](double v) { o.tsne.trustworthiness_neighbors = int(v); }, 0, 1000, 10, true,
+      {"tsne-seed", [](O& o, double v) { o.tsne.seed = std::uint64_t(v); },
+       [](const O& o) { return double(o.tsne.seed); }, 0, seed_max, true, "t-SNE seed (random init)"},
+      {"trust-k", [](O& o, double v) { o.tsne.trustworthiness_neighbors = int(v); },
+       [](const O& o) { return double(o.tsne.trustworthiness_neighbors); }, 0, 1000, true,
        "neighbours of the trustworthiness score (0 = skip it)"},
-      {"cosine-bins", [&](double v) { o.cosine.histogram_bins = int(v); }, 1, 1e6, 50, true,
-       "cosine histogram bins over [-1, 1]"},
-      {"knn-k", [&](double v) { o.knn.k = int(v); }, 1, 1000, 5, true, "neighbours of the k-NN accuracy"},
+      {"cosine-bins", [](O& o, double v) { o.cosine.histogram_bins = int(v); },
+       [](const O& o) { return double(o.cosine.histogram_bins); }, 1, 1e6, true, "cosine histogram bins over [-1, 1]"},
+      {"knn-k", [](O& o, double v) { o.knn.k = int(v); }, [](const O& o) { return double(o.knn.k); }, 1, 1000, true,
+       "neighbours of the k-NN accuracy"},
   };
 }
 
 // Returns false when only help was asked for.
 bool parse(int argc, char** argv, Cli& cli, int rank) {
   std::string tsne_init = "pca";
-  const std::vector<NumericOption> numeric = numeric_options(cli);
+  const std::vector<NumericOption> numeric = numeric_options();
   po::options_description visible("Options", 110, 55);
   visible.add_options()
       ("help,h", "show this help")
@@ -117,7 +129,7 @@ bool parse(int argc, char** argv, Cli& cli, int rank) {
       ("verbose,v", "with an error, also print the HDF5 library's own error chain");
   for (const auto& o : numeric)
     visible.add_options()(o.flag, po::value<std::string>(),
-                          (std::string(o.help) + "; " + range_text(o) + " [default: " + number_text(o.default_value) +
+                          (std::string(o.help) + "; " + range_text(o) + " [default: " + number_text(o.default_value()) +
                            "]").c_str());
   visible.add_options()
       ("no-tsne", "skip t-SNE (the slowest part)")
@@ -147,7 +159,8 @@ bool parse(int argc, char** argv, Cli& cli, int rank) {
   cli.quiet = vm.count("quiet") > 0;
   cli.force = vm.count("force") > 0;
   cli.verbose = vm.count("verbose") > 0;
-  for (const auto& o : numeric) o.store(vm.count(o.flag) ? checked_value(o, vm[o.flag].as<std::string>()) : o.default_value);
+  for (const auto& o : numeric)
+    if (vm.count(o.flag)) o.set(cli.options, checked_value(o, vm[o.flag].as<std::string>()));
   if (cli.options.kmeans.k_max < cli.options.kmeans.k_min)
     throw ConfigError("--k-max (" + std::to_string(cli.options.kmeans.k_max) + ") must be at least --k-min (" +
                       std::to_string(cli.options.kmeans.k_min) + ")");
@@ -189,9 +202,9 @@ int coordinate(Communicator& comm, const Cli& cli, const std::vector<int>& label
   std::size_t pending = 0, failed = 0, already = 0;
   AnalysisSource source;
   for (std::size_t i = 0; i < states.size(); ++i) {
-    pending += states[i] == RunState::pending;
-    failed += states[i] == RunState::failed;
-    if (states[i] != RunState::complete && states[i] != RunState::diverged) continue;
+    pending += states[i] == RunStatus::pending;
+    failed += states[i] == RunStatus::failed;
+    if (states[i] != RunStatus::complete && states[i] != RunStatus::diverged) continue;
     if (!cli.force && store.has_run(std::int64_t(i))) ++already;
     else source.runs.push_back(std::int64_t(i));
   }

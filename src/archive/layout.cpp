@@ -171,13 +171,7 @@ std::string RecordLayout::get_str(const char* record, std::string_view name) con
 
 void add_outcome_fields(RecordLayout& layout, bool with_state) {
   if (with_state) layout.add("state", FieldKind::u8);
-  for (const char* name : {"train_mse", "test_mse", "train_loss", "test_loss", "latent_density"})
-    layout.add(name, FieldKind::f64);
-  layout.add("dead_units", FieldKind::i32);
-  for (const char* name : {"mean_activation", "w1_near_zero", "w2_near_zero"}) layout.add(name, FieldKind::f64);
-  layout.add("epochs_run", FieldKind::i32);
-  layout.add("wall_seconds", FieldKind::f64);
-  layout.add("samples_per_second", FieldKind::f64);
+  for (const auto& f : scalar_fields()) layout.add(std::string(f.name), f.integer ? FieldKind::i32 : FieldKind::f64);
   layout.add("rank", FieldKind::i32);
   layout.add("host", FieldKind::str, kHostBytes);
   layout.add("error", FieldKind::str, kErrorBytes);
@@ -185,19 +179,11 @@ void add_outcome_fields(RecordLayout& layout, bool with_state) {
 
 void put_outcome(const RecordLayout& l, char* r, const RunOutcome& o, bool with_state) {
   if (with_state) l.set_u8(r, "state", static_cast<std::uint8_t>(o.state));
-  const FinalMetrics& m = o.metrics;
-  l.set_f64(r, "train_mse", m.train_mse);
-  l.set_f64(r, "test_mse", m.test_mse);
-  l.set_f64(r, "train_loss", m.train_loss);
-  l.set_f64(r, "test_loss", m.test_loss);
-  l.set_f64(r, "latent_density", m.latent_density);
-  l.set_i32(r, "dead_units", m.dead_units);
-  l.set_f64(r, "mean_activation", m.mean_activation);
-  l.set_f64(r, "w1_near_zero", m.w1_near_zero);
-  l.set_f64(r, "w2_near_zero", m.w2_near_zero);
-  l.set_i32(r, "epochs_run", o.epochs_run);
-  l.set_f64(r, "wall_seconds", o.wall_seconds);
-  l.set_f64(r, "samples_per_second", o.samples_per_second);
+  for (const auto& f : scalar_fields()) {
+    const std::string name(f.name);
+    if (f.integer) l.set_i32(r, name, static_cast<std::int32_t>(f.get(o)));
+    else l.set_f64(r, name, f.get(o));
+  }
   l.set_i32(r, "rank", o.rank);
   l.set_str(r, "host", o.host);
   l.set_str(r, "error", o.error);
@@ -205,20 +191,11 @@ void put_outcome(const RecordLayout& l, char* r, const RunOutcome& o, bool with_
 
 RunOutcome get_outcome(const RecordLayout& l, const char* r) {
   RunOutcome o;
-  o.state = static_cast<RunState>(l.get_u8(r, "state"));
-  FinalMetrics& m = o.metrics;
-  m.train_mse = l.get_f64(r, "train_mse");
-  m.test_mse = l.get_f64(r, "test_mse");
-  m.train_loss = l.get_f64(r, "train_loss");
-  m.test_loss = l.get_f64(r, "test_loss");
-  m.latent_density = l.get_f64(r, "latent_density");
-  m.dead_units = l.get_i32(r, "dead_units");
-  m.mean_activation = l.get_f64(r, "mean_activation");
-  m.w1_near_zero = l.get_f64(r, "w1_near_zero");
-  m.w2_near_zero = l.get_f64(r, "w2_near_zero");
-  o.epochs_run = l.get_i32(r, "epochs_run");
-  o.wall_seconds = l.get_f64(r, "wall_seconds");
-  o.samples_per_second = l.get_f64(r, "samples_per_second");
+  o.state = static_cast<RunStatus>(l.get_u8(r, "state"));
+  for (const auto& f : scalar_fields()) {
+    const std::string name(f.name);
+    f.set(o, f.integer ? double(l.get_i32(r, name)) : l.get_f64(r, name));
+  }
   o.rank = l.get_i32(r, "rank");
   o.host = l.get_str(r, "host");
   o.error = l.get_str(r, "error");

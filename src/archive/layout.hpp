@@ -27,8 +27,7 @@ inline constexpr const char* kDecoderBias = "decoder_bias";
 inline constexpr const char* kLatentTest = "latent_test";
 inline constexpr const char* kReconstructions = "reconstructions";
 inline constexpr const char* kMetrics = "metrics";
-inline constexpr const char* kCurveNames[] = {"train_loss", "train_objective", "test_loss",
-                                              "validation_loss", "epoch_seconds"};
+// The per-epoch curves are named by curve_fields() (core/run_result.hpp).
 
 // Per-run attributes that are not settings.
 inline constexpr const char* kIndexAttr = "index";

@@ -25,25 +25,6 @@
 
 namespace aesweep {
 
-std::string_view to_string(RunState s) {
-  switch (s) {
-    case RunState::pending: return "pending";
-    case RunState::complete: return "complete";
-    case RunState::diverged: return "diverged";
-    case RunState::failed: return "failed";
-  }
-  return "unknown";
-}
-
-RunState run_state_of(RunStatus s) {
-  switch (s) {
-    case RunStatus::complete: return RunState::complete;
-    case RunStatus::diverged: return RunState::diverged;
-    case RunStatus::failed: return RunState::failed;
-  }
-  return RunState::failed;
-}
-
 std::string archive_identity(const ArchiveHeader& header) {
   if (!header.archive_id.empty()) return header.archive_id;
   return "config " + header.config_hash + ", created " + header.created;
@@ -421,7 +402,7 @@ struct SweepArchive::Impl {
   layout::RecordLayout metrics = metrics_record();
   std::vector<std::vector<char>> base_rows;
   std::vector<RunShape> shapes;
-  std::vector<RunState> states;
+  std::vector<RunStatus> states;
   bool resumed = false;
   bool closed = false;
   // This rank's own descriptor of the file, only to make its writes durable: fdatasync on any
@@ -518,8 +499,8 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
     g.create_dataset(layout::kDecoderBias, f32, space({in}), never).close();
     g.create_dataset(layout::kLatentTest, f32, space({static_cast<hsize_t>(s.n_test), hidden}), never).close();
     g.create_dataset(layout::kReconstructions, f32, space({static_cast<hsize_t>(s.n_recon), in}), never).close();
-    for (const char* curve : layout::kCurveNames)
-      g.create_dataset(curve, f64, space({static_cast<hsize_t>(s.epochs)}), never).close();
+    for (const auto& curve : curve_fields())
+      g.create_dataset(std::string(curve.name), f64, space({static_cast<hsize_t>(s.epochs)}), never).close();
     g.create_dataset(layout::kMetrics, metrics.datatype(), h5::Dataspace::scalar(), never).close();
   }
 
@@ -570,9 +551,9 @@ void SweepArchive::Impl::reopen() {
   const std::vector<std::uint8_t> bytes = runs_state.read<std::uint8_t>(independent);
   states.clear();
   for (const auto b : bytes) {
-    if (b > static_cast<std::uint8_t>(RunState::failed))
+    if (b > static_cast<std::uint8_t>(RunStatus::failed))
       throw ArchiveError("archive " + path + " has an unknown run state " + std::to_string(b) + " in /runs_state");
-    states.push_back(static_cast<RunState>(b));
+    states.push_back(static_cast<RunStatus>(b));
   }
   close_sync_fd();
   sync_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -664,7 +645,7 @@ double SweepArchive::estimate_bytes(const ArchiveHeader& header, const std::vect
   for (const auto& run : runs) {
     const double hidden = run.options.model.hidden;
     const double floats = 2 * hidden * input + hidden + input + n_test * hidden + n_recon * input;
-    total += 4 * floats + 8.0 * double(std::size(layout::kCurveNames)) * double(run.options.training.epochs) +
+    total += 4 * floats + 8.0 * double(curve_fields().size()) * double(run.options.training.epochs) +
              overhead_per_run;
   }
   return total;
@@ -673,9 +654,9 @@ double SweepArchive::estimate_bytes(const ArchiveHeader& header, const std::vect
 const std::string& SweepArchive::path() const { return impl_->path; }
 std::size_t SweepArchive::run_count() const { return impl_->shapes.size(); }
 bool SweepArchive::resumed() const { return impl_->resumed; }
-const std::vector<RunState>& SweepArchive::run_states() const { return impl_->states; }
+const std::vector<RunStatus>& SweepArchive::run_states() const { return impl_->states; }
 
-RunState SweepArchive::state(std::size_t run_index) const {
+RunStatus SweepArchive::state(std::size_t run_index) const {
   if (run_index >= impl_->states.size())
     throw ArchiveError("archive " + impl_->path + " has no run " + std::to_string(run_index) + " (it holds " +
                        std::to_string(impl_->states.size()) + ")");
@@ -694,7 +675,7 @@ RunShape SweepArchive::shape(std::size_t run_index) const {
 void SweepArchive::write_run(std::size_t run_index, const RunResult& result, const RunRecordInfo& info) {
   Impl& a = *impl_;
   a.require_open();
-  const RunState current = state(run_index);
+  const RunStatus current = state(run_index);
   const std::string run = "run " + std::to_string(run_index) + " of archive " + a.path;
   if (aesweep::is_done(current))
     throw ArchiveError(run + " is already " + std::string(to_string(current)) + "; only pending runs are written");
@@ -732,25 +713,15 @@ void SweepArchive::write_run(std::size_t run_index, const RunResult& result, con
   put(layout::kReconstructions, floats_or_nan(info.reconstructions, input * static_cast<std::size_t>(s.n_recon)));
 
   // Curves: one value per epoch trained, NaN for epochs not reached (early stopping, divergence).
-  std::vector<std::vector<double>> curves(std::size(layout::kCurveNames),
-                                          std::vector<double>(static_cast<std::size_t>(s.epochs), kNaN));
-  for (std::size_t e = 0; e < result.epochs.size(); ++e) {
-    const EpochRecord& r = result.epochs[e];
-    curves[0][e] = r.train_loss;
-    curves[1][e] = r.train_objective;
-    curves[2][e] = r.test_loss;
-    curves[3][e] = r.validation_loss;
-    curves[4][e] = r.seconds;
+  for (const auto& curve : curve_fields()) {
+    std::vector<double> values(static_cast<std::size_t>(s.epochs), kNaN);
+    for (std::size_t e = 0; e < result.epochs.size(); ++e) values[e] = result.epochs[e].*curve.member;
+    a.file.open_dataset(prefix + std::string(curve.name)).write<double>(values, a.independent);
   }
-  for (std::size_t c = 0; c < curves.size(); ++c)
-    a.file.open_dataset(prefix + layout::kCurveNames[c]).write<double>(curves[c], a.independent);
 
   RunOutcome outcome;
-  outcome.state = run_state_of(result.status);
-  outcome.metrics = result.metrics;
-  outcome.epochs_run = result.epochs_run;
-  outcome.wall_seconds = result.wall_seconds;
-  outcome.samples_per_second = result.samples_per_second;
+  outcome.state = result.status;
+  static_cast<RunScalars&>(outcome) = result;  // metrics, epochs_run, wall_seconds, samples_per_second
   outcome.rank = info.rank;
   outcome.host = info.host;
   outcome.error = result.error;

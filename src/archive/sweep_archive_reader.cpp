@@ -134,7 +134,7 @@ void SweepArchiveReader::load() {
     }
   }
 
-  const std::vector<RunState> states = read_states();
+  const std::vector<RunStatus> states = read_states();
   const h5::Group runs = file_.open_group(layout::kRunsGroup);
   const std::vector<std::string> names = runs.child_names();
   if (names.size() != states.size())
@@ -164,7 +164,7 @@ void SweepArchiveReader::load() {
     run.shape.input_size = dim(g.open_dataset(layout::kDecoderBias), 0);
     run.shape.n_test = dim(g.open_dataset(layout::kLatentTest), 0);
     run.shape.n_recon = dim(g.open_dataset(layout::kReconstructions), 0);
-    run.shape.epochs = dim(g.open_dataset(layout::kCurveNames[0]), 0);
+    run.shape.epochs = dim(g.open_dataset(std::string(curve_fields().front().name)), 0);
     runs_.push_back(std::move(run));
   }
 }
@@ -176,12 +176,12 @@ const ArchivedRun& SweepArchiveReader::run(std::size_t run_index) const {
   return runs_[run_index];
 }
 
-std::vector<RunState> SweepArchiveReader::read_states() const {
-  std::vector<RunState> states;
+std::vector<RunStatus> SweepArchiveReader::read_states() const {
+  std::vector<RunStatus> states;
   for (const auto b : file_.open_dataset(layout::kRunsState).read<std::uint8_t>()) {
-    if (b > static_cast<std::uint8_t>(RunState::failed))
+    if (b > static_cast<std::uint8_t>(RunStatus::failed))
       throw ArchiveError("archive " + path_ + " has an unknown run state " + std::to_string(b) + " in /runs_state");
-    states.push_back(static_cast<RunState>(b));
+    states.push_back(static_cast<RunStatus>(b));
   }
   return states;
 }
@@ -212,8 +212,8 @@ Eigen::MatrixXf SweepArchiveReader::read_reconstructions(std::size_t run_index) 
 }
 
 RunResult SweepArchiveReader::read_result(std::size_t run_index) const {
-  const RunState state = read_states().at(run_index);
-  if (state == RunState::pending)
+  const RunStatus state = read_states().at(run_index);
+  if (state == RunStatus::pending)
     throw ArchiveError("archive " + path_ + ": run " + std::to_string(run_index) +
                        " is pending (not trained yet, its datasets hold no data)");
   const RunShape& s = run(run_index).shape;
@@ -221,8 +221,8 @@ RunResult SweepArchiveReader::read_result(std::size_t run_index) const {
   const RunOutcome outcome = read_outcome(run_index);
 
   RunResult r;
-  r.status = state == RunState::complete ? RunStatus::complete
-             : state == RunState::diverged ? RunStatus::diverged
+  r.status = state == RunStatus::complete ? RunStatus::complete
+             : state == RunStatus::diverged ? RunStatus::diverged
                                            : RunStatus::failed;
   r.error = outcome.error;
   r.w1 = to_matrix(g.open_dataset(layout::kEncoderKernel).read<float>(), s.hidden, s.input_size);
@@ -233,25 +233,22 @@ RunResult SweepArchiveReader::read_result(std::size_t run_index) const {
   r.b2 = Eigen::Map<const Eigen::VectorXf>(b2.data(), static_cast<Eigen::Index>(b2.size()));
   r.test_latent = to_matrix(g.open_dataset(layout::kLatentTest).read<float>(), s.hidden, s.n_test);
 
+  const auto& fields = curve_fields();
   std::vector<std::vector<double>> curves;
-  for (const char* name : layout::kCurveNames) curves.push_back(g.open_dataset(name).read<double>());
+  for (const auto& curve : fields) curves.push_back(g.open_dataset(std::string(curve.name)).read<double>());
   // Epoch records that were written: the count write_run was given, which is at most epochs.
+  // An epoch not reached is NaN in every curve; a written one has at least its time.
+  auto written = [&](std::size_t e) {
+    return std::any_of(curves.begin(), curves.end(), [&](const auto& c) { return !std::isnan(c[e]); });
+  };
   std::size_t n = 0;
-  while (n < curves[0].size() && !(std::isnan(curves[0][n]) && std::isnan(curves[2][n]) && std::isnan(curves[4][n])))
-    ++n;
+  while (n < curves.front().size() && written(n)) ++n;
   for (std::size_t e = 0; e < n; ++e) {
     EpochRecord rec;
-    rec.train_loss = curves[0][e];
-    rec.train_objective = curves[1][e];
-    rec.test_loss = curves[2][e];
-    rec.validation_loss = curves[3][e];
-    rec.seconds = curves[4][e];
+    for (std::size_t c = 0; c < fields.size(); ++c) rec.*fields[c].member = curves[c][e];
     r.epochs.push_back(rec);
   }
-  r.metrics = outcome.metrics;
-  r.epochs_run = outcome.epochs_run;
-  r.wall_seconds = outcome.wall_seconds;
-  r.samples_per_second = outcome.samples_per_second;
+  static_cast<RunScalars&>(r) = outcome;  // metrics, epochs_run, wall_seconds, samples_per_second
   return r;
 }
 

@@ -152,7 +152,7 @@ int sweep_command(const std::vector<std::string>& args) {
     return 2;
   }
 
-  const std::vector<RunState> states = archive->run_states();
+  const std::vector<RunStatus> states = archive->run_states();
   const sweep::WorkPlan plan = sweep::plan_work(study, states, fuse);
   const sweep::RunItem run_item(study, plan, states, *archive, header, comm.rank(), sweep::host_name());
   const std::size_t left = train_everything(comm, study, plan, run_item, out, quiet);

@@ -74,14 +74,14 @@ int train_command(const std::vector<std::string>& args) {
     };
   }
   const RunResult result = train_autoencoder(options, data, callbacks);
-  const FinalMetrics& m = result.metrics;
   std::printf("status %s%s%s\n", std::string(to_string(result.status)).c_str(), result.error.empty() ? "" : ": ",
               result.error.c_str());
-  std::printf("train_mse %.6g\ntest_mse %.6g\ntrain_loss %.6g\ntest_loss %.6g\nlatent_density %.6g\ndead_units %d\n"
-              "mean_activation %.6g\nw1_near_zero %.6g\nw2_near_zero %.6g\nepochs_run %d\nwall_seconds %.3f\n"
-              "samples_per_second %.0f\n",
-              m.train_mse, m.test_mse, m.train_loss, m.test_loss, m.latent_density, m.dead_units, m.mean_activation,
-              m.w1_near_zero, m.w2_near_zero, result.epochs_run, result.wall_seconds, result.samples_per_second);
+  for (const auto& field : scalar_fields()) {  // one "name value" line each, in the archive's column order
+    std::printf("%.*s ", int(field.name.size()), field.name.data());
+    if (field.integer) std::printf(field.format, int(field.get(result)));
+    else std::printf(field.format, field.get(result));
+    std::printf("\n");
+  }
   return result.status == RunStatus::complete ? 0 : 3;
 }
 

@@ -159,6 +159,7 @@ std::size_t validation_count(double validation_split, std::size_t n_train) {
 
 std::string_view to_string(RunStatus s) {
   switch (s) {
+    case RunStatus::pending: return "pending";
     case RunStatus::complete: return "complete";
     case RunStatus::diverged: return "diverged";
     case RunStatus::failed: return "failed";

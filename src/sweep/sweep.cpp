@@ -131,12 +131,12 @@ double estimated_cost(const RunSpec& run, const Dataset& data) {
   return per_sample * double(o.training.epochs) * double(data.train_images.cols());
 }
 
-WorkPlan plan_work(const Study& study, const std::vector<RunState>& states, const cli::FuseSettings& fuse) {
+WorkPlan plan_work(const Study& study, const std::vector<RunStatus>& states, const cli::FuseSettings& fuse) {
   WorkPlan plan;
   plan.items = cli::fuse_groups(study.runs, fuse);
   plan.run_cost.assign(study.runs.size(), 0.0);
   for (std::size_t i = 0; i < study.runs.size(); ++i) {
-    if (states[i] != RunState::pending) {
+    if (states[i] != RunStatus::pending) {
       ++plan.done_runs;
       continue;
     }
@@ -148,7 +148,7 @@ WorkPlan plan_work(const Study& study, const std::vector<RunState>& states, cons
     double item_cost = 0.0;
     bool has_pending = false;
     for (std::size_t run : plan.items[item]) {
-      has_pending = has_pending || states[run] == RunState::pending;
+      has_pending = has_pending || states[run] == RunStatus::pending;
       item_cost += plan.run_cost[run];
     }
     if (!has_pending) continue;
@@ -159,7 +159,7 @@ WorkPlan plan_work(const Study& study, const std::vector<RunState>& states, cons
   return plan;
 }
 
-RunItem::RunItem(const Study& study, const WorkPlan& plan, const std::vector<RunState>& states,
+RunItem::RunItem(const Study& study, const WorkPlan& plan, const std::vector<RunStatus>& states,
                  SweepArchive& archive, const ArchiveHeader& header, int rank, std::string host)
     : study_(study), plan_(plan), states_(states), archive_(archive), header_(header), rank_(rank),
       host_(std::move(host)) {}
@@ -187,7 +187,7 @@ std::vector<RunReport> RunItem::operator()(std::size_t item, const PollFunction&
   std::vector<RunReport> reports;
   for (std::size_t k = 0; k < members.size(); ++k) {
     const std::size_t index = members[k];
-    if (states_[index] != RunState::pending) continue;  // saved by an earlier job; retrained only for its group
+    if (states_[index] != RunStatus::pending) continue;  // saved by an earlier job; retrained only for its group
     const RunResult& result = results[k];
     RunRecordInfo info;
     info.rank = rank_;

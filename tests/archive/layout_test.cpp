@@ -71,7 +71,7 @@ TEST(Layout, OutcomeRoundTripsAndReservesItsColumnNames) {
   layout::RecordLayout r;
   layout::add_outcome_fields(r, true);
   RunOutcome o;
-  o.state = RunState::diverged;
+  o.state = RunStatus::diverged;
   o.metrics.test_mse = 0.5;
   o.metrics.dead_units = 4;
   o.epochs_run = 3;
@@ -83,7 +83,7 @@ TEST(Layout, OutcomeRoundTripsAndReservesItsColumnNames) {
   std::vector<char> rec = r.blank();
   layout::put_outcome(r, rec.data(), o, true);
   const RunOutcome back = layout::get_outcome(r, rec.data());
-  EXPECT_EQ(back.state, RunState::diverged);
+  EXPECT_EQ(back.state, RunStatus::diverged);
   EXPECT_EQ(back.metrics.test_mse, 0.5);
   EXPECT_EQ(back.metrics.dead_units, 4);
   EXPECT_EQ(back.epochs_run, 3);

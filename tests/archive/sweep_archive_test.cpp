@@ -56,7 +56,7 @@ TEST_F(SweepArchiveTest, NewArchiveHasEveryRunPendingAndIsValidOnDiskBeforeClose
   SweepArchive archive = open(file);
   EXPECT_FALSE(archive.resumed());
   EXPECT_EQ(archive.run_count(), runs_.size());
-  EXPECT_EQ(archive.run_states(), std::vector<RunState>(runs_.size(), RunState::pending));
+  EXPECT_EQ(archive.run_states(), std::vector<RunStatus>(runs_.size(), RunStatus::pending));
   EXPECT_EQ(archive.shape(4), RunShape::for_run(runs_[4], header_));
   // Flushed at creation: another process could read it now (the reader opens it separately).
   {
@@ -110,7 +110,7 @@ TEST_F(SweepArchiveTest, WriteRunChecksShapesBeforeWritingAnything) {
   result = testing::make_result(runs_[0], shape);
   result.epochs.resize(static_cast<std::size_t>(shape.epochs) + 1);
   EXPECT_THROW(archive.write_run(0, result, testing::make_info(shape, 0, 0)), ArchiveError);
-  EXPECT_EQ(archive.state(0), RunState::pending);
+  EXPECT_EQ(archive.state(0), RunStatus::pending);
   EXPECT_THROW(write(archive, runs_.size()), ArchiveError);  // no such run
   write(archive, 0);
   EXPECT_THROW(write(archive, 0), ArchiveError) << "a done run is never rewritten";
@@ -196,7 +196,7 @@ TEST_F(SweepArchiveTest, OverwriteRecreatesTheArchive) {
   {
     SweepArchive archive = SweepArchive::open_for_sweep(file, testing::self_communicator(), other, runs_, OpenMode::overwrite);
     EXPECT_FALSE(archive.resumed());
-    EXPECT_EQ(archive.state(0), RunState::pending);
+    EXPECT_EQ(archive.state(0), RunStatus::pending);
     archive.close();
   }
   EXPECT_EQ(SweepArchiveReader::open(file).header().config_hash, "hash-B");
@@ -425,14 +425,14 @@ TEST_F(SweepArchiveTest, RunsMarkedDoneSurviveSigkillWhole) {
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "writer status " << status;
 
     // The file opens as it is (no h5clear), and every run marked done is whole.
-    std::vector<RunState> states;
+    std::vector<RunStatus> states;
     {
       const SweepArchiveReader reader = SweepArchiveReader::open(file);
       testing::expect_header_matches(reader, header);
       states = reader.read_states();
       std::size_t done = 0;
       for (std::size_t i = 0; i < states.size(); ++i) {
-        if (states[i] == RunState::pending) continue;
+        if (states[i] == RunStatus::pending) continue;
         ++done;
         testing::expect_run_matches(reader, runs, header, i, 0);
       }

@@ -95,38 +95,38 @@ std::vector<RunSpec> make_runs(const StudySize& size) {
   return runs;
 }
 
-RunState expected_state(std::size_t index) {
-  if (index % 7 == 5) return RunState::failed;
-  if (index % 5 == 3) return RunState::diverged;
-  return RunState::complete;
+RunStatus expected_state(std::size_t index) {
+  if (index % 7 == 5) return RunStatus::failed;
+  if (index % 5 == 3) return RunStatus::diverged;
+  return RunStatus::complete;
 }
 
 RunResult make_result(const RunSpec& spec, const RunShape& s) {
   const std::size_t i = spec.index;
   RunResult r;
-  const RunState state = expected_state(i);
-  r.status = state == RunState::complete ? RunStatus::complete
-             : state == RunState::diverged ? RunStatus::diverged
+  const RunStatus state = expected_state(i);
+  r.status = state == RunStatus::complete ? RunStatus::complete
+             : state == RunStatus::diverged ? RunStatus::diverged
                                            : RunStatus::failed;
-  if (state != RunState::failed) {
+  if (state != RunStatus::failed) {
     r.w1 = filled(i, 1, s.hidden, s.input_size);
     r.b1 = filled(i, 2, s.hidden, 1);
     r.w2 = filled(i, 3, s.input_size, s.hidden);
     r.b2 = filled(i, 4, s.input_size, 1);
     r.test_latent = filled(i, 5, s.hidden, s.n_test);
   }
-  if (state == RunState::diverged) r.error = "loss became NaN in epoch 2";
-  if (state == RunState::failed) r.error = "std::bad_alloc while allocating a " + std::string(600, 'x');
+  if (state == RunStatus::diverged) r.error = "loss became NaN in epoch 2";
+  if (state == RunStatus::failed) r.error = "std::bad_alloc while allocating a " + std::string(600, 'x');
   // Complete runs on odd indices stop early; diverged runs stop after two epochs.
   int epochs = s.epochs;
-  if (state == RunState::failed) epochs = 0;
-  else if (state == RunState::diverged) epochs = std::min(2, s.epochs);
+  if (state == RunStatus::failed) epochs = 0;
+  else if (state == RunStatus::diverged) epochs = std::min(2, s.epochs);
   else if (i % 2 == 1) epochs = std::max(1, s.epochs - 1);
   for (int e = 0; e < epochs; ++e) {
     EpochRecord rec;
     rec.train_loss = 1.0 / (e + 1) + static_cast<double>(i);
     rec.train_objective = rec.train_loss + 0.5;
-    rec.test_loss = state == RunState::diverged && e == epochs - 1 ? std::numeric_limits<double>::quiet_NaN()
+    rec.test_loss = state == RunStatus::diverged && e == epochs - 1 ? std::numeric_limits<double>::quiet_NaN()
                                                                    : rec.train_loss + 0.25;
     rec.validation_loss = std::numeric_limits<double>::quiet_NaN();
     rec.seconds = 0.1 * (e + 1);
@@ -151,7 +151,7 @@ RunRecordInfo make_info(const RunShape& s, std::size_t index, int rank) {
   RunRecordInfo info;
   info.rank = rank;
   info.host = "node-" + std::to_string(rank) + (index == 0 ? std::string(100, 'h') : std::string());
-  if (expected_state(index) != RunState::failed) info.reconstructions = filled(index, 6, s.input_size, s.n_recon);
+  if (expected_state(index) != RunStatus::failed) info.reconstructions = filled(index, 6, s.input_size, s.n_recon);
   return info;
 }
 
@@ -206,7 +206,7 @@ void expect_run_matches(const SweepArchiveReader& reader, const std::vector<RunS
   const RunResult got = reader.read_result(index);
   EXPECT_EQ(got.status, want.status);
   EXPECT_EQ(got.error, want.error.substr(0, 512));
-  if (expected_state(index) == RunState::failed) {
+  if (expected_state(index) == RunStatus::failed) {
     EXPECT_TRUE(got.w1.array().isNaN().all());
     EXPECT_TRUE(got.test_latent.array().isNaN().all());
     EXPECT_EQ(got.w1.rows(), shape.hidden);

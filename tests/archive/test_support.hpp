@@ -32,7 +32,7 @@ inline StudySize large_study() { return {40, 300, 784, 10, 20, 48}; }
 ArchiveHeader make_header(const StudySize& size, const std::string& config_hash = "hash-A");
 std::vector<RunSpec> make_runs(const StudySize& size);
 // Outcome kind by index: i % 7 == 5 failed (no weights), i % 5 == 3 diverged, else complete.
-RunState expected_state(std::size_t index);
+RunStatus expected_state(std::size_t index);
 RunResult make_result(const RunSpec& spec, const RunShape& shape);
 RunRecordInfo make_info(const RunShape& shape, std::size_t index, int rank);
 

@@ -80,7 +80,7 @@ TEST_F(AnalyzeE2E, AnalysesEveryRunDegenerateOnesIncludedAndSkipsWhatIsDone) {
     auto reader = SweepArchiveReader::open(archive);
     const auto states = reader.read_states();
     ASSERT_EQ(states.size(), 4u);
-    EXPECT_EQ(states[3], RunState::diverged) << "the huge-step SGD run must diverge";
+    EXPECT_EQ(states[3], RunStatus::diverged) << "the huge-step SGD run must diverge";
     EXPECT_EQ(reader.read_latent(2).cwiseAbs().maxCoeff(), 0.0f) << "run 2 must have an all-zero latent space";
   }
   const std::string analyze = mpi(2) + AESWEEP_ANALYZE + " " + archive + " --tsne-iter 300 --k-max 6";
@@ -135,7 +135,7 @@ TEST_F(AnalyzeE2E, AnalysesEveryRunDegenerateOnesIncludedAndSkipsWhatIsDone) {
   EXPECT_EQ(again.open_group("analysis").child_names().size(), 2u);
   // The sweep's own data is untouched by the analysis.
   auto reader = SweepArchiveReader::open(archive);
-  EXPECT_EQ(reader.read_states()[0], RunState::complete);
+  EXPECT_EQ(reader.read_states()[0], RunStatus::complete);
 }
 
 TEST_F(AnalyzeE2E, BadInputIsAClearError) {

@@ -125,7 +125,7 @@ void expect_same_runs(const std::string& a_path, const std::string& b_path, bool
   EXPECT_EQ(a.header().config_hash, b.header().config_hash);
   const auto sa = a.read_states(), sb = b.read_states();
   for (std::size_t i = 0; i < a.run_count(); ++i) {
-    if (only_complete_in_a && sa[i] == RunState::pending) continue;
+    if (only_complete_in_a && sa[i] == RunStatus::pending) continue;
     ASSERT_EQ(sa[i], sb[i]) << "run " << i;
     ASSERT_TRUE(is_done(sa[i])) << "run " << i;
     const RunResult ra = a.read_result(i), rb = b.read_result(i);
@@ -326,7 +326,7 @@ TEST_F(SweepE2E, SigkillAtSeveralPointsThenResumeEqualsUninterrupted) {
     // The archive opens and every run marked complete is whole and equal to the reference.
     expect_same_runs((dir_ / out).string(), (dir_ / "reference.h5").string(), /*only_complete_in_a=*/true);
     const auto states = SweepArchiveReader::open((dir_ / out).string()).read_states();
-    const auto complete = std::count(states.begin(), states.end(), RunState::complete);
+    const auto complete = std::count(states.begin(), states.end(), RunStatus::complete);
     EXPECT_LT(complete, 12) << "the kill came too late to interrupt anything";
     // The same command resumes and finishes; the result equals the uninterrupted sweep.
     ASSERT_EQ(run(sweep_args(2, "slow.ini", out), "resume.txt"), 0) << log("resume.txt");

@@ -20,7 +20,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (void)reader.read_outcome(i);
         (void)reader.read_latent(i);
         (void)reader.read_reconstructions(i);
-        if (i < states.size() && states[i] != aesweep::RunState::pending) (void)reader.read_result(i);
+        if (i < states.size() && states[i] != aesweep::RunStatus::pending) (void)reader.read_result(i);
         if (aesweep::fuzz::verbose()) std::fprintf(stderr, "  run %zu read\n", i);
       } catch (const aesweep::ArchiveError& e) {
         aesweep::fuzz::note(e);

@@ -72,8 +72,8 @@ TEST(SweepSteps, HeaderRecordsTheStudyTheDataAndTheReconstructionDigits) {
 
 TEST(SweepSteps, WorkPlanHoldsOnlyWhatIsLeftInGroups) {
   const sweep::Study study = sweep::load_study(small_config());
-  std::vector<RunState> states(4, RunState::pending);
-  states[1] = RunState::complete;
+  std::vector<RunStatus> states(4, RunStatus::pending);
+  states[1] = RunStatus::complete;
   const sweep::WorkPlan plan = sweep::plan_work(study, states, cli::FuseSettings{8, 12});
   EXPECT_EQ(plan.items, (std::vector<std::vector<std::size_t>>{{0, 1, 2}, {3}}));
   EXPECT_EQ(plan.pending, (std::vector<std::size_t>{0, 1}));
@@ -86,7 +86,7 @@ TEST(SweepSteps, WorkPlanHoldsOnlyWhatIsLeftInGroups) {
   EXPECT_DOUBLE_EQ(plan.cost[1], sweep::estimated_cost(study.runs[3], study.data));
   EXPECT_DOUBLE_EQ(plan.total_cost, plan.cost[0] + plan.cost[1]);
   // Every run done: nothing to hand out.
-  const sweep::WorkPlan done = sweep::plan_work(study, std::vector<RunState>(4, RunState::complete), {8, 12});
+  const sweep::WorkPlan done = sweep::plan_work(study, std::vector<RunStatus>(4, RunStatus::complete), {8, 12});
   EXPECT_TRUE(done.pending.empty());
 }
 
@@ -96,8 +96,8 @@ TEST(SweepSteps, ARunItemWritesItsPendingRunsAndProgressCountsThem) {
   const ArchiveHeader header = sweep::make_header(study, "aesweep sweep small.ini", 1);
   SweepArchive archive = SweepArchive::open_for_sweep(dir + "/a.h5", testing::self_communicator(), header,
                                                       study.runs, OpenMode::create_or_resume);
-  std::vector<RunState> states(4, RunState::pending);
-  states[1] = RunState::complete;  // as if an earlier job had saved it: retrained for its group, not written
+  std::vector<RunStatus> states(4, RunStatus::pending);
+  states[1] = RunStatus::complete;  // as if an earlier job had saved it: retrained for its group, not written
   const sweep::WorkPlan plan = sweep::plan_work(study, states, {8, 12});
   const sweep::RunItem run_item(study, plan, states, archive, header, 0, "test-host");
   int polls = 0;
@@ -107,9 +107,9 @@ TEST(SweepSteps, ARunItemWritesItsPendingRunsAndProgressCountsThem) {
   EXPECT_EQ(reports[1].run, 2u);
   EXPECT_GT(polls, 0);
   for (const auto& r : reports) EXPECT_EQ(r.status, RunStatus::complete);
-  EXPECT_EQ(archive.state(0), RunState::complete);
-  EXPECT_EQ(archive.state(1), RunState::pending);
-  EXPECT_EQ(archive.state(3), RunState::pending);
+  EXPECT_EQ(archive.state(0), RunStatus::complete);
+  EXPECT_EQ(archive.state(1), RunStatus::pending);
+  EXPECT_EQ(archive.state(3), RunStatus::pending);
 
   sweep::Progress progress(study, plan, 1, dir + "/a.h5");
   EXPECT_THAT(progress.start_text(), HasSubstr("4 runs in small.ini, 1 already complete, 3 to train on 1 ranks"));
@@ -128,7 +128,7 @@ TEST(SweepSteps, ARunItemWritesItsPendingRunsAndProgressCountsThem) {
 
 TEST(SweepSteps, ProgressShowsAGroupInFlightAsItsFirstRunPlusTheOthers) {
   const sweep::Study study = sweep::load_study(small_config());
-  const sweep::WorkPlan plan = sweep::plan_work(study, std::vector<RunState>(4, RunState::pending), {8, 12});
+  const sweep::WorkPlan plan = sweep::plan_work(study, std::vector<RunStatus>(4, RunStatus::pending), {8, 12});
   ASSERT_EQ(plan.items[0].size(), 3u);
   sweep::Progress progress(study, plan, 2, "a.h5");
   WorkQueue queue(plan.pending, plan.cost, 2);

@@ -31,12 +31,6 @@ class Communicator;
 // each run's `sections`; version 1 archives are still read and resumed.
 inline constexpr std::int64_t kArchiveFormatVersion = 2;
 
-// Values of the /runs_state bytes. Only pending runs are (re)done on resume.
-enum class RunState : std::uint8_t { pending = 0, complete = 1, diverged = 2, failed = 3 };
-std::string_view to_string(RunState s);
-RunState run_state_of(RunStatus s);
-inline bool is_done(RunState s) { return s != RunState::pending; }
-
 // One [sweep.NAME] section of the study (/sections/<NNN>).
 struct StudySection {
   std::string name;
@@ -141,8 +135,8 @@ class SweepArchive {
   [[nodiscard]] bool resumed() const;
   // State of every run as read at open, updated by this rank's own write_run calls (not by
   // other ranks' writes).
-  [[nodiscard]] const std::vector<RunState>& run_states() const;
-  [[nodiscard]] RunState state(std::size_t run_index) const;
+  [[nodiscard]] const std::vector<RunStatus>& run_states() const;
+  [[nodiscard]] RunStatus state(std::size_t run_index) const;
   [[nodiscard]] bool is_done(std::size_t run_index) const;
   [[nodiscard]] RunShape shape(std::size_t run_index) const;
 

@@ -22,17 +22,13 @@ struct ArchivedRun {
   std::string section;
   std::vector<std::string> sections;  // every section listing it (version 1 archives: {section})
   std::vector<Setting> settings;  // registry order, canonical text, numeric where it was numeric
-  RunState state = RunState::pending;
+  RunStatus state = RunStatus::pending;
   RunShape shape;
 };
 
 // The scalar outcome of a run (/runs/<index>/metrics).
-struct RunOutcome {
-  RunState state = RunState::pending;
-  FinalMetrics metrics;
-  int epochs_run = 0;
-  double wall_seconds = 0;
-  double samples_per_second = 0;
+struct RunOutcome : RunScalars {  // metrics, epochs_run, wall_seconds, samples_per_second
+  RunStatus state = RunStatus::pending;
   int rank = -1;
   std::string host;
   std::string error;
@@ -56,7 +52,7 @@ class SweepArchiveReader {
   [[nodiscard]] const std::vector<ArchivedRun>& runs() const { return runs_; }
   [[nodiscard]] const ArchivedRun& run(std::size_t run_index) const;
   // Re-reads /runs_state (the source of truth for which runs are done).
-  [[nodiscard]] std::vector<RunState> read_states() const;
+  [[nodiscard]] std::vector<RunStatus> read_states() const;
 
   // Everything a run produced, in RunResult form: status from its state (a pending run throws),
   // epochs trimmed to epochs_run (EpochRecord::seconds from epoch_seconds).

@@ -3,13 +3,18 @@
 // Eigen column-major, so W1 (hidden x input) is stored in memory as input-major rows,
 // i.e. a row-major (input, hidden) array, which is the Keras "kernel" layout.
 #include <Eigen/Core>
+#include <cstdint>
+#include <string_view>
 #include <string>
 #include <vector>
 
 namespace aesweep {
 
-enum class RunStatus { complete, diverged, failed };
+// Where a run stands. The values are the archive's /runs_state bytes. A trained run is complete,
+// diverged or failed; only pending runs are (re)trained when a sweep resumes.
+enum class RunStatus : std::uint8_t { pending = 0, complete = 1, diverged = 2, failed = 3 };
 std::string_view to_string(RunStatus s);
+inline bool is_done(RunStatus s) { return s != RunStatus::pending; }
 
 struct EpochRecord {
   double train_loss = 0;       // reconstruction loss, mean over the epoch's minibatches
@@ -31,7 +36,15 @@ struct FinalMetrics {
   double w2_near_zero = 0;
 };
 
-struct RunResult {
+// The numbers that sum a run up: what the archive's metrics and /summary hold and `train` prints.
+struct RunScalars {
+  FinalMetrics metrics;
+  int epochs_run = 0;
+  double wall_seconds = 0;
+  double samples_per_second = 0;
+};
+
+struct RunResult : RunScalars {
   RunStatus status = RunStatus::complete;
   std::string error;  // why the run diverged or failed
   Eigen::MatrixXf w1;  // hidden x input
@@ -40,10 +53,29 @@ struct RunResult {
   Eigen::VectorXf b2;  // input
   Eigen::MatrixXf test_latent;  // hidden x test samples
   std::vector<EpochRecord> epochs;
-  FinalMetrics metrics;
-  int epochs_run = 0;
-  double wall_seconds = 0;
-  double samples_per_second = 0;
 };
+
+// ---------------------------------------------------------------------------------- the schema
+// A run's outcome is spelled here once: every writer, reader and printer goes through these two
+// lists, in this order (the archive's column order).
+
+// One scalar of RunScalars: its name (archive column, `train` output), meaning, type and format.
+struct ScalarField {
+  std::string_view name;
+  std::string_view description;
+  bool integer;             // int32 in the archive
+  const char* format;       // printf format of `train`'s output for the value as a double/int
+  double (*get)(const RunScalars&);
+  void (*set)(RunScalars&, double);
+};
+const std::vector<ScalarField>& scalar_fields();
+
+// One per-epoch curve of EpochRecord: its dataset name in the archive and meaning.
+struct CurveField {
+  std::string_view name;
+  std::string_view description;
+  double EpochRecord::*member;
+};
+const std::vector<CurveField>& curve_fields();
 
 }  // namespace aesweep

@@ -60,7 +60,7 @@ struct WorkPlan {
   std::size_t done_runs = 0;    // done in the archive before this job
   std::size_t fused_items = 0;  // pending items of two or more runs
 };
-[[nodiscard]] WorkPlan plan_work(const Study& study, const std::vector<RunState>& states,
+[[nodiscard]] WorkPlan plan_work(const Study& study, const std::vector<RunStatus>& states,
                                  const cli::FuseSettings& fuse);
 
 // Estimated cost of training a run: hidden x input x epochs x samples (x1.3 with the
@@ -72,14 +72,14 @@ struct WorkPlan {
 // reported failed with its message; an archive that cannot take a run throws ArchiveError.
 class RunItem {
  public:
-  RunItem(const Study& study, const WorkPlan& plan, const std::vector<RunState>& states, SweepArchive& archive,
+  RunItem(const Study& study, const WorkPlan& plan, const std::vector<RunStatus>& states, SweepArchive& archive,
           const ArchiveHeader& header, int rank, std::string host);
   std::vector<RunReport> operator()(std::size_t item, const PollFunction& poll) const;
 
  private:
   const Study& study_;
   const WorkPlan& plan_;
-  const std::vector<RunState>& states_;
+  const std::vector<RunStatus>& states_;
   SweepArchive& archive_;
   const ArchiveHeader& header_;
   int rank_;

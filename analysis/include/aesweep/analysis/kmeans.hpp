@@ -13,9 +13,9 @@ namespace aesweep::analysis {
 
 struct KmeansOptions {
   std::uint64_t seed = 0;
-  // Independent k-means++ starts; the lowest inertia wins. 1 matches sklearn >= 1.4's
-  // n_init="auto" for k-means++; sklearn 1.2's default is 10.
-  int n_init = 1;
+  // Independent k-means++ starts; the lowest inertia wins. 1 would match sklearn >= 1.4's
+  // n_init="auto" for k-means++ (sklearn 1.2's default is 10); aesweep-analyze uses 3.
+  int n_init = 3;
   int max_iter = 300;
   // Relative tolerance: stop when the summed squared centre shift is <= tol * mean
   // per-feature variance (sklearn's convention), or when labels stop changing.
