@@ -422,30 +422,27 @@ struct SweepArchive::Impl {
 
   void create(const ArchiveHeader& header, const std::string& created, const std::string& archive_id,
               const std::vector<RunSpec>& runs);
+  void create_state_and_summary(std::size_t n_runs);
+  void write_arrays(std::size_t run_index, const RunResult& result, const RunRecordInfo& info);
+  void write_outcome(std::size_t run_index, const RunResult& result, const RunRecordInfo& info);
+  void write_summary_rows();
+  void rename_into_place(const std::string& building);
   void reopen();
   void require_open() const {
     if (closed) throw ArchiveError("archive " + path + " is already closed");
   }
 };
 
-// COLLECTIVE: builds the whole file. Every rank makes the same metadata calls in the same order;
-// rank 0 alone writes the study-wide raw data; the final flush makes the file valid on disk.
-void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& created,
-                                const std::string& archive_id, const std::vector<RunSpec>& runs) {
-  // Built under a temporary name and renamed when whole: a job killed while creating leaves at
-  // most a stray PATH.creating (rebuilt next time) and never a half-made archive at PATH, and
-  // --overwrite keeps the old archive until the new one is complete.
-  const std::string building = path + ".creating";
-  file = h5::File::create(building, h5::FileAccess::mpio(*comm));
-  const auto never = h5::DatasetCreate::contiguous_early(h5::FillTime::never);
-  const auto f32 = h5::Datatype::native<float>();
-  const auto f64 = h5::Datatype::native<double>();
-  const auto u8 = h5::Datatype::native<std::uint8_t>();
-  const auto i64 = h5::Datatype::native<std::int64_t>();
-  auto space = [](std::initializer_list<hsize_t> dims) {
-    return h5::Dataspace::simple(std::span<const hsize_t>(dims.begin(), dims.size()));
-  };
+namespace {
 
+const auto kNever = h5::DatasetCreate::contiguous_early(h5::FillTime::never);
+
+h5::Dataspace space(std::initializer_list<hsize_t> dims) {
+  return h5::Dataspace::simple(std::span<const hsize_t>(dims.begin(), dims.size()));
+}
+
+void write_root_attributes(const h5::File& file, const ArchiveHeader& header, const std::string& created,
+                           const std::string& archive_id, std::size_t n_runs) {
   file.write_attribute("format_version", kArchiveFormatVersion);
   file.write_attribute("aesweep_version", header.aesweep_version);
   file.write_attribute("config_text", header.config_text);
@@ -454,10 +451,16 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
   file.write_attribute("archive_id", archive_id);
   file.write_attribute("command", header.command);
   file.write_attribute("hdf5_version", h5::library_version());
-  file.write_attribute("n_runs", static_cast<std::int64_t>(runs.size()));
+  file.write_attribute("n_runs", static_cast<std::int64_t>(n_runs));
   file.write_attribute("layout", std::string_view("aesweep sweep archive; every path is described in docs/archive.md"));
+}
 
-  {  // the local handles must be closed before the file is
+// /dataset: the data's identity as attributes, and its datasets (filled later by rank 0).
+struct DatasetGroup {
+  h5::Dataset labels, recon_indices, recon_originals;
+};
+
+DatasetGroup create_dataset_group(const h5::File& file, const ArchiveHeader& header) {
   const auto n_test = static_cast<hsize_t>(header.n_test);
   const auto input = static_cast<hsize_t>(header.input_size);
   const auto n_recon = static_cast<hsize_t>(header.recon_indices.size());
@@ -470,77 +473,117 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
   data.write_attribute("files", joined_lines(header.data_files));
   data.write_attribute("train_samples_option", header.train_samples_option);
   data.write_attribute("test_samples_option", header.test_samples_option);
-  const h5::Dataset labels = data.create_dataset("test_labels", u8, space({n_test}), never);
-  const h5::Dataset recon_indices = data.create_dataset("recon_indices", i64, space({n_recon}), never);
-  const h5::Dataset recon_originals = data.create_dataset("recon_originals", f32, space({n_recon, input}), never);
+  DatasetGroup d;
+  d.labels = data.create_dataset("test_labels", h5::Datatype::native<std::uint8_t>(), space({n_test}), kNever);
+  d.recon_indices = data.create_dataset("recon_indices", h5::Datatype::native<std::int64_t>(), space({n_recon}), kNever);
+  d.recon_originals =
+      data.create_dataset("recon_originals", h5::Datatype::native<float>(), space({n_recon, input}), kNever);
+  return d;
+}
 
-  write_sections(file, header.sections, rank == 0, independent);
-  const h5::Group runs_group = file.create_group(layout::kRunsGroup);
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    const RunSpec& run = runs[i];
-    const RunShape& s = shapes[i];
-    const h5::Group g = runs_group.create_group(layout::run_name(i));
-    g.write_attribute(layout::kIndexAttr, static_cast<std::int64_t>(run.index));
-    g.write_attribute(layout::kSectionAttr, run.section);
-    g.write_attribute(layout::kSectionsAttr, joined_lines(run.sections));
-    g.write_attribute(layout::kSettingsAttr, layout::settings_text(run.settings));
-    for (const auto& setting : run.settings) {
-      if (setting.numeric) g.write_attribute(setting.key, *setting.numeric);
-      else g.write_attribute(setting.key, setting.value);
+void write_dataset_group(const DatasetGroup& d, const ArchiveHeader& header, const h5::Transfer& independent) {
+  d.labels.write<std::uint8_t>(header.test_labels, independent);
+  d.recon_indices.write<std::int64_t>(header.recon_indices, independent);
+  d.recon_originals.write<float>(
+      std::span<const float>(header.recon_originals.data(), static_cast<std::size_t>(header.recon_originals.size())),
+      independent);
+}
+
+// /runs/<index>: the run's settings as attributes and its datasets, storage allocated, unwritten.
+void create_run_group(const h5::Group& runs_group, std::size_t i, const RunSpec& run, const RunShape& s,
+                      const h5::Datatype& metrics) {
+  const auto f32 = h5::Datatype::native<float>();
+  const h5::Group g = runs_group.create_group(layout::run_name(i));
+  g.write_attribute(layout::kIndexAttr, static_cast<std::int64_t>(run.index));
+  g.write_attribute(layout::kSectionAttr, run.section);
+  g.write_attribute(layout::kSectionsAttr, joined_lines(run.sections));
+  g.write_attribute(layout::kSettingsAttr, layout::settings_text(run.settings));
+  for (const auto& setting : run.settings) {
+    if (setting.numeric) g.write_attribute(setting.key, *setting.numeric);
+    else g.write_attribute(setting.key, setting.value);
+  }
+  const auto hidden = static_cast<hsize_t>(s.hidden);
+  const auto in = static_cast<hsize_t>(s.input_size);
+  // Eigen is column-major: W1 (hidden x input) in memory is the row-major (input, hidden)
+  // Keras kernel; W2 (input x hidden) is (hidden, input); latent codes (hidden x n_test) are
+  // (n_test, hidden); reconstructions (input x n_recon) are (n_recon, input).
+  g.create_dataset(layout::kEncoderKernel, f32, space({in, hidden}), kNever).close();
+  g.create_dataset(layout::kEncoderBias, f32, space({hidden}), kNever).close();
+  g.create_dataset(layout::kDecoderKernel, f32, space({hidden, in}), kNever).close();
+  g.create_dataset(layout::kDecoderBias, f32, space({in}), kNever).close();
+  g.create_dataset(layout::kLatentTest, f32, space({static_cast<hsize_t>(s.n_test), hidden}), kNever).close();
+  g.create_dataset(layout::kReconstructions, f32, space({static_cast<hsize_t>(s.n_recon), in}), kNever).close();
+  for (const auto& curve : curve_fields())
+    g.create_dataset(std::string(curve.name), h5::Datatype::native<double>(), space({static_cast<hsize_t>(s.epochs)}),
+                     kNever)
+        .close();
+  g.create_dataset(layout::kMetrics, metrics, h5::Dataspace::scalar(), kNever).close();
+}
+
+}  // namespace
+
+// COLLECTIVE: builds the whole file. Every rank makes the same metadata calls in the same order;
+// rank 0 alone writes the study-wide raw data; the final flush makes the file valid on disk.
+void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& created,
+                                const std::string& archive_id, const std::vector<RunSpec>& runs) {
+  // Built under a temporary name and renamed when whole: a job killed while creating leaves at
+  // most a stray PATH.creating (rebuilt next time) and never a half-made archive at PATH, and
+  // --overwrite keeps the old archive until the new one is complete.
+  const std::string building = path + ".creating";
+  file = h5::File::create(building, h5::FileAccess::mpio(*comm));
+  write_root_attributes(file, header, created, archive_id, runs.size());
+  {  // the local handles must be closed before the file is
+    const DatasetGroup data = create_dataset_group(file, header);
+    write_sections(file, header.sections, rank == 0, independent);
+    const h5::Group runs_group = file.create_group(layout::kRunsGroup);
+    for (std::size_t i = 0; i < runs.size(); ++i) create_run_group(runs_group, i, runs[i], shapes[i], metrics.datatype());
+    create_state_and_summary(runs.size());
+    if (rank == 0) {
+      write_dataset_group(data, header, independent);
+      write_summary_rows();
     }
-    const auto hidden = static_cast<hsize_t>(s.hidden);
-    const auto in = static_cast<hsize_t>(s.input_size);
-    // Eigen is column-major: W1 (hidden x input) in memory is the row-major (input, hidden)
-    // Keras kernel; W2 (input x hidden) is (hidden, input); latent codes (hidden x n_test) are
-    // (n_test, hidden); reconstructions (input x n_recon) are (n_recon, input).
-    g.create_dataset(layout::kEncoderKernel, f32, space({in, hidden}), never).close();
-    g.create_dataset(layout::kEncoderBias, f32, space({hidden}), never).close();
-    g.create_dataset(layout::kDecoderKernel, f32, space({hidden, in}), never).close();
-    g.create_dataset(layout::kDecoderBias, f32, space({in}), never).close();
-    g.create_dataset(layout::kLatentTest, f32, space({static_cast<hsize_t>(s.n_test), hidden}), never).close();
-    g.create_dataset(layout::kReconstructions, f32, space({static_cast<hsize_t>(s.n_recon), in}), never).close();
-    for (const auto& curve : curve_fields())
-      g.create_dataset(std::string(curve.name), f64, space({static_cast<hsize_t>(s.epochs)}), never).close();
-    g.create_dataset(layout::kMetrics, metrics.datatype(), h5::Dataspace::scalar(), never).close();
-  }
-
-  // Zero-filled on allocation: every run starts pending without a raw-data write.
-  auto zero_fill = h5::DatasetCreate::contiguous_early(h5::FillTime::on_allocation);
-  zero_fill.fill_value<std::uint8_t>(0);
-  runs_state = file.create_dataset(layout::kRunsState, u8, space({runs.size()}), zero_fill);
-  runs_state.write_attribute("values", std::string_view("0 pending, 1 complete, 2 diverged, 3 failed"));
-  summary = file.create_dataset(layout::kSummary, columns.record.datatype(), space({runs.size()}), never);
-  summary.write_attribute("description",
-                          std::string_view("one row per run; /runs_state is authoritative for which runs are done"));
-
-  if (rank == 0) {
-    labels.write<std::uint8_t>(header.test_labels, independent);
-    recon_indices.write<std::int64_t>(header.recon_indices, independent);
-    recon_originals.write<float>(
-        std::span<const float>(header.recon_originals.data(), static_cast<std::size_t>(header.recon_originals.size())),
-        independent);
-    std::vector<char> rows;
-    rows.reserve(base_rows.size() * columns.record.size());
-    for (const auto& row : base_rows) rows.insert(rows.end(), row.begin(), row.end());
-    if (!runs.empty()) summary.write_bytes(columns.record.datatype(), rows.data(), 0, runs.size(), independent);
-  }
-  file.flush();
+    file.flush();
   }
   runs_state.close();
   summary.close();
   file.close();
+  rename_into_place(building);
+  reopen();
+  resumed = false;
+}
+
+// /runs_state zero-filled on allocation (every run starts pending without a raw-data write) and
+// /summary, its rows written by write_summary_rows.
+void SweepArchive::Impl::create_state_and_summary(std::size_t n_runs) {
+  auto zero_fill = h5::DatasetCreate::contiguous_early(h5::FillTime::on_allocation);
+  zero_fill.fill_value<std::uint8_t>(0);
+  runs_state = file.create_dataset(layout::kRunsState, h5::Datatype::native<std::uint8_t>(), space({n_runs}), zero_fill);
+  runs_state.write_attribute("values", std::string_view("0 pending, 1 complete, 2 diverged, 3 failed"));
+  summary = file.create_dataset(layout::kSummary, columns.record.datatype(), space({n_runs}), kNever);
+  summary.write_attribute("description",
+                          std::string_view("one row per run; /runs_state is authoritative for which runs are done"));
+}
+
+// Rank 0: every run's summary row as known before training (settings, outcome blank).
+void SweepArchive::Impl::write_summary_rows() {
+  std::vector<char> rows;
+  rows.reserve(base_rows.size() * columns.record.size());
+  for (const auto& row : base_rows) rows.insert(rows.end(), row.begin(), row.end());
+  if (!base_rows.empty()) summary.write_bytes(columns.record.datatype(), rows.data(), 0, base_rows.size(), independent);
+}
+
+// COLLECTIVE: rank 0 renames the finished file; every rank learns whether that worked before
+// anyone opens PATH.
+void SweepArchive::Impl::rename_into_place(const std::string& building) {
   std::string rename_error;
   if (rank == 0) {
     std::error_code ec;
     std::filesystem::rename(building, path, ec);
     if (ec) rename_error = "cannot rename " + building + " to " + path + ": " + ec.message();
   }
-  // Every rank learns whether the rename worked before anyone opens PATH.
   on_all_ranks(*comm, [&] {
     if (!rename_error.empty()) throw ArchiveError(rename_error);
   });
-  reopen();
-  resumed = false;
 }
 
 // COLLECTIVE: the compatibility checks were already done on rank 0 (read-only).
@@ -672,16 +715,11 @@ RunShape SweepArchive::shape(std::size_t run_index) const {
 
 // INDEPENDENT: opens, writes and closes only this run's datasets with independent transfers.
 // No metadata changes, so no other rank has to take part.
-void SweepArchive::write_run(std::size_t run_index, const RunResult& result, const RunRecordInfo& info) {
-  Impl& a = *impl_;
-  a.require_open();
-  const RunStatus current = state(run_index);
-  const std::string run = "run " + std::to_string(run_index) + " of archive " + a.path;
-  if (aesweep::is_done(current))
-    throw ArchiveError(run + " is already " + std::string(to_string(current)) + "; only pending runs are written");
+namespace {
 
-  // Check everything before the first write, so a bad result leaves the run pending and untouched.
-  const RunShape& s = a.shapes[run_index];
+// Throws ArchiveError (naming `run`) unless the result fits the run's pre-allocated datasets.
+void check_result(const std::string& run, const RunShape& s, const RunResult& result, const RunRecordInfo& info) {
+  if (!is_done(result.status)) throw ArchiveError(run + ": a result must be complete, diverged or failed, not pending");
   auto check = [&](const char* what, Eigen::Index rows, Eigen::Index cols, Eigen::Index want_rows,
                    Eigen::Index want_cols) {
     if (rows * cols == 0) return;  // absent: stored as NaN
@@ -698,12 +736,18 @@ void SweepArchive::write_run(std::size_t run_index, const RunResult& result, con
   if (result.epochs.size() > static_cast<std::size_t>(s.epochs))
     throw ArchiveError(run + ": " + std::to_string(result.epochs.size()) + " epoch records, the archive holds at most " +
                        std::to_string(s.epochs));
+}
 
+}  // namespace
+
+// INDEPENDENT: the run's weights, codes, reconstructions and curves into its datasets.
+void SweepArchive::Impl::write_arrays(std::size_t run_index, const RunResult& result, const RunRecordInfo& info) {
+  const RunShape& s = shapes[run_index];
   const auto hidden = static_cast<std::size_t>(s.hidden);
   const auto input = static_cast<std::size_t>(s.input_size);
   const std::string prefix = layout::run_path(run_index) + "/";
   auto put = [&](const char* name, const std::vector<float>& values) {
-    a.file.open_dataset(prefix + name).write<float>(values, a.independent);
+    file.open_dataset(prefix + name).write<float>(values, independent);
   };
   put(layout::kEncoderKernel, floats_or_nan(result.w1, hidden * input));
   put(layout::kEncoderBias, floats_or_nan(result.b1, hidden));
@@ -711,37 +755,51 @@ void SweepArchive::write_run(std::size_t run_index, const RunResult& result, con
   put(layout::kDecoderBias, floats_or_nan(result.b2, input));
   put(layout::kLatentTest, floats_or_nan(result.test_latent, hidden * static_cast<std::size_t>(s.n_test)));
   put(layout::kReconstructions, floats_or_nan(info.reconstructions, input * static_cast<std::size_t>(s.n_recon)));
-
   // Curves: one value per epoch trained, NaN for epochs not reached (early stopping, divergence).
   for (const auto& curve : curve_fields()) {
     std::vector<double> values(static_cast<std::size_t>(s.epochs), kNaN);
     for (std::size_t e = 0; e < result.epochs.size(); ++e) values[e] = result.epochs[e].*curve.member;
-    a.file.open_dataset(prefix + std::string(curve.name)).write<double>(values, a.independent);
+    file.open_dataset(prefix + std::string(curve.name)).write<double>(values, independent);
   }
+}
 
+// INDEPENDENT: the run's outcome into its metrics record and its /summary row.
+void SweepArchive::Impl::write_outcome(std::size_t run_index, const RunResult& result, const RunRecordInfo& info) {
   RunOutcome outcome;
   outcome.state = result.status;
   static_cast<RunScalars&>(outcome) = result;  // metrics, epochs_run, wall_seconds, samples_per_second
   outcome.rank = info.rank;
   outcome.host = info.host;
   outcome.error = result.error;
-  std::vector<char> metrics = a.metrics.blank();
-  layout::put_outcome(a.metrics, metrics.data(), outcome, true);
-  a.file.open_dataset(prefix + layout::kMetrics).write_bytes(a.metrics.datatype(), metrics.data(), 0, 1, a.independent);
+  std::vector<char> record = metrics.blank();
+  layout::put_outcome(metrics, record.data(), outcome, true);
+  file.open_dataset(layout::run_path(run_index) + "/" + layout::kMetrics)
+      .write_bytes(metrics.datatype(), record.data(), 0, 1, independent);
+  std::vector<char> row = base_rows[run_index];
+  columns.record.set_u8(row.data(), "state", static_cast<std::uint8_t>(outcome.state));
+  layout::put_outcome(columns.record, row.data(), outcome, false);
+  summary.write_bytes(columns.record.datatype(), row.data(), run_index, 1, independent);
+}
 
-  std::vector<char> row = a.base_rows[run_index];
-  a.columns.record.set_u8(row.data(), "state", static_cast<std::uint8_t>(outcome.state));
-  layout::put_outcome(a.columns.record, row.data(), outcome, false);
-  a.summary.write_bytes(a.columns.record.datatype(), row.data(), run_index, 1, a.independent);
-
+void SweepArchive::write_run(std::size_t run_index, const RunResult& result, const RunRecordInfo& info) {
+  Impl& a = *impl_;
+  a.require_open();
+  const RunStatus current = state(run_index);
+  const std::string run = "run " + std::to_string(run_index) + " of archive " + a.path;
+  if (aesweep::is_done(current))
+    throw ArchiveError(run + " is already " + std::string(to_string(current)) + "; only pending runs are written");
+  // Everything is checked before the first write, so a bad result leaves the run pending and untouched.
+  check_result(run, a.shapes[run_index], result, info);
+  a.write_arrays(run_index, result, info);
+  a.write_outcome(run_index, result, info);
   // Last: from here on the run counts as done. Everything above reaches the disk before the
   // state byte is written, and the state byte before write_run returns, so a run marked done
   // survives the loss of this node (power included), not only a killed process.
   a.make_durable(run_index, "data");
-  const std::uint8_t state_byte = static_cast<std::uint8_t>(outcome.state);
+  const std::uint8_t state_byte = static_cast<std::uint8_t>(result.status);
   a.runs_state.write_rows<std::uint8_t>(run_index, std::span<const std::uint8_t>(&state_byte, 1), a.independent);
   a.make_durable(run_index, "state byte");
-  a.states[run_index] = outcome.state;
+  a.states[run_index] = result.status;
 }
 
 void SweepArchive::close() {

@@ -87,24 +87,19 @@ SweepArchiveReader SweepArchiveReader::open(const std::string& path, const Commu
   return r;
 }
 
-void SweepArchiveReader::load() {
-  if (!file_.has_attribute("format_version") || !file_.has_child(layout::kRunsGroup) ||
-      !file_.has_child(layout::kRunsState))
-    throw ArchiveError("archive " + path_ + " is not an aesweep sweep archive (no format_version, /runs or /runs_state)");
-  format_version_ = file_.read_int_attribute("format_version");
-  if (format_version_ > kArchiveFormatVersion)
-    throw ArchiveError("archive " + path_ + " has format version " + std::to_string(format_version_) +
-                       ", newer than this aesweep reads (" + std::to_string(kArchiveFormatVersion) + ")");
+namespace {
 
-  ArchiveHeader& h = header_;
-  h.aesweep_version = file_.read_string_attribute("aesweep_version");
-  h.config_text = file_.read_string_attribute("config_text");
-  h.config_hash = file_.read_string_attribute("config_hash");
-  h.created = file_.read_string_attribute("created");
-  h.command = file_.read_string_attribute("command");
-  if (file_.has_attribute("archive_id")) h.archive_id = file_.read_string_attribute("archive_id");
+// The study-wide record (everything open_for_sweep wrote from the ArchiveHeader).
+ArchiveHeader read_header(const h5::File& file) {
+  ArchiveHeader h;
+  h.aesweep_version = file.read_string_attribute("aesweep_version");
+  h.config_text = file.read_string_attribute("config_text");
+  h.config_hash = file.read_string_attribute("config_hash");
+  h.created = file.read_string_attribute("created");
+  h.command = file.read_string_attribute("command");
+  if (file.has_attribute("archive_id")) h.archive_id = file.read_string_attribute("archive_id");
 
-  const h5::Group data = file_.open_group(layout::kDatasetGroup);
+  const h5::Group data = file.open_group(layout::kDatasetGroup);
   h.dataset_name = data.read_string_attribute("name");
   h.n_train = data.read_int_attribute("n_train");
   h.n_test = data.read_int_attribute("n_test");
@@ -121,8 +116,8 @@ void SweepArchiveReader::load() {
   h.recon_originals = to_matrix(data.open_dataset("recon_originals").read<float>(), h.input_size,
                                 static_cast<Eigen::Index>(h.recon_indices.size()));
 
-  if (file_.has_child(layout::kSectionsGroup)) {
-    const h5::Group sections = file_.open_group(layout::kSectionsGroup);
+  if (file.has_child(layout::kSectionsGroup)) {
+    const h5::Group sections = file.open_group(layout::kSectionsGroup);
     for (const auto& name : sections.child_names()) {
       const h5::Group g = sections.open_group(name);
       StudySection section;
@@ -133,7 +128,45 @@ void SweepArchiveReader::load() {
       h.sections.push_back(std::move(section));
     }
   }
+  return h;
+}
 
+// One run as /runs/<index> lists it.
+ArchivedRun read_run(const h5::Group& g, RunStatus state) {
+  ArchivedRun run;
+  run.index = static_cast<std::size_t>(g.read_int_attribute(layout::kIndexAttr));
+  run.section = g.read_string_attribute(layout::kSectionAttr);
+  if (g.has_attribute(layout::kSectionsAttr)) run.sections = lines(g.read_string_attribute(layout::kSectionsAttr));
+  else if (!run.section.empty()) run.sections = {run.section};
+  for (auto& [key, value] : layout::parse_settings_text(g.read_string_attribute(layout::kSettingsAttr))) {
+    Setting s;
+    s.key = key;
+    s.value = std::move(value);
+    if (g.has_attribute(key) && g.attribute_kind(key) != h5::AttributeKind::string)
+      s.numeric = g.read_double_attribute(key);
+    run.settings.push_back(std::move(s));
+  }
+  run.state = state;
+  run.shape.hidden = dim(g.open_dataset(layout::kEncoderBias), 0);
+  run.shape.input_size = dim(g.open_dataset(layout::kDecoderBias), 0);
+  run.shape.n_test = dim(g.open_dataset(layout::kLatentTest), 0);
+  run.shape.n_recon = dim(g.open_dataset(layout::kReconstructions), 0);
+  run.shape.epochs = dim(g.open_dataset(std::string(curve_fields().front().name)), 0);
+  return run;
+}
+
+}  // namespace
+
+void SweepArchiveReader::load() {
+  if (!file_.has_attribute("format_version") || !file_.has_child(layout::kRunsGroup) ||
+      !file_.has_child(layout::kRunsState))
+    throw ArchiveError("archive " + path_ + " is not an aesweep sweep archive (no format_version, /runs or /runs_state)");
+  format_version_ = file_.read_int_attribute("format_version");
+  if (format_version_ > kArchiveFormatVersion)
+    throw ArchiveError("archive " + path_ + " has format version " + std::to_string(format_version_) +
+                       ", newer than this aesweep reads (" + std::to_string(kArchiveFormatVersion) + ")");
+
+  header_ = read_header(file_);
   const std::vector<RunStatus> states = read_states();
   const h5::Group runs = file_.open_group(layout::kRunsGroup);
   const std::vector<std::string> names = runs.child_names();
@@ -145,29 +178,10 @@ void SweepArchiveReader::load() {
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] != layout::run_name(i))
       throw ArchiveError("archive " + path_ + ": expected run group " + layout::run_name(i) + ", found " + names[i]);
-    const h5::Group g = runs.open_group(names[i]);
-    ArchivedRun run;
-    run.index = static_cast<std::size_t>(g.read_int_attribute(layout::kIndexAttr));
-    run.section = g.read_string_attribute(layout::kSectionAttr);
-    if (g.has_attribute(layout::kSectionsAttr)) run.sections = lines(g.read_string_attribute(layout::kSectionsAttr));
-    else if (!run.section.empty()) run.sections = {run.section};
-    for (auto& [key, value] : layout::parse_settings_text(g.read_string_attribute(layout::kSettingsAttr))) {
-      Setting s;
-      s.key = key;
-      s.value = std::move(value);
-      if (g.has_attribute(key) && g.attribute_kind(key) != h5::AttributeKind::string)
-        s.numeric = g.read_double_attribute(key);
-      run.settings.push_back(std::move(s));
-    }
-    run.state = states[i];
-    run.shape.hidden = dim(g.open_dataset(layout::kEncoderBias), 0);
-    run.shape.input_size = dim(g.open_dataset(layout::kDecoderBias), 0);
-    run.shape.n_test = dim(g.open_dataset(layout::kLatentTest), 0);
-    run.shape.n_recon = dim(g.open_dataset(layout::kReconstructions), 0);
-    run.shape.epochs = dim(g.open_dataset(std::string(curve_fields().front().name)), 0);
-    runs_.push_back(std::move(run));
+    runs_.push_back(read_run(runs.open_group(names[i]), states[i]));
   }
 }
+
 
 const ArchivedRun& SweepArchiveReader::run(std::size_t run_index) const {
   if (run_index >= runs_.size())
