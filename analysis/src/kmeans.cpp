@@ -121,66 +121,95 @@ struct Run {
   int iterations = 0;
 };
 
-Run lloyd(const Centred& d, Eigen::MatrixXf centers, const KmeansOptions& opts, double tol_abs) {
-  const Eigen::Index n = d.x.cols(), dims = d.x.rows(), k = centers.cols();
-  Run run;
-  std::vector<int> labels, labels_old(static_cast<std::size_t>(n), -1);
-  std::vector<float> dist;
-  bool strict = false;
-  int it = 0;
-  const Eigen::Index n_blocks = (n + kColBlock - 1) / kColBlock;
-  const int t = detail::effective_threads(opts.threads, n_blocks);
-  std::vector<Eigen::MatrixXd> part_sums(static_cast<std::size_t>(t));
-  std::vector<std::vector<std::int64_t>> part_counts(static_cast<std::size_t>(t));
-  for (it = 0; it < opts.max_iter; ++it) {
-    assign(d, centers, opts.threads, labels, dist);
-    // M-step in double, per-thread partial sums.
-    for (int p = 0; p < t; ++p) {
-      part_sums[p].setZero(dims, k);
-      part_counts[p].assign(static_cast<std::size_t>(k), 0);
+// M-step sums in double: per-thread partial sums over column blocks, added up in thread order.
+class ClusterSums {
+ public:
+  ClusterSums(Eigen::Index n, Eigen::Index dims, Eigen::Index k, int threads)
+      : n_(n), dims_(dims), k_(k), n_blocks_((n + kColBlock - 1) / kColBlock),
+        t_(detail::effective_threads(threads, n_blocks_)), part_sums_(static_cast<std::size_t>(t_)),
+        part_counts_(static_cast<std::size_t>(t_)) {}
+
+  // sums (dims x k) and counts of the points of each label.
+  void compute(const Centred& d, const std::vector<int>& labels) {
+    for (int p = 0; p < t_; ++p) {
+      part_sums_[p].setZero(dims_, k_);
+      part_counts_[p].assign(static_cast<std::size_t>(k_), 0);
     }
-    detail::parallel_tasks(t, n_blocks, [&](std::int64_t b, int tid) {
-      const Eigen::Index j0 = b * kColBlock, bn = std::min(kColBlock, n - j0);
+    detail::parallel_tasks(t_, n_blocks_, [&](std::int64_t b, int tid) {
+      const Eigen::Index j0 = b * kColBlock, bn = std::min(kColBlock, n_ - j0);
       for (Eigen::Index j = j0; j < j0 + bn; ++j) {
-        part_sums[tid].col(labels[j]) += d.x.col(j).cast<double>();
-        ++part_counts[tid][labels[j]];
+        part_sums_[tid].col(labels[j]) += d.x.col(j).cast<double>();
+        ++part_counts_[tid][labels[j]];
       }
     });
-    Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(dims, k);
-    std::vector<std::int64_t> counts(static_cast<std::size_t>(k), 0);
-    for (int p = 0; p < t; ++p) {
-      sums += part_sums[p];
-      for (Eigen::Index c = 0; c < k; ++c) counts[c] += part_counts[p][c];
+    sums = Eigen::MatrixXd::Zero(dims_, k_);
+    counts.assign(static_cast<std::size_t>(k_), 0);
+    for (int p = 0; p < t_; ++p) {
+      sums += part_sums_[p];
+      for (Eigen::Index c = 0; c < k_; ++c) counts[c] += part_counts_[p][c];
     }
-    // Empty clusters take the points farthest from their centres (sklearn's relocation).
+  }
+
+  // Empty clusters take the points farthest from their centres (sklearn's relocation).
+  void relocate_empty(const Centred& d, const std::vector<int>& labels, const std::vector<float>& dist) {
     std::vector<int> empty;
-    for (Eigen::Index c = 0; c < k; ++c)
+    for (Eigen::Index c = 0; c < k_; ++c)
       if (counts[c] == 0) empty.push_back(static_cast<int>(c));
-    if (!empty.empty()) {
-      std::vector<Eigen::Index> far(static_cast<std::size_t>(n));
-      std::iota(far.begin(), far.end(), Eigen::Index{0});
-      const auto m = static_cast<std::ptrdiff_t>(std::min<std::size_t>(empty.size(), far.size()));
-      std::partial_sort(far.begin(), far.begin() + m, far.end(), [&](Eigen::Index a, Eigen::Index b) {
-        return dist[a] > dist[b] || (dist[a] == dist[b] && a < b);
-      });
-      for (std::ptrdiff_t e = 0; e < m; ++e) {
-        const Eigen::Index p = far[e];
-        const int old_c = labels[p], new_c = empty[e];
-        sums.col(old_c) -= d.x.col(p).cast<double>();
-        --counts[old_c];
-        sums.col(new_c) = d.x.col(p).cast<double>();
-        counts[new_c] = 1;
-      }
+    if (empty.empty()) return;
+    std::vector<Eigen::Index> far(static_cast<std::size_t>(n_));
+    std::iota(far.begin(), far.end(), Eigen::Index{0});
+    const auto m = static_cast<std::ptrdiff_t>(std::min<std::size_t>(empty.size(), far.size()));
+    std::partial_sort(far.begin(), far.begin() + m, far.end(), [&](Eigen::Index a, Eigen::Index b) {
+      return dist[a] > dist[b] || (dist[a] == dist[b] && a < b);
+    });
+    for (std::ptrdiff_t e = 0; e < m; ++e) {
+      const Eigen::Index p = far[e];
+      const int old_c = labels[p], new_c = empty[e];
+      sums.col(old_c) -= d.x.col(p).cast<double>();
+      --counts[old_c];
+      sums.col(new_c) = d.x.col(p).cast<double>();
+      counts[new_c] = 1;
     }
-    Eigen::MatrixXf new_centers(dims, k);
+  }
+
+  // Replaces centers by the cluster means (a cluster left empty: its zero sum); returns the
+  // total squared shift of the centres.
+  double move_centers(Eigen::MatrixXf& centers) const {
+    Eigen::MatrixXf new_centers(dims_, k_);
     double shift = 0.0;
-    for (Eigen::Index c = 0; c < k; ++c) {
+    for (Eigen::Index c = 0; c < k_; ++c) {
       const Eigen::VectorXd nc = counts[c] > 0 ? Eigen::VectorXd(sums.col(c) / static_cast<double>(counts[c]))
                                                : Eigen::VectorXd(sums.col(c));
       shift += (nc - centers.col(c).cast<double>()).squaredNorm();
       new_centers.col(c) = nc.cast<float>();
     }
     centers = std::move(new_centers);
+    return shift;
+  }
+
+  Eigen::MatrixXd sums;
+  std::vector<std::int64_t> counts;
+
+ private:
+  Eigen::Index n_, dims_, k_, n_blocks_;
+  int t_;
+  std::vector<Eigen::MatrixXd> part_sums_;
+  std::vector<std::vector<std::int64_t>> part_counts_;
+};
+
+Run lloyd(const Centred& d, Eigen::MatrixXf centers, const KmeansOptions& opts, double tol_abs) {
+  const Eigen::Index n = d.x.cols();
+  Run run;
+  std::vector<int> labels, labels_old(static_cast<std::size_t>(n), -1);
+  std::vector<float> dist;
+  bool strict = false;
+  int it = 0;
+  ClusterSums m_step(n, d.x.rows(), centers.cols(), opts.threads);
+  for (it = 0; it < opts.max_iter; ++it) {
+    assign(d, centers, opts.threads, labels, dist);
+    m_step.compute(d, labels);
+    m_step.relocate_empty(d, labels, dist);
+    const double shift = m_step.move_centers(centers);
     if (labels == labels_old) {
       strict = true;
       break;

@@ -85,6 +85,100 @@ void block_sums(const Sorted& s, Eigen::Index i0, Eigen::Index bi, Eigen::Index 
   }
 }
 
+// Upper-triangular block pairs; each thread accumulates into its own n x C array, and the
+// arrays are added up in thread order.
+void symmetric_sums(const Sorted& s, int n_labels, int threads, std::vector<double>& sums) {
+  const Eigen::Index n = s.x.cols();
+  const Eigen::Index nb = (n + kBlock - 1) / kBlock;
+  std::vector<std::pair<Eigen::Index, Eigen::Index>> pairs;
+  for (Eigen::Index a = 0; a < nb; ++a)
+    for (Eigen::Index b = a; b < nb; ++b) pairs.emplace_back(a, b);
+  const int t = detail::effective_threads(threads, static_cast<std::int64_t>(pairs.size()));
+  std::vector<std::vector<double>> partial(static_cast<std::size_t>(t));
+  detail::parallel_tasks(t, static_cast<std::int64_t>(pairs.size()), [&](std::int64_t task, int tid) {
+    thread_local Eigen::MatrixXf d;
+    thread_local Eigen::VectorXf acc;
+    d.resize(kBlock, kBlock);
+    acc.resize(kBlock);
+    auto& mine = partial[tid];
+    if (mine.empty()) mine.assign(sums.size(), 0.0);
+    const auto [a, b] = pairs[task];
+    const Eigen::Index i0 = a * kBlock, j0 = b * kBlock;
+    block_sums(s, i0, std::min(kBlock, n - i0), j0, std::min(kBlock, n - j0), a != b, n_labels, d, acc,
+               mine.data());
+  });
+  for (const auto& p : partial)
+    if (!p.empty())
+      for (std::size_t q = 0; q < sums.size(); ++q) sums[q] += p[q];
+}
+
+// Many labels: each row block owns its rows of `sums` and scans every column block.
+void row_block_sums(const Sorted& s, int n_labels, int threads, std::vector<double>& sums) {
+  const Eigen::Index n = s.x.cols();
+  const Eigen::Index nb = (n + kBlock - 1) / kBlock;
+  detail::parallel_tasks(threads, nb, [&](std::int64_t a, int) {
+    Eigen::MatrixXf d(kBlock, kBlock);
+    Eigen::VectorXf acc(kBlock);
+    const Eigen::Index i0 = a * kBlock;
+    for (Eigen::Index b = 0; b < nb; ++b) {
+      const Eigen::Index j0 = b * kBlock;
+      block_sums(s, i0, std::min(kBlock, n - i0), j0, std::min(kBlock, n - j0), false, n_labels, d, acc,
+                 sums.data());
+    }
+  });
+}
+
+// n x C: the sum of each point's distances to the points of each label.
+std::vector<double> label_sums(const Sorted& s, int n_labels, int threads) {
+  const Eigen::Index n = s.x.cols();
+  const Eigen::Index nb = (n + kBlock - 1) / kBlock;
+  std::vector<double> sums(static_cast<std::size_t>(n) * n_labels, 0.0);
+  const double scratch = static_cast<double>(n) * n_labels * 8.0 * detail::effective_threads(threads, nb * (nb + 1) / 2);
+  if (scratch <= kSymmetricScratchBytes && n_labels <= kMaxSymmetricLabels) symmetric_sums(s, n_labels, threads, sums);
+  else row_block_sums(s, n_labels, threads, sums);
+  return sums;
+}
+
+// The points of `chosen` grouped by label so that per-cluster sums are sums over contiguous
+// ranges; order receives each sorted point's position in `chosen`.
+Sorted sort_by_label(const Eigen::MatrixXf& points, const std::vector<Eigen::Index>& chosen,
+                     const detail::CompactLabels& cl, std::vector<Eigen::Index>& order) {
+  const Eigen::Index n = static_cast<Eigen::Index>(chosen.size());
+  const int n_labels = static_cast<int>(cl.values.size());
+  order.resize(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), Eigen::Index{0});
+  std::stable_sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return cl.index[a] < cl.index[b]; });
+  Sorted s;
+  {
+    Eigen::MatrixXf grouped(points.rows(), n);
+    for (Eigen::Index t = 0; t < n; ++t) grouped.col(t) = points.col(chosen[order[t]]);
+    s.x = detail::centered(grouped);
+  }
+  s.norms = detail::squared_norms(s.x);
+  s.label.resize(static_cast<std::size_t>(n));
+  for (Eigen::Index t = 0; t < n; ++t) s.label[t] = cl.index[order[t]];
+  s.start.assign(static_cast<std::size_t>(n_labels) + 1, 0);
+  for (int c = 0; c < n_labels; ++c) s.start[c + 1] = s.start[c] + cl.counts[c];
+  return s;
+}
+
+// Why the chosen points cannot be scored; empty if they can.
+std::string undefined_reason(const Eigen::MatrixXf& points, const std::vector<Eigen::Index>& chosen, int n_labels) {
+  const Eigen::Index n = static_cast<Eigen::Index>(chosen.size());
+  if (!detail::all_finite(points)) return detail::kNonFiniteReason;
+  // All codes equal (an all-zero latent space, as strong L1 penalties produce in paper 000):
+  // every distance is 0 and there is no structure to score. sklearn's nan_to_num would report
+  // 0, which reads like a real score; NaN with the reason says what happened.
+  bool all_identical = n > 0;
+  for (Eigen::Index t = 1; t < n && all_identical; ++t)
+    all_identical = (points.col(chosen[std::size_t(t)]) - points.col(chosen[0])).cwiseAbs().maxCoeff() == 0.0f;
+  if (all_identical) return "every latent code is identical (e.g. an all-zero latent space): no structure to score";
+  if (n_labels < 2 || n_labels >= n)
+    return "silhouette needs 2 <= distinct labels <= n_points - 1 (got " + std::to_string(n_labels) + " labels for " +
+           std::to_string(n) + " points)";
+  return {};
+}
+
 }  // namespace
 
 SilhouetteResult silhouette(const Eigen::MatrixXf& points, const std::vector<int>& labels,
@@ -111,82 +205,12 @@ SilhouetteResult silhouette(const Eigen::MatrixXf& points, const std::vector<int
   const detail::CompactLabels cl = detail::compact_labels(sub_labels, "silhouette");
   const int n_labels = static_cast<int>(cl.values.size());
   out.n_labels = n_labels;
-  if (!detail::all_finite(points)) {
-    out.nan_reason = detail::kNonFiniteReason;
-    return out;
-  }
-  // All codes equal (an all-zero latent space, as strong L1 penalties produce in paper 000):
-  // every distance is 0 and there is no structure to score. sklearn's nan_to_num would report
-  // 0, which reads like a real score; NaN with the reason says what happened.
-  bool all_identical = n > 0;
-  for (Eigen::Index t = 1; t < n && all_identical; ++t)
-    all_identical = (points.col(chosen[std::size_t(t)]) - points.col(chosen[0])).cwiseAbs().maxCoeff() == 0.0f;
-  if (all_identical) {
-    out.nan_reason = "every latent code is identical (e.g. an all-zero latent space): no structure to score";
-    return out;
-  }
-  if (n_labels < 2 || n_labels >= n) {
-    out.nan_reason = "silhouette needs 2 <= distinct labels <= n_points - 1 (got " + std::to_string(n_labels) +
-                     " labels for " + std::to_string(n) + " points)";
-    return out;
-  }
+  out.nan_reason = undefined_reason(points, chosen, n_labels);
+  if (!out.nan_reason.empty()) return out;
 
-  // Group points by label so that per-cluster sums are sums over contiguous ranges.
-  std::vector<Eigen::Index> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), Eigen::Index{0});
-  std::stable_sort(order.begin(), order.end(), [&](Eigen::Index a, Eigen::Index b) { return cl.index[a] < cl.index[b]; });
-  Sorted s;
-  {
-    Eigen::MatrixXf grouped(points.rows(), n);
-    for (Eigen::Index t = 0; t < n; ++t) grouped.col(t) = points.col(chosen[order[t]]);
-    s.x = detail::centered(grouped);
-  }
-  s.norms = detail::squared_norms(s.x);
-  s.label.resize(static_cast<std::size_t>(n));
-  for (Eigen::Index t = 0; t < n; ++t) s.label[t] = cl.index[order[t]];
-  s.start.assign(static_cast<std::size_t>(n_labels) + 1, 0);
-  for (int c = 0; c < n_labels; ++c) s.start[c + 1] = s.start[c] + cl.counts[c];
-
-  const Eigen::Index nb = (n + kBlock - 1) / kBlock;
-  std::vector<double> sums(static_cast<std::size_t>(n) * n_labels, 0.0);
-  const double scratch = static_cast<double>(n) * n_labels * 8.0 *
-                         detail::effective_threads(opts.threads, nb * (nb + 1) / 2);
-  if (scratch <= kSymmetricScratchBytes && n_labels <= kMaxSymmetricLabels) {
-    // Upper-triangular block pairs; each thread accumulates into its own n x C array.
-    std::vector<std::pair<Eigen::Index, Eigen::Index>> pairs;
-    for (Eigen::Index a = 0; a < nb; ++a)
-      for (Eigen::Index b = a; b < nb; ++b) pairs.emplace_back(a, b);
-    const int t = detail::effective_threads(opts.threads, static_cast<std::int64_t>(pairs.size()));
-    std::vector<std::vector<double>> partial(static_cast<std::size_t>(t));
-    detail::parallel_tasks(t, static_cast<std::int64_t>(pairs.size()), [&](std::int64_t task, int tid) {
-      thread_local Eigen::MatrixXf d;
-      thread_local Eigen::VectorXf acc;
-      d.resize(kBlock, kBlock);
-      acc.resize(kBlock);
-      auto& mine = partial[tid];
-      if (mine.empty()) mine.assign(sums.size(), 0.0);
-      const auto [a, b] = pairs[task];
-      const Eigen::Index i0 = a * kBlock, j0 = b * kBlock;
-      block_sums(s, i0, std::min(kBlock, n - i0), j0, std::min(kBlock, n - j0), a != b, n_labels, d, acc,
-                 mine.data());
-    });
-    for (const auto& p : partial)
-      if (!p.empty())
-        for (std::size_t q = 0; q < sums.size(); ++q) sums[q] += p[q];
-  } else {
-    // Many labels: each row block owns its rows of `sums` and scans every column block.
-    detail::parallel_tasks(opts.threads, nb, [&](std::int64_t a, int) {
-      Eigen::MatrixXf d(kBlock, kBlock);
-      Eigen::VectorXf acc(kBlock);
-      const Eigen::Index i0 = a * kBlock;
-      for (Eigen::Index b = 0; b < nb; ++b) {
-        const Eigen::Index j0 = b * kBlock;
-        block_sums(s, i0, std::min(kBlock, n - i0), j0, std::min(kBlock, n - j0), false, n_labels, d, acc,
-                   sums.data());
-      }
-    });
-  }
-
+  std::vector<Eigen::Index> order;
+  const Sorted s = sort_by_label(points, chosen, cl, order);
+  const std::vector<double> sums = label_sums(s, n_labels, opts.threads);
   std::vector<double> sil(static_cast<std::size_t>(n), 0.0);
   double total = 0.0;
   for (Eigen::Index t = 0; t < n; ++t) {

@@ -8,9 +8,101 @@
 namespace aesweep::analysis {
 
 namespace {
+
 // Float GEMM distance errors stay well below this fraction of ||a||^2 + ||b||^2 (centred
 // data); comparisons closer than that to a threshold are redone in double.
 constexpr double kGemmTolerance = 1e-5;
+constexpr Eigen::Index kRows = 256, kCols = 2048;
+
+// Exact squared distances from each query r0 + q to its k embedding neighbours, sorted per
+// query into thr[q k ..] (neighbour indices in thr_idx): the order of the neighbours among
+// themselves comes from the exact values, not the GEMM.
+void neighbour_thresholds(const Eigen::MatrixXf& original, const KnnResult& emb, Eigen::Index r0, Eigen::Index rn,
+                          int k, std::vector<double>& thr, std::vector<int>& thr_idx) {
+  thr.resize(static_cast<std::size_t>(rn * k));
+  thr_idx.resize(static_cast<std::size_t>(rn * k));
+  std::vector<std::pair<double, int>> tmp(static_cast<std::size_t>(k));
+  for (Eigen::Index q = 0; q < rn; ++q) {
+    const Eigen::Index i = r0 + q;
+    for (int m = 0; m < k; ++m) {
+      const int j = emb.indices(m, i);
+      tmp[m] = {detail::exact_squared_distance(original, i, j), j};
+    }
+    std::sort(tmp.begin(), tmp.end());
+    for (int m = 0; m < k; ++m) thr[q * k + m] = tmp[m].first, thr_idx[q * k + m] = tmp[m].second;
+  }
+}
+
+// Number of thresholds point l (at squared distance d2) comes after (ties: smaller index first).
+inline int slot(double d2, Eigen::Index l, const double* t, const int* tj, int k) {
+  int p = 0;
+  while (p < k && !(d2 < t[p] || (d2 == t[p] && l < tj[p]))) ++p;
+  return p;
+}
+
+// Query i against columns [c0, c0 + cn) (col: their GEMM products with i): counts in c[p] the
+// points other than i and its embedding neighbours (is_nb) that fall in slot p < k.
+void count_slots(const Eigen::MatrixXf& original, const Eigen::VectorXf& norms, Eigen::Index i, Eigen::Index c0,
+                 Eigen::Index cn, const float* col, int k, const double* t, const int* tj,
+                 const std::vector<char>& is_nb, std::int64_t* c) {
+  const double t_max = t[k - 1];
+  const float ni = norms[i];
+  for (Eigen::Index jj = 0; jj < cn; ++jj) {
+    const float both = ni + norms[c0 + jj];
+    double d2 = static_cast<double>(std::max(both - 2.0f * col[jj], 0.0f));
+    // Generous bound on the float GEMM error; within it, recompute exactly.
+    const double tol = kGemmTolerance * static_cast<double>(both);
+    if (d2 > t_max + tol) continue;
+    const Eigen::Index l = c0 + jj;
+    if (l == i || is_nb[l]) continue;
+    int p = slot(d2, l, t, tj, k);
+    const bool near_tie = (p < k && t[p] - d2 <= tol) || (p > 0 && d2 - t[p - 1] <= tol);
+    if (near_tie) {
+      d2 = detail::exact_squared_distance(original, i, l);
+      p = slot(d2, l, t, tj, k);
+    }
+    ++c[p];
+  }
+}
+
+// Sum over the queries of one row block of max(rank - k, 0), from the slot counts.
+double rank_penalty(const std::vector<std::int64_t>& cnt, Eigen::Index rn, int k) {
+  double sum = 0.0;
+  for (Eigen::Index q = 0; q < rn; ++q) {
+    std::int64_t closer = 0;
+    for (int m = 0; m < k; ++m) {
+      closer += cnt[q * (k + 1) + m];
+      const std::int64_t rank = 1 + m + closer;
+      if (rank > k) sum += static_cast<double>(rank - k);
+    }
+  }
+  return sum;
+}
+
+// The penalty of queries [r0, r0 + rn): rows of original-space distances (x centred, norms
+// its squared norms) scanned block by block.
+double row_block_penalty(const Eigen::MatrixXf& original, const Eigen::MatrixXf& x, const Eigen::VectorXf& norms,
+                         const KnnResult& emb, Eigen::Index r0, Eigen::Index rn, int k) {
+  const Eigen::Index n = x.cols();
+  std::vector<double> thr;
+  std::vector<int> thr_idx;
+  neighbour_thresholds(original, emb, r0, rn, k, thr, thr_idx);
+  std::vector<std::int64_t> cnt(static_cast<std::size_t>(rn * (k + 1)), 0);
+  std::vector<char> is_nb(static_cast<std::size_t>(n), 0);
+  Eigen::MatrixXf g(kCols, rn);
+  for (Eigen::Index c0 = 0; c0 < n; c0 += kCols) {
+    const Eigen::Index cn = std::min(kCols, n - c0);
+    g.topRows(cn).noalias() = x.middleCols(c0, cn).transpose() * x.middleCols(r0, rn);
+    for (Eigen::Index q = 0; q < rn; ++q) {
+      const int* tj = &thr_idx[q * k];
+      for (int m = 0; m < k; ++m) is_nb[tj[m]] = 1;
+      count_slots(original, norms, r0 + q, c0, cn, g.col(q).data(), k, &thr[q * k], tj, is_nb, &cnt[q * (k + 1)]);
+      for (int m = 0; m < k; ++m) is_nb[tj[m]] = 0;
+    }
+  }
+  return rank_penalty(cnt, rn, k);
+}
+
 }  // namespace
 
 void TrustworthinessOptions::validate() const {
@@ -38,74 +130,14 @@ TrustworthinessResult trustworthiness(const Eigen::MatrixXf& original, const Eig
 
   // For every point i and each embedding neighbour j: rank(i, j) = 1 + number of points
   // closer to i than j in the original space (ties: smaller index first). Only ranks > k
-  // contribute. Scan rows of original-space distances block by block.
+  // contribute.
   const Eigen::MatrixXf x = detail::centered(original);
   const Eigen::VectorXf norms = detail::squared_norms(x);
-  constexpr Eigen::Index kRows = 256, kCols = 2048;
   const Eigen::Index n_row_blocks = (n + kRows - 1) / kRows;
   std::vector<double> penalty(static_cast<std::size_t>(n_row_blocks), 0.0);
   detail::parallel_tasks(opts.threads, n_row_blocks, [&](std::int64_t task, int) {
     const Eigen::Index r0 = task * kRows, rn = std::min(kRows, n - r0);
-    // Exact thresholds, sorted per query; is_nb marks the query's embedding neighbours,
-    // whose order among themselves comes from the exact values, not the GEMM.
-    std::vector<double> thr(static_cast<std::size_t>(rn * k));
-    std::vector<int> thr_idx(static_cast<std::size_t>(rn * k));
-    std::vector<std::int64_t> cnt(static_cast<std::size_t>(rn * (k + 1)), 0);
-    std::vector<std::pair<double, int>> tmp(static_cast<std::size_t>(k));
-    for (Eigen::Index q = 0; q < rn; ++q) {
-      const Eigen::Index i = r0 + q;
-      for (int m = 0; m < k; ++m) {
-        const int j = emb.indices(m, i);
-        tmp[m] = {detail::exact_squared_distance(original, i, j), j};
-      }
-      std::sort(tmp.begin(), tmp.end());
-      for (int m = 0; m < k; ++m) thr[q * k + m] = tmp[m].first, thr_idx[q * k + m] = tmp[m].second;
-    }
-    std::vector<char> is_nb(static_cast<std::size_t>(n), 0);
-    Eigen::MatrixXf g(kCols, rn);
-    for (Eigen::Index c0 = 0; c0 < n; c0 += kCols) {
-      const Eigen::Index cn = std::min(kCols, n - c0);
-      g.topRows(cn).noalias() = x.middleCols(c0, cn).transpose() * x.middleCols(r0, rn);
-      for (Eigen::Index q = 0; q < rn; ++q) {
-        const Eigen::Index i = r0 + q;
-        const double* t = &thr[q * k];
-        const int* tj = &thr_idx[q * k];
-        std::int64_t* c = &cnt[q * (k + 1)];
-        for (int m = 0; m < k; ++m) is_nb[tj[m]] = 1;
-        const double t_max = t[k - 1];
-        const float ni = norms[i];
-        const float* col = g.col(q).data();
-        for (Eigen::Index jj = 0; jj < cn; ++jj) {
-          const float both = ni + norms[c0 + jj];
-          double d2 = static_cast<double>(std::max(both - 2.0f * col[jj], 0.0f));
-          // Generous bound on the float GEMM error; within it, recompute exactly.
-          const double tol = kGemmTolerance * static_cast<double>(both);
-          if (d2 > t_max + tol) continue;
-          const Eigen::Index l = c0 + jj;
-          if (l == i || is_nb[l]) continue;
-          int p = 0;
-          while (p < k && !(d2 < t[p] || (d2 == t[p] && l < tj[p]))) ++p;
-          const bool near_tie = (p < k && t[p] - d2 <= tol) || (p > 0 && d2 - t[p - 1] <= tol);
-          if (near_tie) {
-            d2 = detail::exact_squared_distance(original, i, l);
-            p = 0;
-            while (p < k && !(d2 < t[p] || (d2 == t[p] && l < tj[p]))) ++p;
-          }
-          ++c[p];
-        }
-        for (int m = 0; m < k; ++m) is_nb[tj[m]] = 0;
-      }
-    }
-    double sum = 0.0;
-    for (Eigen::Index q = 0; q < rn; ++q) {
-      std::int64_t closer = 0;
-      for (int m = 0; m < k; ++m) {
-        closer += cnt[q * (k + 1) + m];
-        const std::int64_t rank = 1 + m + closer;
-        if (rank > k) sum += static_cast<double>(rank - k);
-      }
-    }
-    penalty[task] = sum;
+    penalty[task] = row_block_penalty(original, x, norms, emb, r0, rn, k);
   });
   double t = 0.0;
   for (double p : penalty) t += p;

@@ -36,57 +36,76 @@ struct SparseP {
   std::vector<double> val;
 };
 
-SparseP joint_probabilities(const KnnResult& knn, double perplexity, int threads) {
+// One point's conditional P over its k neighbours (squared distances d): the precision beta
+// whose distribution has entropy log(perplexity), to 1e-5, in at most 100 bisection steps.
+void conditional_row(const float* d, Eigen::Index k, double desired_entropy, double* p) {
+  double beta = 1.0, beta_min = -std::numeric_limits<double>::infinity();
+  double beta_max = std::numeric_limits<double>::infinity();
+  for (int step = 0; step < 100; ++step) {
+    double sum_p = 0.0;
+    for (Eigen::Index m = 0; m < k; ++m) sum_p += (p[m] = std::exp(-static_cast<double>(d[m]) * beta));
+    if (sum_p == 0.0) sum_p = 1e-8;  // sklearn's EPSILON_DBL: all exp underflowed
+    double sum_dp = 0.0;
+    for (Eigen::Index m = 0; m < k; ++m) sum_dp += d[m] * (p[m] /= sum_p);
+    const double diff = std::log(sum_p) + beta * sum_dp - desired_entropy;
+    if (std::fabs(diff) <= 1e-5) break;
+    if (diff > 0.0) {
+      beta_min = beta;
+      beta = std::isinf(beta_max) ? beta * 2.0 : (beta + beta_max) / 2.0;
+    } else {
+      beta_max = beta;
+      beta = std::isinf(beta_min) ? beta / 2.0 : (beta + beta_min) / 2.0;
+    }
+  }
+}
+
+// k x n: column i is point i's conditional P over its neighbours knn.indices.col(i).
+Eigen::MatrixXd conditional_probabilities(const KnnResult& knn, double perplexity, int threads) {
   const Eigen::Index n = knn.indices.cols(), k = knn.indices.rows();
   Eigen::MatrixXd cond(k, n);
   const double desired_entropy = std::log(perplexity);
   detail::parallel_tasks(threads, (n + 1023) / 1024, [&](std::int64_t b, int) {
     const Eigen::Index i0 = b * 1024, i1 = std::min<Eigen::Index>(n, i0 + 1024);
-    for (Eigen::Index i = i0; i < i1; ++i) {
-      double beta = 1.0, beta_min = -std::numeric_limits<double>::infinity();
-      double beta_max = std::numeric_limits<double>::infinity();
-      const float* d = knn.squared_distances.col(i).data();
-      double* p = cond.col(i).data();
-      for (int step = 0; step < 100; ++step) {
-        double sum_p = 0.0;
-        for (Eigen::Index m = 0; m < k; ++m) sum_p += (p[m] = std::exp(-static_cast<double>(d[m]) * beta));
-        if (sum_p == 0.0) sum_p = 1e-8;  // sklearn's EPSILON_DBL: all exp underflowed
-        double sum_dp = 0.0;
-        for (Eigen::Index m = 0; m < k; ++m) sum_dp += d[m] * (p[m] /= sum_p);
-        const double diff = std::log(sum_p) + beta * sum_dp - desired_entropy;
-        if (std::fabs(diff) <= 1e-5) break;
-        if (diff > 0.0) {
-          beta_min = beta;
-          beta = std::isinf(beta_max) ? beta * 2.0 : (beta + beta_max) / 2.0;
-        } else {
-          beta_max = beta;
-          beta = std::isinf(beta_min) ? beta / 2.0 : (beta + beta_min) / 2.0;
-        }
-      }
-    }
+    for (Eigen::Index i = i0; i < i1; ++i)
+      conditional_row(knn.squared_distances.col(i).data(), k, desired_entropy, cond.col(i).data());
   });
-  // Symmetrise into CSR: every (i, j, p) lands in row i and row j; merge duplicates.
-  SparseP out;
-  out.row_ptr.assign(static_cast<std::size_t>(n) + 1, 0);
+  return cond;
+}
+
+using Entry = std::pair<int, double>;  // (column, p)
+
+// Every (i, j, p) in row i and in row j, rows laid out by row_ptr (n + 1), unsorted.
+std::vector<Entry> symmetric_entries(const KnnResult& knn, const Eigen::MatrixXd& cond,
+                                     std::vector<std::int64_t>& row_ptr) {
+  const Eigen::Index n = knn.indices.cols(), k = knn.indices.rows();
+  row_ptr.assign(static_cast<std::size_t>(n) + 1, 0);
   for (Eigen::Index i = 0; i < n; ++i)
     for (Eigen::Index m = 0; m < k; ++m) {
-      ++out.row_ptr[i + 1];
-      ++out.row_ptr[knn.indices(m, i) + 1];
+      ++row_ptr[i + 1];
+      ++row_ptr[knn.indices(m, i) + 1];
     }
-  for (Eigen::Index i = 0; i < n; ++i) out.row_ptr[i + 1] += out.row_ptr[i];
-  std::vector<std::pair<int, double>> entries(static_cast<std::size_t>(out.row_ptr[n]));
-  std::vector<std::int64_t> fill(out.row_ptr.begin(), out.row_ptr.end() - 1);
+  for (Eigen::Index i = 0; i < n; ++i) row_ptr[i + 1] += row_ptr[i];
+  std::vector<Entry> entries(static_cast<std::size_t>(row_ptr[n]));
+  std::vector<std::int64_t> fill(row_ptr.begin(), row_ptr.end() - 1);
   for (Eigen::Index i = 0; i < n; ++i)
     for (Eigen::Index m = 0; m < k; ++m) {
       const int j = knn.indices(m, i);
       entries[fill[i]++] = {j, cond(m, i)};
       entries[fill[j]++] = {static_cast<int>(i), cond(m, i)};
     }
+  return entries;
+}
+
+// Sorts each row by column and adds up duplicate columns in place, at the front of the row;
+// returns each row's merged length.
+std::vector<std::int64_t> merge_rows(std::vector<Entry>& entries, const std::vector<std::int64_t>& row_ptr,
+                                     int threads) {
+  const Eigen::Index n = static_cast<Eigen::Index>(row_ptr.size()) - 1;
   std::vector<std::int64_t> merged_len(static_cast<std::size_t>(n));
   detail::parallel_tasks(threads, (n + 1023) / 1024, [&](std::int64_t b, int) {
     const Eigen::Index i0 = b * 1024, i1 = std::min<Eigen::Index>(n, i0 + 1024);
     for (Eigen::Index i = i0; i < i1; ++i) {
-      auto first = entries.begin() + out.row_ptr[i], last = entries.begin() + out.row_ptr[i + 1];
+      auto first = entries.begin() + row_ptr[i], last = entries.begin() + row_ptr[i + 1];
       std::sort(first, last, [](const auto& a, const auto& b) { return a.first < b.first; });
       auto w = first;
       for (auto r = first; r != last; ++r) {
@@ -96,6 +115,16 @@ SparseP joint_probabilities(const KnnResult& knn, double perplexity, int threads
       merged_len[i] = w - first;
     }
   });
+  return merged_len;
+}
+
+SparseP joint_probabilities(const KnnResult& knn, double perplexity, int threads) {
+  const Eigen::Index n = knn.indices.cols();
+  const Eigen::MatrixXd cond = conditional_probabilities(knn, perplexity, threads);
+  // Symmetrise into CSR: every (i, j, p) lands in row i and row j; merge duplicates.
+  SparseP out;
+  std::vector<Entry> entries = symmetric_entries(knn, cond, out.row_ptr);
+  const std::vector<std::int64_t> merged_len = merge_rows(entries, out.row_ptr, threads);
   std::vector<std::int64_t> ptr(static_cast<std::size_t>(n) + 1, 0);
   for (Eigen::Index i = 0; i < n; ++i) ptr[i + 1] = ptr[i] + merged_len[i];
   out.col.resize(static_cast<std::size_t>(ptr[n]));
@@ -365,6 +394,163 @@ std::vector<double> random_init(Eigen::Index n, std::uint64_t seed) {
   return y;
 }
 
+// Gradient descent with momentum and gains on y = (x0, y0, x1, y1, ...), two stages as
+// sklearn: each stage starts with zero update, unit gains and a fresh "best error".
+class Descent {
+ public:
+  Descent(const SparseP& p, std::vector<double> y0, const TsneOptions& opts)
+      : y(std::move(y0)), p_(p), opts_(opts), n_(static_cast<Eigen::Index>(y.size() / 2)),
+        // Below a few thousand points an iteration is too short to amortise a fork/join.
+        t_(n_ < kMinPointsForThreads ? 1 : opts.threads),
+        n_row_blocks_((n_ + kRowBlock - 1) / kRowBlock),
+        lr_(opts.learning_rate > 0.0 ? opts.learning_rate
+                                     : std::max(static_cast<double>(n_) / opts.early_exaggeration / 4.0, 50.0)),
+        update_(y.size()), gains_(y.size()), neg_(y.size()), attr_(y.size()), grad_(y.size()),
+        err_part_(static_cast<std::size_t>(t_)), p_part_(err_part_), z_part_(err_part_) {}
+
+  void run() {
+    const int stage_split = std::min(opts_.exaggeration_iters, opts_.n_iter);
+    run_stage(0, stage_split, opts_.early_exaggeration, opts_.momentum_early, std::max(opts_.exaggeration_iters, 1));
+    run_stage(stage_split, opts_.n_iter, 1.0, opts_.momentum_late, opts_.n_iter_without_progress);
+  }
+
+  std::vector<double> y;
+  double error = std::numeric_limits<double>::quiet_NaN();  // KL at the last iteration that computed it
+  int last_iter = 0;
+
+ private:
+  static constexpr int kGroupSize = 16;
+  static constexpr int kCheckEvery = 50;  // sklearn's n_iter_check
+  static constexpr Eigen::Index kMinPointsForThreads = 2048;
+  static constexpr Eigen::Index kRowBlock = 2048;
+
+  void run_stage(int it_begin, int it_end, double exaggeration, double momentum, int without_progress) {
+    if (it_begin >= it_end) return;
+    std::fill(update_.begin(), update_.end(), 0.0);
+    std::fill(gains_.begin(), gains_.end(), 1.0);
+    double best_error = std::numeric_limits<double>::max();
+    int best_iter = it_begin;
+    for (int it = it_begin; it < it_end; ++it) {
+      last_iter = it;
+      const bool check = (it + 1) % kCheckEvery == 0;
+      const bool want_error = check || it == it_end - 1;
+      const double z = forces(exaggeration, want_error);
+      const double grad_norm2 = step(z, momentum);
+      if (want_error) {
+        double psum = 0.0;
+        error = 0.0;
+        for (double v : err_part_) error += v;
+        for (double v : p_part_) psum += v;
+        error += psum * std::log(z);
+      }
+      if (check) {
+        if (error < best_error) {
+          best_error = error;
+          best_iter = it;
+        } else if (it - best_iter > without_progress) {
+          break;
+        }
+        if (std::sqrt(grad_norm2) <= opts_.min_grad_norm) break;
+      }
+    }
+  }
+
+  // One fork/join per iteration: repulsion per group and attraction per row block are
+  // independent; Z is only needed afterwards. KL = sum p log p - sum p log q + log Z sum p
+  // (sklearn clamps q / Z at FLOAT32_TINY; q / Z stays far above it in practice).
+  // Fills neg_, attr_ and the per-thread parts; returns Z.
+  double forces(double exaggeration, bool want_error) {
+    tree_.build(y, opts_.theta, kGroupSize);
+    const std::int64_t n_groups = static_cast<std::int64_t>(tree_.groups.size());
+    std::fill(z_part_.begin(), z_part_.end(), 0.0);
+    std::fill(err_part_.begin(), err_part_.end(), 0.0);
+    std::fill(p_part_.begin(), p_part_.end(), 0.0);
+    detail::parallel_tasks(t_, n_groups + n_row_blocks_, [&](std::int64_t task, int tid) {
+      if (task < n_groups) {
+        z_part_[tid] += repulsive_group(tree_, task, neg_);
+        return;
+      }
+      const Eigen::Index i0 = (task - n_groups) * kRowBlock, i1 = std::min(n_, i0 + kRowBlock);
+      attract_rows(i0, i1, exaggeration, want_error, err_part_[tid], p_part_[tid]);
+    });
+    double z = 0.0;
+    for (double v : z_part_) z += v;
+    return std::max(z, std::numeric_limits<double>::min());
+  }
+
+  // Attractive part of rows [i0, i1) into attr_; with want_error, their KL terms and sum of P.
+  void attract_rows(Eigen::Index i0, Eigen::Index i1, double exaggeration, bool want_error, double& err_out,
+                    double& psum_out) {
+    double err = 0.0, psum = 0.0;
+    for (Eigen::Index i = i0; i < i1; ++i) {
+      const double xi = y[2 * i], yi = y[2 * i + 1];
+      double ax = 0.0, ay = 0.0;
+      for (std::int64_t e = p_.row_ptr[i]; e < p_.row_ptr[i + 1]; ++e) {
+        const int j = p_.col[e];
+        const double dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
+        const double q = 1.0 / (1.0 + dx * dx + dy * dy);
+        const double pij = p_.val[e] * exaggeration;
+        ax += pij * q * dx;
+        ay += pij * q * dy;
+        if (want_error) {
+          err += pij * (std::log(std::max(pij, kFloat32Tiny)) - std::log(q));
+          psum += pij;
+        }
+      }
+      attr_[2 * i] = ax;
+      attr_[2 * i + 1] = ay;
+    }
+    err_out += err;
+    psum_out += psum;
+  }
+
+  // The step needs the complete gradient of the old positions, hence a second pass. Returns
+  // the squared norm of the gradient scaled by the gains.
+  double step(double z, double momentum) {
+    for (std::size_t c = 0; c < y.size(); ++c) grad_[c] = 4.0 * (attr_[c] - neg_[c] / z);
+    double grad_norm2 = 0.0;
+    for (std::size_t c = 0; c < y.size(); ++c) {
+      gains_[c] = update_[c] * grad_[c] < 0.0 ? gains_[c] + 0.2 : gains_[c] * 0.8;
+      gains_[c] = std::max(gains_[c], opts_.min_gain);
+      const double g = grad_[c] * gains_[c];
+      grad_norm2 += g * g;
+      update_[c] = momentum * update_[c] - lr_ * g;
+      y[c] += update_[c];
+    }
+    return grad_norm2;
+  }
+
+  const SparseP& p_;
+  const TsneOptions& opts_;
+  const Eigen::Index n_;
+  const int t_;
+  const std::int64_t n_row_blocks_;
+  const double lr_;
+  std::vector<double> update_, gains_, neg_, attr_, grad_;
+  std::vector<double> err_part_, p_part_, z_part_;
+  QuadTree tree_;
+};
+
+// Why t-SNE cannot run on these points; empty if it can.
+std::string undefined_reason(const Eigen::MatrixXf& points, const TsneOptions& opts) {
+  const Eigen::Index n = points.cols();
+  if (!detail::all_finite(points)) return detail::kNonFiniteReason;
+  if (n < 2) return "t-SNE needs at least 2 points";
+  if (opts.perplexity >= static_cast<double>(n))
+    return "perplexity must be less than the number of points (as sklearn requires)";
+  if (points.rows() == 0 || (points.colwise() - points.col(0)).cwiseAbs().maxCoeff() == 0.0f)
+    return "all points are identical: the embedding is undefined";
+  return {};
+}
+
+// P over the min(n - 1, floor(3 perplexity + 1)) exact nearest neighbours.
+SparseP affinities(const Eigen::MatrixXf& points, const TsneOptions& opts) {
+  const Eigen::Index n = points.cols();
+  const int k = static_cast<int>(std::min<double>(static_cast<double>(n - 1), std::floor(3.0 * opts.perplexity + 1.0)));
+  const KnnResult knn = exact_knn(points, k, KnnOptions{opts.threads});
+  return joint_probabilities(knn, opts.perplexity, opts.threads);
+}
+
 }  // namespace
 
 TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
@@ -380,128 +566,16 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
     out.trustworthiness_nan_reason = why;
     return out;
   };
-  if (!detail::all_finite(points)) return fail(detail::kNonFiniteReason);
-  if (n < 2) return fail("t-SNE needs at least 2 points");
-  if (opts.perplexity >= static_cast<double>(n))
-    return fail("perplexity must be less than the number of points (as sklearn requires)");
-  if (points.rows() == 0 || (points.colwise() - points.col(0)).cwiseAbs().maxCoeff() == 0.0f)
-    return fail("all points are identical: the embedding is undefined");
+  if (const std::string why = undefined_reason(points, opts); !why.empty()) return fail(why);
 
-  const int k = static_cast<int>(std::min<double>(static_cast<double>(n - 1), std::floor(3.0 * opts.perplexity + 1.0)));
-  SparseP p;
-  {
-    const KnnResult knn = exact_knn(points, k, KnnOptions{opts.threads});
-    p = joint_probabilities(knn, opts.perplexity, opts.threads);
-  }
-  std::vector<double> y = opts.init == TsneInit::Pca ? pca_init(points, opts.threads) : random_init(n, opts.seed);
-  const double lr = opts.learning_rate > 0.0
-                        ? opts.learning_rate
-                        : std::max(static_cast<double>(n) / opts.early_exaggeration / 4.0, 50.0);
-
-  // Gradient descent with momentum and gains, two stages as sklearn: each stage starts
-  // with zero update, unit gains and a fresh "best error".
-  std::vector<double> update(y.size()), gains(y.size()), neg(y.size()), attr(y.size()), grad(y.size());
-  QuadTree tree;
-  constexpr int kGroupSize = 16;
-  constexpr int kCheckEvery = 50;  // sklearn's n_iter_check
-  constexpr Eigen::Index kMinPointsForThreads = 2048;
-  const Eigen::Index kRowBlock = 2048;
-  const std::int64_t n_row_blocks = (n + kRowBlock - 1) / kRowBlock;
-  // Below a few thousand points an iteration is too short to amortise a fork/join.
-  const int t = n < kMinPointsForThreads ? 1 : opts.threads;
-  std::vector<double> err_part(static_cast<std::size_t>(t)), p_part(err_part), z_part(err_part);
-  double error = nan, best_error = std::numeric_limits<double>::max();
-  int best_iter = 0;
-  int last_iter = 0;
-  const int stage_split = std::min(opts.exaggeration_iters, opts.n_iter);
-  for (int stage = 0; stage < 2; ++stage) {
-    const int it_begin = stage == 0 ? 0 : stage_split;
-    const int it_end = stage == 0 ? stage_split : opts.n_iter;
-    if (it_begin >= it_end) continue;
-    const double exaggeration = stage == 0 ? opts.early_exaggeration : 1.0;
-    const double momentum = stage == 0 ? opts.momentum_early : opts.momentum_late;
-    const int without_progress = stage == 0 ? std::max(opts.exaggeration_iters, 1) : opts.n_iter_without_progress;
-    std::fill(update.begin(), update.end(), 0.0);
-    std::fill(gains.begin(), gains.end(), 1.0);
-    best_error = std::numeric_limits<double>::max();
-    best_iter = it_begin;
-    for (int it = it_begin; it < it_end; ++it) {
-      last_iter = it;
-      const bool check = (it + 1) % kCheckEvery == 0;
-      const bool want_error = check || it == it_end - 1;
-      tree.build(y, opts.theta, kGroupSize);
-      // One fork/join per iteration: repulsion per group and attraction per row block are
-      // independent; Z is only needed afterwards. KL = sum p log p - sum p log q + log Z sum p
-      // (sklearn clamps q / Z at FLOAT32_TINY; q / Z stays far above it in practice).
-      const std::int64_t n_groups = static_cast<std::int64_t>(tree.groups.size());
-      std::fill(z_part.begin(), z_part.end(), 0.0);
-      std::fill(err_part.begin(), err_part.end(), 0.0);
-      std::fill(p_part.begin(), p_part.end(), 0.0);
-      detail::parallel_tasks(t, n_groups + n_row_blocks, [&](std::int64_t task, int tid) {
-        if (task < n_groups) {
-          z_part[tid] += repulsive_group(tree, task, neg);
-          return;
-        }
-        const Eigen::Index i0 = (task - n_groups) * kRowBlock, i1 = std::min(n, i0 + kRowBlock);
-        double err = 0.0, psum = 0.0;
-        for (Eigen::Index i = i0; i < i1; ++i) {
-          const double xi = y[2 * i], yi = y[2 * i + 1];
-          double ax = 0.0, ay = 0.0;
-          for (std::int64_t e = p.row_ptr[i]; e < p.row_ptr[i + 1]; ++e) {
-            const int j = p.col[e];
-            const double dx = xi - y[2 * j], dy = yi - y[2 * j + 1];
-            const double q = 1.0 / (1.0 + dx * dx + dy * dy);
-            const double pij = p.val[e] * exaggeration;
-            ax += pij * q * dx;
-            ay += pij * q * dy;
-            if (want_error) {
-              err += pij * (std::log(std::max(pij, kFloat32Tiny)) - std::log(q));
-              psum += pij;
-            }
-          }
-          attr[2 * i] = ax;
-          attr[2 * i + 1] = ay;
-        }
-        err_part[tid] += err;
-        p_part[tid] += psum;
-      });
-      double z = 0.0;
-      for (double v : z_part) z += v;
-      z = std::max(z, std::numeric_limits<double>::min());
-      for (std::size_t c = 0; c < y.size(); ++c) grad[c] = 4.0 * (attr[c] - neg[c] / z);
-      // The step needs the complete gradient of the old positions, hence a second pass.
-      double grad_norm2 = 0.0;
-      for (std::size_t c = 0; c < y.size(); ++c) {
-        gains[c] = update[c] * grad[c] < 0.0 ? gains[c] + 0.2 : gains[c] * 0.8;
-        gains[c] = std::max(gains[c], opts.min_gain);
-        const double g = grad[c] * gains[c];
-        grad_norm2 += g * g;
-        update[c] = momentum * update[c] - lr * g;
-        y[c] += update[c];
-      }
-      if (want_error) {
-        double psum = 0.0;
-        error = 0.0;
-        for (double v : err_part) error += v;
-        for (double v : p_part) psum += v;
-        error += psum * std::log(z);
-      }
-      if (check) {
-        if (error < best_error) {
-          best_error = error;
-          best_iter = it;
-        } else if (it - best_iter > without_progress) {
-          break;
-        }
-        if (std::sqrt(grad_norm2) <= opts.min_grad_norm) break;
-      }
-    }
-  }
-  out.iterations = last_iter;
-  out.kl_divergence = error;
+  const SparseP p = affinities(points, opts);
+  Descent descent(p, opts.init == TsneInit::Pca ? pca_init(points, opts.threads) : random_init(n, opts.seed), opts);
+  descent.run();
+  out.iterations = descent.last_iter;
+  out.kl_divergence = descent.error;
   for (Eigen::Index i = 0; i < n; ++i) {
-    out.embedding(0, i) = static_cast<float>(y[2 * i]);
-    out.embedding(1, i) = static_cast<float>(y[2 * i + 1]);
+    out.embedding(0, i) = static_cast<float>(descent.y[2 * i]);
+    out.embedding(1, i) = static_cast<float>(descent.y[2 * i + 1]);
   }
   if (!out.embedding.allFinite()) {
     out.kl_divergence = nan;
