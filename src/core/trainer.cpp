@@ -268,6 +268,165 @@ struct GroupKeyHash {
 
 bool can_train_together(const TrainOptions& a, const TrainOptions& b) { return group_key(a) == group_key(b); }
 
+namespace {
+
+// The training samples, less the validation samples held out of them: a seeded random subset.
+struct ValidationSplit {
+  std::vector<Eigen::Index> train_columns;  // increasing
+  std::size_t n_validation = 0;
+  Eigen::MatrixXf validation_images;
+};
+
+ValidationSplit split_validation(const Eigen::MatrixXf& train_images, double fraction, std::uint64_t seed) {
+  std::vector<Eigen::Index> order(std::size_t(train_images.cols()));
+  std::iota(order.begin(), order.end(), Eigen::Index(0));
+  Rng split_rng(derive_seed(seed, split_stream));
+  ValidationSplit split;
+  split.n_validation = std::size_t(std::floor(fraction * double(order.size())));
+  if (split.n_validation > 0) shuffle(order, split_rng);
+  const auto held_out = order.begin() + std::ptrdiff_t(split.n_validation);
+  const std::vector<Eigen::Index> validation_columns(order.begin(), held_out);
+  split.train_columns.assign(held_out, order.end());
+  std::sort(split.train_columns.begin(), split.train_columns.end());
+  split.validation_images = gather_columns(train_images, validation_columns);
+  return split;
+}
+
+// The minibatches of a group, the same for every member: each epoch shuffles the training
+// columns, and each batch is gathered and corrupted once.
+class Batches {
+ public:
+  Batches(const Dataset& data, const TrainOptions& lead, std::vector<Eigen::Index> train_columns,
+          Eigen::Index batch_size)
+      : images_(data.train_images), noise_(lead.noise), columns_(std::move(train_columns)),
+        noisy_(lead.noise.kind != NoiseKind::none && lead.noise.level > 0.0),
+        clean_(data.input_size(), batch_size),
+        corrupted_(noisy_ ? data.input_size() : 0, noisy_ ? batch_size : 0),
+        shuffle_rng_(derive_seed(lead.training.seed, shuffle_stream)),
+        noise_rng_(derive_seed(lead.training.seed, noise_stream)) {}
+
+  Eigen::Index samples() const { return Eigen::Index(columns_.size()); }
+  void shuffle_epoch() { shuffle(columns_, shuffle_rng_); }
+  // Gathers (and corrupts) the `count` samples from `start` in this epoch's order.
+  void load(Eigen::Index start, Eigen::Index count) {
+    for (Eigen::Index i = 0; i < count; ++i) clean_.col(i) = images_.col(columns_[std::size_t(start + i)]);
+    if (noisy_) corrupt(noise_, clean_.leftCols(count), corrupted_.leftCols(count), noise_rng_);
+  }
+  auto clean(Eigen::Index count) const { return clean_.leftCols(count); }
+  auto input(Eigen::Index count) const { return noisy_ ? corrupted_.leftCols(count) : clean_.leftCols(count); }
+
+ private:
+  const Eigen::MatrixXf& images_;
+  NoiseOptions noise_;
+  std::vector<Eigen::Index> columns_;
+  bool noisy_;
+  Eigen::MatrixXf clean_, corrupted_;
+  Rng shuffle_rng_, noise_rng_;
+};
+
+// A group of runs that can_train_together, trained batch by batch in step.
+class GroupTraining {
+ public:
+  GroupTraining(const std::vector<TrainOptions>& group, const Dataset& data, const TrainCallbacks& callbacks,
+                Clock::time_point run_start)
+      : lead_(group.front()), data_(data), callbacks_(callbacks), run_start_(run_start),
+        split_(split_validation(data.train_images, lead_.training.validation_split, lead_.training.seed)),
+        batch_size_(std::min<Eigen::Index>(lead_.training.batch_size,
+                                           std::max<Eigen::Index>(1, Eigen::Index(split_.train_columns.size())))),
+        members_(make_members(group, data.input_size(), batch_size_)),
+        // The batches own the training columns from here on.
+        batches_(data, lead_, std::move(split_.train_columns), batch_size_) {
+    if (members_.size() > 1) fused_.emplace(members_.size(), lead_.model.hidden, data.input_size(), batch_size_);
+  }
+
+  std::vector<RunResult> run() {
+    for (int epoch = 1; epoch <= lead_.training.epochs; ++epoch)
+      if (!run_epoch(epoch)) break;
+    std::vector<RunResult> results;
+    for (auto& m : members_) {
+      finish_run(*m, data_, run_start_);
+      results.push_back(std::move(m->result));
+    }
+    return results;
+  }
+
+ private:
+  static std::vector<std::unique_ptr<Member>> make_members(const std::vector<TrainOptions>& group, int input,
+                                                           Eigen::Index batch_size) {
+    std::vector<std::unique_ptr<Member>> members;
+    for (const auto& o : group) members.push_back(std::make_unique<Member>(o, input, batch_size));
+    return members;
+  }
+
+  // One epoch of the members still active; false if there were none.
+  bool run_epoch(int epoch) {
+    active_.clear();
+    for (auto& m : members_)
+      if (m->active) active_.push_back(m.get());
+    if (active_.empty()) return false;
+    const std::vector<Member*> in_epoch = active_;
+    const auto epoch_start = Clock::now();
+    batches_.shuffle_epoch();
+    for (Member* m : in_epoch) m->loss_sum = m->objective_sum = 0.0;
+    const Eigen::Index n_train = batches_.samples();
+    long batches = 0;
+    for (Eigen::Index start = 0; start < n_train && !active_.empty(); start += batch_size_) {
+      train_batch(start, std::min(batch_size_, n_train - start), epoch, ++batches);
+      if (callbacks_.on_batch) callbacks_.on_batch();
+    }
+    for (Member* mp : in_epoch) {
+      Member& m = *mp;
+      if (m.active) m.end_epoch(epoch, epoch_record(m, epoch_start), callbacks_);  // not diverged in it
+      if (!m.active || epoch == lead_.training.epochs) m.training_seconds = seconds_since(run_start_);
+    }
+    return true;
+  }
+
+  // One step of every active member on the batch at `start`; members that diverge leave.
+  void train_batch(Eigen::Index start, Eigen::Index count, int epoch, long batch) {
+    batches_.load(start, count);
+    const auto clean = batches_.clean(count);
+    const auto input = batches_.input(count);
+    for (Member* m : active_)
+      if (m->dropping()) m->draw_dropout_mask(count);
+    if (active_.size() == 1) {
+      Member& m = *active_.front();
+      m.take_step(m.model.forward_backward(input, clean, m.mask(), m.gradient), count, epoch, batch);
+    } else {
+      fused_->step(active_, input, clean, objectives_);
+      for (std::size_t k = 0; k < active_.size(); ++k) active_[k]->take_step(objectives_[k], count, epoch, batch);
+    }
+    std::erase_if(active_, [](const Member* m) { return !m->active; });
+  }
+
+  // A member's record of the epoch that began at `epoch_start`, its evaluation timed in.
+  EpochRecord epoch_record(Member& m, Clock::time_point epoch_start) {
+    const Eigen::Index n_train = batches_.samples();
+    EpochRecord record;
+    record.train_loss = m.loss_sum / double(std::max<Eigen::Index>(1, n_train));
+    record.train_objective = m.objective_sum / double(std::max<Eigen::Index>(1, n_train));
+    record.test_loss = m.evaluator.run(data_.test_images).loss;
+    record.validation_loss = split_.n_validation > 0 ? m.evaluator.run(split_.validation_images).loss
+                                                     : std::numeric_limits<double>::quiet_NaN();
+    record.seconds = seconds_since(epoch_start);
+    return record;
+  }
+
+  const TrainOptions& lead_;
+  const Dataset& data_;
+  const TrainCallbacks& callbacks_;
+  const Clock::time_point run_start_;
+  ValidationSplit split_;
+  const Eigen::Index batch_size_;
+  std::vector<std::unique_ptr<Member>> members_;
+  Batches batches_;
+  std::optional<FusedEncoder> fused_;
+  std::vector<Member*> active_;
+  std::vector<BatchObjective> objectives_;
+};
+
+}  // namespace
+
 std::vector<RunResult> train_together(const std::vector<TrainOptions>& group, const Dataset& data,
                                       const TrainCallbacks& callbacks) {
   const auto run_start = Clock::now();
@@ -275,93 +434,7 @@ std::vector<RunResult> train_together(const std::vector<TrainOptions>& group, co
   for (const auto& o : group)
     if (!can_train_together(group.front(), o))
       throw std::invalid_argument("train_together: the runs differ in shape, seed, batches, epochs or noise");
-  const TrainOptions& lead = group.front();
-  const int input = data.input_size();
-  const std::uint64_t seed = lead.training.seed;
-
-  // Validation split: a seeded random subset of the training set, held out.
-  std::vector<Eigen::Index> order(std::size_t(data.train_images.cols()));
-  std::iota(order.begin(), order.end(), Eigen::Index(0));
-  Rng split_rng(derive_seed(seed, split_stream));
-  const auto n_validation = std::size_t(std::floor(lead.training.validation_split * double(order.size())));
-  if (n_validation > 0) shuffle(order, split_rng);
-  const std::vector<Eigen::Index> validation_columns(order.begin(), order.begin() + std::ptrdiff_t(n_validation));
-  std::vector<Eigen::Index> train_columns(order.begin() + std::ptrdiff_t(n_validation), order.end());
-  std::sort(train_columns.begin(), train_columns.end());
-  const Eigen::MatrixXf validation_images = gather_columns(data.train_images, validation_columns);
-
-  const Eigen::Index batch_size = std::min<Eigen::Index>(lead.training.batch_size,
-                                                         std::max<Eigen::Index>(1, Eigen::Index(train_columns.size())));
-  std::vector<std::unique_ptr<Member>> members;
-  for (const auto& o : group) members.push_back(std::make_unique<Member>(o, input, batch_size));
-  std::optional<FusedEncoder> fused;
-  if (members.size() > 1) fused.emplace(members.size(), lead.model.hidden, input, batch_size);
-
-  // The batches and their corruption are the same for every member: made once.
-  Eigen::MatrixXf clean_batch(input, batch_size);
-  const bool noisy = lead.noise.kind != NoiseKind::none && lead.noise.level > 0.0;
-  Eigen::MatrixXf noisy_batch(noisy ? input : 0, noisy ? batch_size : 0);
-  Rng shuffle_rng(derive_seed(seed, shuffle_stream));
-  Rng noise_rng(derive_seed(seed, noise_stream));
-  const auto n_train = Eigen::Index(train_columns.size());
-  std::vector<Member*> active;
-  std::vector<BatchObjective> objectives;
-  // A member's record of the epoch that began at `epoch_start`, its evaluation timed in.
-  auto epoch_record = [&](Member& m, Clock::time_point epoch_start) {
-    EpochRecord record;
-    record.train_loss = m.loss_sum / double(std::max<Eigen::Index>(1, n_train));
-    record.train_objective = m.objective_sum / double(std::max<Eigen::Index>(1, n_train));
-    record.test_loss = m.evaluator.run(data.test_images).loss;
-    record.validation_loss = n_validation > 0 ? m.evaluator.run(validation_images).loss
-                                              : std::numeric_limits<double>::quiet_NaN();
-    record.seconds = seconds_since(epoch_start);
-    return record;
-  };
-
-  for (int epoch = 1; epoch <= lead.training.epochs; ++epoch) {
-    active.clear();
-    for (auto& m : members)
-      if (m->active) active.push_back(m.get());
-    if (active.empty()) break;
-    const std::vector<Member*> in_epoch = active;
-    const auto epoch_start = Clock::now();
-    shuffle(train_columns, shuffle_rng);
-    for (Member* m : in_epoch) m->loss_sum = m->objective_sum = 0.0;
-    long batches = 0;
-    for (Eigen::Index start = 0; start < n_train && !active.empty(); start += batch_size) {
-      const Eigen::Index count = std::min(batch_size, n_train - start);
-      for (Eigen::Index i = 0; i < count; ++i)
-        clean_batch.col(i) = data.train_images.col(train_columns[std::size_t(start + i)]);
-      auto clean = clean_batch.leftCols(count);
-      if (noisy) corrupt(lead.noise, clean, noisy_batch.leftCols(count), noise_rng);
-      const auto batch_input = noisy ? noisy_batch.leftCols(count) : clean_batch.leftCols(count);
-      for (Member* m : active)
-        if (m->dropping()) m->draw_dropout_mask(count);
-      ++batches;
-      if (active.size() == 1) {
-        Member& m = *active.front();
-        m.take_step(m.model.forward_backward(batch_input, clean, m.mask(), m.gradient), count, epoch, batches);
-      } else {
-        fused->step(active, batch_input, clean, objectives);
-        for (std::size_t k = 0; k < active.size(); ++k) active[k]->take_step(objectives[k], count, epoch, batches);
-      }
-      std::erase_if(active, [](const Member* m) { return !m->active; });
-      if (callbacks.on_batch) callbacks.on_batch();
-    }
-
-    for (Member* mp : in_epoch) {
-      Member& m = *mp;
-      if (m.active) m.end_epoch(epoch, epoch_record(m, epoch_start), callbacks);  // not diverged in it
-      if (!m.active || epoch == lead.training.epochs) m.training_seconds = seconds_since(run_start);
-    }
-  }
-
-  std::vector<RunResult> results;
-  for (auto& m : members) {
-    finish_run(*m, data, run_start);
-    results.push_back(std::move(m->result));
-  }
-  return results;
+  return GroupTraining(group, data, callbacks, run_start).run();
 }
 
 std::vector<std::uint32_t> group_numbers(std::size_t n, const std::function<TrainOptions(std::size_t)>& options_of,
