@@ -471,8 +471,25 @@ void Dataset::write(std::span<const T> data, const Transfer& xfer) const {
           "write", name());
 }
 
+void Dataset::require_plausible(hsize_t elements, std::size_t element_size) const {
+  hsize_t file_size = 0;
+  const hid_t file = H5Iget_file_id(id());
+  if (file >= 0) {
+    ErrorSilencer quiet;
+    if (H5Fget_filesize(file, &file_size) < 0) file_size = 0;
+    H5Fclose(file);
+  }
+  constexpr hsize_t kFloor = hsize_t(64) << 20;
+  const hsize_t limit = std::max(kFloor, file_size > (std::numeric_limits<hsize_t>::max() >> 11) ? file_size : file_size << 10);
+  if (element_size == 0 || elements <= limit / element_size) return;
+  throw ArchiveError("HDF5: " + in_quotes(name()) + " declares " + std::to_string(elements) + " elements of " +
+                     std::to_string(element_size) + " bytes, far more than a file of " + std::to_string(file_size) +
+                     " bytes can hold: the file is damaged");
+}
+
 template <class T>
 std::vector<T> Dataset::read(const Transfer& xfer) const {
+  require_plausible(space().element_count(), sizeof(T));
   std::vector<T> data(space().element_count());
   checked([&] { return H5Dread(id(), native_id<T>(), H5S_ALL, H5S_ALL, xfer.id(), nonnull(data.data())); },
           "read", name());
@@ -490,8 +507,12 @@ void Dataset::write_rows(hsize_t first_row, std::span<const T> data, const Trans
 
 template <class T>
 std::vector<T> Dataset::read_rows(hsize_t first_row, hsize_t count, const Transfer& xfer) const {
-  std::vector<T> data(count * row_size());
-  read_bytes(Datatype::native<T>(), data.data(), first_row, count, xfer);
+  const hsize_t row = row_size();
+  if (row != 0 && count > std::numeric_limits<hsize_t>::max() / row)
+    throw ArchiveError("HDF5: " + in_quotes(name()) + " has rows too large to read");
+  require_plausible(count * row, sizeof(T));
+  std::vector<T> data(count * row);
+  read_bytes(Datatype::native<T>(), data.data(), data.size() * sizeof(T), first_row, count, xfer);
   return data;
 }
 
@@ -514,10 +535,17 @@ void Dataset::write_bytes(const Datatype& mem_type, const void* data, hsize_t fi
           name());
 }
 
-void Dataset::read_bytes(const Datatype& mem_type, void* data, hsize_t first_row, hsize_t count,
-                         const Transfer& xfer) const {
+void Dataset::read_bytes(const Datatype& mem_type, void* data, std::size_t data_bytes, hsize_t first_row,
+                         hsize_t count, const Transfer& xfer) const {
   Dataspace file_space = space();
   const std::vector<hsize_t> dims = file_space.dims();
+  // count rows of `row` elements must fit the caller's buffer (no overflow: divided, not multiplied).
+  const hsize_t row = dims.empty() ? 1 : product(dims, 1);
+  const std::size_t fits = data_bytes / std::max<std::size_t>(1, mem_type.size());
+  if (row != 0 && count > fits / row)
+    throw ArchiveError("HDF5: " + in_quotes(name()) + " has rows of " + std::to_string(row) + " elements, more than the " +
+                       std::to_string(data_bytes) + "-byte buffer for " + std::to_string(count) +
+                       " rows holds: the file is not what this reader expects");
   if (dims.empty()) {
     if (first_row != 0 || count != 1)
       throw ArchiveError("HDF5: the scalar " + in_quotes(name()) + " has exactly one element");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <sstream>
 
 #include "aesweep/core/error.hpp"
@@ -12,15 +13,35 @@ namespace aesweep {
 namespace {
 
 Eigen::MatrixXf to_matrix(const std::vector<float>& values, Eigen::Index rows, Eigen::Index cols) {
+  if (rows < 0 || cols < 0 || values.size() != static_cast<std::size_t>(rows) * static_cast<std::size_t>(cols))
+    throw ArchiveError("archive: a dataset holds " + std::to_string(values.size()) + " values where " +
+                       std::to_string(rows) + " x " + std::to_string(cols) + " were expected: the file is damaged");
   Eigen::MatrixXf m(rows, cols);
   std::copy(values.begin(), values.end(), m.data());
   return m;
 }
 
-int dim(const h5::Dataset& ds, std::size_t axis) {
+// The dataset's dimensions, which must be `want` (-1: any value, learnt here); every dimension
+// fits an int. Throws ArchiveError naming the dataset: a damaged or foreign file.
+void expect_dims(const h5::Dataset& ds, std::initializer_list<int*> want) {
   const auto dims = ds.dims();
-  if (axis >= dims.size()) throw ArchiveError("archive: " + ds.name() + " has rank " + std::to_string(dims.size()));
-  return static_cast<int>(dims[axis]);
+  std::string expected;
+  for (int* w : want) expected += (expected.empty() ? "" : " x ") + (*w < 0 ? std::string("any size") : std::to_string(*w));
+  if (want.size() == 1 && *want.begin()[0] < 0) expected = "one-dimensional, at most " + std::to_string(std::numeric_limits<int>::max());
+  const auto fail = [&] {
+    std::string got;
+    for (auto d : dims) got += (got.empty() ? "" : " x ") + std::to_string(d);
+    throw ArchiveError("archive: " + ds.name() + " is " + (dims.empty() ? "a scalar" : got) + ", expected " +
+                       (want.size() == 0 ? "a scalar" : expected) + ": the file is damaged");
+  };
+  if (dims.size() != want.size()) fail();
+  std::size_t axis = 0;
+  for (int* w : want) {
+    const auto d = dims[axis++];
+    if (d > static_cast<hsize_t>(std::numeric_limits<int>::max())) fail();
+    if (*w < 0) *w = static_cast<int>(d);
+    else if (static_cast<hsize_t>(*w) != d) fail();
+  }
 }
 
 // The non-empty lines of a text.
@@ -103,7 +124,13 @@ ArchiveHeader read_header(const h5::File& file) {
   h.dataset_name = data.read_string_attribute("name");
   h.n_train = data.read_int_attribute("n_train");
   h.n_test = data.read_int_attribute("n_test");
-  h.input_size = static_cast<int>(data.read_int_attribute("input_size"));
+  const std::int64_t input_size = data.read_int_attribute("input_size");
+  constexpr std::int64_t kIntMax = std::numeric_limits<int>::max();
+  if (h.n_train < 0 || h.n_test < 0 || h.n_test > kIntMax || input_size < 1 || input_size > kIntMax)
+    throw ArchiveError("archive: /dataset says " + std::to_string(h.n_train) + " training and " +
+                       std::to_string(h.n_test) + " test samples of " + std::to_string(input_size) +
+                       " values: the file is damaged");
+  h.input_size = static_cast<int>(input_size);
   // The data's identity, written since archives record it (absent in older archives).
   if (data.has_attribute("content_hash")) {
     h.data_fingerprint = data.read_string_attribute("content_hash");
@@ -111,9 +138,19 @@ ArchiveHeader read_header(const h5::File& file) {
     h.train_samples_option = data.read_int_attribute("train_samples_option");
     h.test_samples_option = data.read_int_attribute("test_samples_option");
   }
-  h.test_labels = data.open_dataset("test_labels").read<std::uint8_t>();
-  h.recon_indices = data.open_dataset("recon_indices").read<std::int64_t>();
-  h.recon_originals = to_matrix(data.open_dataset("recon_originals").read<float>(), h.input_size,
+  int n_test = static_cast<int>(h.n_test), n_recon = -1, input = h.input_size;
+  const h5::Dataset labels = data.open_dataset("test_labels"), recon = data.open_dataset("recon_indices"),
+                    originals = data.open_dataset("recon_originals");
+  expect_dims(labels, {&n_test});
+  expect_dims(recon, {&n_recon});
+  expect_dims(originals, {&n_recon, &input});
+  h.test_labels = labels.read<std::uint8_t>();
+  h.recon_indices = recon.read<std::int64_t>();
+  for (const auto i : h.recon_indices)
+    if (i < 0 || i >= h.n_test)
+      throw ArchiveError("archive: /dataset/recon_indices holds " + std::to_string(i) + ", outside the " +
+                         std::to_string(h.n_test) + " test samples: the file is damaged");
+  h.recon_originals = to_matrix(originals.read<float>(), h.input_size,
                                 static_cast<Eigen::Index>(h.recon_indices.size()));
 
   if (file.has_child(layout::kSectionsGroup)) {
@@ -132,7 +169,7 @@ ArchiveHeader read_header(const h5::File& file) {
 }
 
 // One run as /runs/<index> lists it.
-ArchivedRun read_run(const h5::Group& g, RunStatus state) {
+ArchivedRun read_run(const h5::Group& g, RunStatus state, const ArchiveHeader& header) {
   ArchivedRun run;
   run.index = static_cast<std::size_t>(g.read_int_attribute(layout::kIndexAttr));
   run.section = g.read_string_attribute(layout::kSectionAttr);
@@ -147,11 +184,21 @@ ArchivedRun read_run(const h5::Group& g, RunStatus state) {
     run.settings.push_back(std::move(s));
   }
   run.state = state;
-  run.shape.hidden = dim(g.open_dataset(layout::kEncoderBias), 0);
-  run.shape.input_size = dim(g.open_dataset(layout::kDecoderBias), 0);
-  run.shape.n_test = dim(g.open_dataset(layout::kLatentTest), 0);
-  run.shape.n_recon = dim(g.open_dataset(layout::kReconstructions), 0);
-  run.shape.epochs = dim(g.open_dataset(std::string(curve_fields().front().name)), 0);
+  // Every dataset's shape agrees with the others and with /dataset, so reads can trust them.
+  RunShape& s = run.shape;
+  s.hidden = -1;
+  s.epochs = -1;
+  s.n_test = static_cast<int>(header.n_test);  // checked to fit when the header was read
+  s.n_recon = static_cast<int>(header.recon_indices.size());
+  s.input_size = header.input_size;
+  expect_dims(g.open_dataset(layout::kEncoderBias), {&s.hidden});
+  expect_dims(g.open_dataset(layout::kEncoderKernel), {&s.input_size, &s.hidden});
+  expect_dims(g.open_dataset(layout::kDecoderKernel), {&s.hidden, &s.input_size});
+  expect_dims(g.open_dataset(layout::kDecoderBias), {&s.input_size});
+  expect_dims(g.open_dataset(layout::kLatentTest), {&s.n_test, &s.hidden});
+  expect_dims(g.open_dataset(layout::kReconstructions), {&s.n_recon, &s.input_size});
+  for (const auto& curve : curve_fields()) expect_dims(g.open_dataset(std::string(curve.name)), {&s.epochs});
+  expect_dims(g.open_dataset(layout::kMetrics), {});
   return run;
 }
 
@@ -178,7 +225,7 @@ void SweepArchiveReader::load() {
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] != layout::run_name(i))
       throw ArchiveError("archive " + path_ + ": expected run group " + layout::run_name(i) + ", found " + names[i]);
-    runs_.push_back(read_run(runs.open_group(names[i]), states[i]));
+    runs_.push_back(read_run(runs.open_group(names[i]), states[i], header_));
   }
 }
 
@@ -192,7 +239,10 @@ const ArchivedRun& SweepArchiveReader::run(std::size_t run_index) const {
 
 std::vector<RunStatus> SweepArchiveReader::read_states() const {
   std::vector<RunStatus> states;
-  for (const auto b : file_.open_dataset(layout::kRunsState).read<std::uint8_t>()) {
+  const h5::Dataset dataset = file_.open_dataset(layout::kRunsState);
+  int n = -1;
+  expect_dims(dataset, {&n});
+  for (const auto b : dataset.read<std::uint8_t>()) {
     if (b > static_cast<std::uint8_t>(RunStatus::failed))
       throw ArchiveError("archive " + path_ + " has an unknown run state " + std::to_string(b) + " in /runs_state");
     states.push_back(static_cast<RunStatus>(b));
@@ -210,7 +260,7 @@ RunOutcome SweepArchiveReader::read_outcome(std::size_t run_index) const {
   layout::add_outcome_fields(record, true);
   std::vector<char> bytes(record.size());
   // HDF5 matches compound members by name, so this reads files with extra columns too.
-  run_group(run_index).open_dataset(layout::kMetrics).read_bytes(record.datatype(), bytes.data(), 0, 1);
+  run_group(run_index).open_dataset(layout::kMetrics).read_bytes(record.datatype(), bytes.data(), bytes.size(), 0, 1);
   return layout::get_outcome(record, bytes.data());
 }
 

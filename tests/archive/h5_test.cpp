@@ -244,19 +244,19 @@ TEST_F(H5Test, CompoundRowsAndFixedStrings) {
   std::memcpy(rows[2].name, "eightchr", 8);  // exactly 8 bytes: no terminator stored
   ds.write_bytes(type, rows, 0, 3);
   Row back{};
-  ds.read_bytes(type, &back, 2, 1);
+  ds.read_bytes(type, &back, sizeof back, 2, 1);
   EXPECT_EQ(back.x, 3.5);
   EXPECT_EQ(back.n, 3);
   EXPECT_EQ(std::string(back.name, 8), "eightchr");
   const Row changed = {9.5, 9, "nine"};
   ds.write_bytes(type, &changed, 1, 1);
-  ds.read_bytes(type, &back, 1, 1);
+  ds.read_bytes(type, &back, sizeof back, 1, 1);
   EXPECT_EQ(back.n, 9);
 
   const h5::Dataset scalar = file.create_dataset("one", type, h5::Dataspace::scalar(),
                                                  h5::DatasetCreate::contiguous_early(h5::FillTime::never));
   scalar.write_bytes(type, &changed, 0, 1);
-  scalar.read_bytes(type, &back, 0, 1);
+  scalar.read_bytes(type, &back, sizeof back, 0, 1);
   EXPECT_EQ(back.x, 9.5);
   EXPECT_THROW(scalar.write_bytes(type, &changed, 1, 1), ArchiveError);
 }

@@ -248,11 +248,16 @@ class Dataset : public AttributeHolder {
   // of a dataset of rank >= 1, or the single element of a scalar dataset (first_row 0, count 1).
   void write_bytes(const Datatype& mem_type, const void* data, hsize_t first_row, hsize_t count,
                    const Transfer& xfer = Transfer::defaults()) const;
-  void read_bytes(const Datatype& mem_type, void* data, hsize_t first_row, hsize_t count,
+  // `data_bytes`: the size of the buffer at `data`; a dataset whose rows would not fit is refused.
+  void read_bytes(const Datatype& mem_type, void* data, std::size_t data_bytes, hsize_t first_row, hsize_t count,
                   const Transfer& xfer = Transfer::defaults()) const;
 
  private:
   using AttributeHolder::AttributeHolder;
+  // Refuses (ArchiveError) reading `elements` of `element_size` bytes when that is beyond what
+  // the file could plausibly hold (a damaged or crafted file declaring huge dimensions): more
+  // than max(1024 x the file's size, 64 MiB). Checked before anything of that size is allocated.
+  void require_plausible(hsize_t elements, std::size_t element_size) const;
 };
 
 class Group;
