@@ -155,7 +155,7 @@ Accum all_pairs(const Grouped& g, int n_classes, std::size_t n_fine, int threads
     for (Eigen::Index b = a; b < nb; ++b) pairs.emplace_back(a, b);
   const int t = detail::effective_threads(threads, static_cast<std::int64_t>(pairs.size()));
   std::vector<Accum> acc(static_cast<std::size_t>(t));
-  detail::parallel_tasks(t, static_cast<std::int64_t>(pairs.size()), [&](std::int64_t task, int tid) {
+  detail::parallel_tasks_strided(t, static_cast<std::int64_t>(pairs.size()), [&](std::int64_t task, int tid) {
     Accum& a = acc[tid];
     if (a.hist[0].empty()) {
       a.hist[0].assign(n_fine, 0);

@@ -52,6 +52,32 @@ void parallel_tasks(int threads, std::int64_t n_tasks, Fn&& fn) {
   if (error) std::rethrow_exception(error);
 }
 
+// The same, for callers that add into per-thread accumulators: thread `tid` takes the tasks
+// tid, tid + t, tid + 2t, ... in that order, so every accumulator sums the same tasks in the same
+// order on every run and the result is repeatable for a given thread count (dynamic hand-out
+// would let floating-point sums differ from run to run).
+template <class Fn>
+void parallel_tasks_strided(int threads, std::int64_t n_tasks, Fn&& fn) {
+  if (n_tasks <= 0) return;
+  const int t = static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threads, n_tasks)));
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  std::atomic<bool> failed{false};
+#pragma omp parallel num_threads(t)
+  {
+    omp_set_num_threads(1);
+    const int tid = omp_get_thread_num();
+    try {
+      for (std::int64_t task = tid; task < n_tasks && !failed.load(std::memory_order_relaxed); task += t) fn(task, tid);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+      failed.store(true);
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
 // Number of threads parallel_tasks will actually start (for per-thread scratch sizing).
 inline int effective_threads(int threads, std::int64_t n_tasks) {
   return static_cast<int>(std::max<std::int64_t>(1, std::min<std::int64_t>(threads, n_tasks)));

@@ -135,7 +135,7 @@ class ClusterSums {
       part_sums_[p].setZero(dims_, k_);
       part_counts_[p].assign(static_cast<std::size_t>(k_), 0);
     }
-    detail::parallel_tasks(t_, n_blocks_, [&](std::int64_t b, int tid) {
+    detail::parallel_tasks_strided(t_, n_blocks_, [&](std::int64_t b, int tid) {
       const Eigen::Index j0 = b * kColBlock, bn = std::min(kColBlock, n_ - j0);
       for (Eigen::Index j = j0; j < j0 + bn; ++j) {
         part_sums_[tid].col(labels[j]) += d.x.col(j).cast<double>();

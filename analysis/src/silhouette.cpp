@@ -95,7 +95,7 @@ void symmetric_sums(const Sorted& s, int n_labels, int threads, std::vector<doub
     for (Eigen::Index b = a; b < nb; ++b) pairs.emplace_back(a, b);
   const int t = detail::effective_threads(threads, static_cast<std::int64_t>(pairs.size()));
   std::vector<std::vector<double>> partial(static_cast<std::size_t>(t));
-  detail::parallel_tasks(t, static_cast<std::int64_t>(pairs.size()), [&](std::int64_t task, int tid) {
+  detail::parallel_tasks_strided(t, static_cast<std::int64_t>(pairs.size()), [&](std::int64_t task, int tid) {
     thread_local Eigen::MatrixXf d;
     thread_local Eigen::VectorXf acc;
     d.resize(kBlock, kBlock);

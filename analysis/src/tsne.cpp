@@ -353,7 +353,7 @@ std::vector<double> pca_init(const Eigen::MatrixXf& points, int threads) {
   const Eigen::Index nb = (n + kBlock - 1) / kBlock;
   const int t = detail::effective_threads(threads, nb);
   std::vector<Eigen::MatrixXd> part(static_cast<std::size_t>(t), Eigen::MatrixXd::Zero(dims, dims));
-  detail::parallel_tasks(t, nb, [&](std::int64_t b, int tid) {
+  detail::parallel_tasks_strided(t, nb, [&](std::int64_t b, int tid) {
     const Eigen::Index j0 = b * kBlock, bn = std::min(kBlock, n - j0);
     const Eigen::MatrixXd xb = x.middleCols(j0, bn).cast<double>();
     part[tid].noalias() += xb * xb.transpose();
@@ -465,7 +465,7 @@ class Descent {
     std::fill(z_part_.begin(), z_part_.end(), 0.0);
     std::fill(err_part_.begin(), err_part_.end(), 0.0);
     std::fill(p_part_.begin(), p_part_.end(), 0.0);
-    detail::parallel_tasks(t_, n_groups + n_row_blocks_, [&](std::int64_t task, int tid) {
+    detail::parallel_tasks_strided(t_, n_groups + n_row_blocks_, [&](std::int64_t task, int tid) {
       if (task < n_groups) {
         z_part_[tid] += repulsive_group(tree_, task, neg_);
         return;

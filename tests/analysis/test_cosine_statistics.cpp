@@ -88,6 +88,23 @@ TEST(CosineStatistics, DegenerateInputs) {
   EXPECT_THROW(cosine_statistics(x, {0, 0, 0, 1, 1, 1}, bad), AnalysisError);
 }
 
+// Several threads, repeated: the means, deviations and class means are the same bits every run
+// (each thread adds the same block pairs in the same order).
+TEST(CosineStatistics, RepeatableWithThreads) {
+  const Eigen::MatrixXf x = fixtures::random_points(12, 3000, 4);
+  std::vector<int> labels(3000);
+  for (int i = 0; i < 3000; ++i) labels[i] = (i * 3) % 10;
+  CosineOptions o;
+  o.threads = 2;
+  const CosineStatistics a = cosine_statistics(x, labels, o);
+  for (int repeat = 0; repeat < 4; ++repeat) {
+    const CosineStatistics b = cosine_statistics(x, labels, o);
+    EXPECT_EQ(b.same.mean, a.same.mean) << repeat;
+    EXPECT_EQ(b.different.std, a.different.std) << repeat;
+    EXPECT_TRUE(b.class_mean == a.class_mean) << repeat;
+  }
+}
+
 TEST(CosineStatistics, MaxPairsSamplesPoints) {
   const auto f = fixtures::load_fixture("blobs_1200x40");
   CosineOptions o;

@@ -59,6 +59,21 @@ TEST(Kmeans, DeterministicAndThreadIndependent) {
   EXPECT_DOUBLE_EQ(a.inertia, b.inertia);
 }
 
+// Several threads, repeated: the cluster sums are added in the same order every run.
+TEST(Kmeans, RepeatableWithThreads) {
+  const Eigen::MatrixXf x = fixtures::random_points(16, 6000, 5);
+  KmeansOptions o;
+  o.seed = 2;
+  o.threads = 2;
+  const KmeansResult a = kmeans(x, 9, o);
+  for (int repeat = 0; repeat < 4; ++repeat) {
+    const KmeansResult b = kmeans(x, 9, o);
+    EXPECT_EQ(a.labels, b.labels) << repeat;
+    EXPECT_EQ(a.centers, b.centers) << repeat;
+    EXPECT_EQ(a.inertia, b.inertia) << repeat;
+  }
+}
+
 TEST(Kmeans, DegenerateInputs) {
   // k > n: no clustering, a reason.
   Eigen::MatrixXf x = Eigen::MatrixXf::Random(3, 4);

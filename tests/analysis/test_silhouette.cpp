@@ -154,6 +154,17 @@ TEST(Silhouette, SamplingIsDeterministicAndOptional) {
   EXPECT_NEAR(silhouette(f.points, f.labels, o).score, f.num("silhouette"), 1e-5);
 }
 
+// Several threads, repeated: per-thread label sums over the same blocks in the same order.
+TEST(Silhouette, RepeatableWithThreads) {
+  const Eigen::MatrixXf x = fixtures::random_points(12, 3000, 9);
+  std::vector<int> labels(3000);
+  for (int i = 0; i < 3000; ++i) labels[i] = (i * 7) % 10;
+  SilhouetteOptions o;
+  o.threads = 2;
+  const double a = silhouette(x, labels, o).score;
+  for (int repeat = 0; repeat < 4; ++repeat) EXPECT_EQ(silhouette(x, labels, o).score, a) << repeat;
+}
+
 TEST(Silhouette, RejectsMalformedInput) {
   const Eigen::MatrixXf x = Eigen::MatrixXf::Random(2, 4);
   EXPECT_THROW(silhouette(x, {0, 1, 0}), AnalysisError);

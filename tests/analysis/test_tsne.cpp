@@ -55,6 +55,18 @@ TEST(Tsne, DeterministicAcrossRuns) {
   EXPECT_TRUE(std::isnan(a.trustworthiness));
 }
 
+// With several threads too: each thread sums the same tasks in the same order on every run (the
+// threaded paths start at 2048 points), so the embedding is the same bits run after run.
+TEST(Tsne, DeterministicAcrossRunsWithThreads) {
+  const Eigen::MatrixXf x = blobs(5, 500, 3);  // 2,500 points
+  TsneOptions o;
+  o.n_iter = 120;
+  o.trustworthiness_neighbors = 0;
+  o.threads = 2;
+  const TsneResult a = tsne(x, o);
+  for (int repeat = 0; repeat < 3; ++repeat) EXPECT_EQ(tsne(x, o).embedding, a.embedding) << repeat;
+}
+
 TEST(Tsne, ExactThetaZeroAgreesWithBarnesHut) {
   const Eigen::MatrixXf x = blobs(6, 300, 2);
   TsneOptions o;
