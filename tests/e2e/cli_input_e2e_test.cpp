@@ -48,17 +48,7 @@ class CliInput : public ::testing::Test {
   // Runs argv (no shell: empty and odd arguments pass as they are); output to a file.
   Outcome run(const std::vector<std::string>& args, bool keep_output = true) const {
     const fs::path log = dir_ / "output.txt";
-    const pid_t pid = fork();
-    if (pid == 0) {
-      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> argv;
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execvp(argv[0], argv.data());
-      _exit(127);
-    }
+    const pid_t pid = e2e::spawn_logged(args, log.string());
     int status = 0;
     rusage usage{};
     wait4(pid, &status, 0, &usage);

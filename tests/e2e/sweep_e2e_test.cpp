@@ -89,20 +89,7 @@ class SweepE2E : public ::testing::Test {
 
   // Starts a command in its own process group with output to `log`; returns its pid.
   pid_t spawn(const std::vector<std::string>& args, const fs::path& log) const {
-    const pid_t pid = fork();
-    if (pid == 0) {
-      setpgid(0, 0);
-      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      std::vector<char*> argv;
-      for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      execvp(argv[0], argv.data());
-      _exit(127);
-    }
-    setpgid(pid, pid);
-    return pid;
+    return e2e::spawn_logged(args, log.string());
   }
   int wait_exit(pid_t pid) const {
     int status = 0;
