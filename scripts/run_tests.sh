@@ -18,6 +18,9 @@ AESWEEP_BUILD_DIR=build scripts/build.sh
 skip_labels=slurm
 [ "${AESWEEP_SLURM_TEST:-0}" = 1 ] && skip_labels=none
 (cd build && ctest --output-on-failure -j2 --timeout 900 -LE "$skip_labels")
+# A skipped test (e.g. multihost without network-namespace privileges) says why in its output,
+# which ctest shows only with -V: repeat those reasons here.
+grep -h "SKIPPED" build/Testing/Temporary/LastTest.log 2>/dev/null | sort -u | sed 's/^/run_tests.sh: /' || true
 echo "run_tests.sh: Release suite passed after $((SECONDS - start)) s"
 if [ "${AESWEEP_SKIP_SANITIZE:-0}" != 1 ]; then
   # Built at -O1, without the benchmarks and the end-to-end tests. LeakSanitizer reports

@@ -1,5 +1,5 @@
 // The MPI transport itself, in one process (an MPI singleton; also run under mpiexec with three
-// ranks, see cmake/archive_tests.cmake): messages to itself that would deadlock a blocking send,
+// ranks, see tests/dist/CMakeLists.txt): messages to itself that would deadlock a blocking send,
 // the collectives, the environment and the MPI-IO junction.
 #include "aesweep/dist/mpi_communicator.hpp"
 
