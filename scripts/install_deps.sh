@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages aesweep needs, only those missing. Idempotent and quiet when
 # everything is there. Usage: scripts/install_deps.sh [--bench] [--slurm]
-#   --bench  also the comparison stack (python3-torch, python3-sklearn, libopenblas0-pthread)
+#   --bench  also the comparison stack (python3-torch, python3-sklearn, libopenblas0-pthread) and the GEMM
+#            libraries bench/gemm_backends measures (libopenblas-dev, libblis-dev, libdnnl-dev, libxsmm-dev)
 #   --slurm  also Slurm and munge for the single-node cluster test
 set -euo pipefail
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libeigen3-dev libhdf5-openmpi-dev
@@ -9,7 +10,7 @@ packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libeigen3-
   python3-pytest npm dataset-fashion-mnist strace iproute2)
 for arg in "$@"; do
   case "$arg" in
-    --bench) packages+=(python3-torch python3-sklearn libopenblas0-pthread) ;;
+    --bench) packages+=(python3-torch python3-sklearn libopenblas0-pthread libopenblas-dev libblis-dev libdnnl-dev libxsmm-dev) ;;
     --slurm) packages+=(slurm-wlm munge) ;;
     *) echo "install_deps.sh: unknown option '$arg' (--bench, --slurm)" >&2; exit 2 ;;
   esac
