@@ -245,12 +245,27 @@ class Archive:
 
     # -- analysis
 
+    def identity(self):
+        """The archive's identity as aesweep-analyze records it (archive_id; older archives: config
+        hash and creation time)."""
+        if "archive_id" in self.attrs:
+            return str(self.attrs["archive_id"])
+        return f"config {self.attrs.get('config_hash', '')}, created {self.attrs.get('created', '')}"
+
     def _analysis_file(self, analysis_file):
         if not analysis_file:
             return self.f
-        if not os.path.exists(analysis_file) or not h5py.is_hdf5(analysis_file):
+        if not os.path.exists(analysis_file):
+            raise ReportError(f"{analysis_file}: --analysis-file does not exist")
+        if not h5py.is_hdf5(analysis_file):
             raise ReportError(f"{analysis_file}: --analysis-file is not an HDF5 file")
-        return h5py.File(analysis_file, "r")
+        f = h5py.File(analysis_file, "r")
+        # Results only ever go with the archive they were computed from (aesweep-analyze records it).
+        source = text(f["analysis"].attrs.get("source_archive_id", b"")) if "analysis" in f else ""
+        if source and source != self.identity():
+            raise ReportError(f"{analysis_file}: its analysis was computed from another archive (archive id {source}; "
+                              f"{self.path} has id {self.identity()})")
+        return f
 
     def _read_analysis(self, wanted, analysis_file):
         self.analysis_hash = None

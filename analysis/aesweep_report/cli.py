@@ -73,5 +73,10 @@ def main(argv=None):
     except ReportError as e:
         print(f"report.py: error: {e}", file=sys.stderr)
         return 2
+    except (OSError, RuntimeError, KeyError, ValueError) as e:
+        # h5py's errors on a damaged file (an unreadable attribute, a missing object).
+        print(f"report.py: error: {args.archive} cannot be read: it is damaged or not an aesweep archive ({e})",
+              file=sys.stderr)
+        return 2
     print(f"report.py: wrote {len(canvas.figures)} figures and {os.path.join(args.out, 'index.html')}")
     return 0

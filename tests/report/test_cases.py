@@ -135,6 +135,28 @@ def test_error_newer_format(tmp_path):
     assert_error(run_cli(path, "-o", str(tmp_path / "out")), "format version 3 is newer than this report (2)")
 
 
+def test_error_analysis_file_of_another_archive(tmp_path):
+    """--analysis-file must hold results of this very archive (aesweep-analyze records its source's
+    archive_id in /analysis@source_archive_id); another archive's results are refused, not drawn."""
+    mine, other = str(tmp_path / "mine.h5"), str(tmp_path / "other.h5")
+    studies.build_two_sections(mine, n_test=20, analysis=False)
+    studies.build_two_sections(other, n_test=20, analysis=True)
+    with h5py.File(mine, "r+") as f:
+        f.attrs["archive_id"] = np.bytes_("a" * 32)
+    with h5py.File(other, "r+") as f:
+        f.attrs["archive_id"] = np.bytes_("b" * 32)
+        f["analysis"].attrs["source_archive_id"] = np.bytes_("b" * 32)
+    assert_error(run_cli(mine, "-o", str(tmp_path / "out"), "--analysis-file", other),
+                 "computed from another archive", "b" * 32, "a" * 32)
+    # The same results recorded as this archive's are used.
+    with h5py.File(other, "r+") as f:
+        f["analysis"].attrs["source_archive_id"] = np.bytes_("a" * 32)
+    p = run_cli(mine, "-o", str(tmp_path / "out2"), "--analysis-file", other)
+    assert p.returncode == 0, p.stderr
+    assert_error(run_cli(mine, "-o", str(tmp_path / "out3"), "--analysis-file", str(tmp_path / "none.h5")),
+                 "does not exist")
+
+
 def test_error_unknown_analysis_and_section(nonsquare, tmp_path):
     assert_error(run_cli(nonsquare, "-o", str(tmp_path / "out"), "--analysis", "ffffffffffffffff"),
                  "ffffffffffffffff", "available: 00aa11bb22cc33dd")
