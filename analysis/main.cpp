@@ -258,6 +258,7 @@ std::optional<int> settle_inputs(Communicator& comm, int argc, char** argv, Cli&
   try {
     proceed = parse(argc, argv, cli, comm.rank());
     if (proceed && comm.rank() == 0) {
+      if (!cli.out.empty()) cli.out = resolve_links(cli.out);  // results go where a link points
       const auto reader = SweepArchiveReader::open(cli.archive);
       check_analysis_target(cli.archive, archive_identity(reader.header()), cli.out);
       if (!cli.out.empty() && same_file(cli.archive, cli.out)) cli.out.clear();  // in place

@@ -25,6 +25,19 @@
 
 namespace aesweep {
 
+std::string resolve_links(const std::string& path) {
+  namespace fs = std::filesystem;
+  fs::path p = path;
+  for (int hops = 0; hops <= 40; ++hops) {
+    std::error_code ec;
+    if (!fs::is_symlink(fs::symlink_status(p, ec)) || ec) return p.string();
+    const fs::path target = fs::read_symlink(p, ec);
+    if (ec) return p.string();
+    p = target.is_absolute() ? target : p.parent_path() / target;
+  }
+  throw ArchiveError("archive path " + path + " is a loop of symbolic links");
+}
+
 std::string archive_identity(const ArchiveHeader& header) {
   if (!header.archive_id.empty()) return header.archive_id;
   return "config " + header.config_hash + ", created " + header.created;
@@ -644,7 +657,8 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator&
   impl->size = comm.size();
 
   on_all_ranks(comm, [&] {
-    validate_inputs(path, header, runs, shapes);
+    impl->path = resolve_links(path);  // a link is followed: the archive is built where it points
+    validate_inputs(impl->path, header, runs, shapes);
     impl->independent = h5::Transfer::mpio(h5::IoMode::independent);
     impl->shapes = shapes;
     impl->columns = summary_columns(runs);
@@ -654,7 +668,7 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator&
 
   // Rank 0 inspects the path alone (read-only) and every rank follows its decision.
   Decision d;
-  if (impl->rank == 0) d = decide(path, header, shapes, impl->columns.record.size(), mode);
+  if (impl->rank == 0) d = decide(impl->path, header, shapes, impl->columns.record.size(), mode);
   Bytes decision;
   if (impl->rank == 0)
     decision = ByteWriter().put(static_cast<int>(d.action)).put(d.message).put(d.created).put(d.archive_id).put(d.detail).take();

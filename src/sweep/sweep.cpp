@@ -108,14 +108,15 @@ void check_free_space(const std::string& out, const ArchiveHeader& header, const
                       OpenMode mode) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::path target = fs::absolute(fs::path(out), ec);
+  const fs::path target = fs::absolute(fs::path(resolve_links(out)), ec);
   const fs::path dir = target.parent_path();
   if (!fs::is_directory(dir, ec)) return;  // opening the archive reports a missing directory
   const fs::space_info space = fs::space(dir, ec);
   if (ec) return;  // a file system that cannot say: nothing to compare with
   double needed = SweepArchive::estimate_bytes(header, runs);
   struct stat st {};
-  const bool resuming = mode == OpenMode::create_or_resume && ::stat(out.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  const bool resuming =
+      mode == OpenMode::create_or_resume && ::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode);
   if (resuming) needed = std::max(0.0, double(st.st_size) - double(st.st_blocks) * 512.0);
   if (needed <= double(space.available)) return;
   throw ConfigError("archive " + out + " would need about " + bytes_text(needed) + " more disk space for " +

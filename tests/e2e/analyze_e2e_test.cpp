@@ -180,6 +180,9 @@ TEST_F(AnalyzeE2E, ResultsOnlyGoNextToTheirOwnArchive) {
   EXPECT_NE(log().find("is a directory"), std::string::npos) << log();
   EXPECT_EQ(run(analyze + a + " --out " + (dir_ / "missing" / "r.h5").string()), 2) << log();
   EXPECT_NE(log().find("does not exist"), std::string::npos) << log();
+  fs::create_symlink("/nonexistent-dir/y.h5", dir_ / "dangling.h5");
+  EXPECT_EQ(run(analyze + a + " --out " + (dir_ / "dangling.h5").string()), 2) << log();
+  EXPECT_NE(log().find("/nonexistent-dir does not exist"), std::string::npos) << log();
   EXPECT_EQ(log().find("MPI_ABORT"), std::string::npos) << log();
 
   // A results file takes the analyses of one archive only.

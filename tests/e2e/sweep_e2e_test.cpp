@@ -239,6 +239,25 @@ TEST_F(SweepE2E, ADamagedArchiveIsOneSentenceAndIsLeftUntouched) {
   EXPECT_NE(log().find("HDF5 error chain: H5Fopen"), std::string::npos) << log();
 }
 
+// --out through a symbolic link writes the file the link points to; the link stays a link (a
+// $HOME/study.h5 -> /scratch/... link must not turn into a copy in $HOME).
+TEST_F(SweepE2E, AnArchiveBehindASymlinkIsWrittenWhereTheLinkPoints) {
+  fs::create_directories(dir_ / "scratch");
+  fs::create_symlink(dir_ / "scratch" / "real.h5", dir_ / "link.h5");  // dangling until the sweep
+  ASSERT_EQ(run(sweep_args(1, "study.ini", "link.h5")), 0) << log();
+  EXPECT_TRUE(fs::is_symlink(dir_ / "link.h5"));
+  EXPECT_TRUE(fs::is_regular_file(dir_ / "scratch" / "real.h5"));
+  EXPECT_FALSE(fs::exists(dir_ / "link.h5.creating"));
+  // Resuming through the link finds the archive.
+  ASSERT_EQ(run(sweep_args(1, "study.ini", "link.h5")), 0) << log();
+  EXPECT_NE(log().find("6 already complete, 0 to train"), std::string::npos) << log();
+  // A link into a directory that does not exist is refused (exit 2), nothing created.
+  fs::create_symlink(dir_ / "nowhere" / "x.h5", dir_ / "dangling.h5");
+  EXPECT_EQ(run(sweep_args(1, "study.ini", "dangling.h5")), 2) << log();
+  EXPECT_NE(log().find("does not exist"), std::string::npos) << log();
+  EXPECT_TRUE(fs::is_symlink(dir_ / "dangling.h5"));
+}
+
 // A study whose archive would not fit on its disk is refused before anything is written,
 // with both numbers.
 TEST_F(SweepE2E, AStudyTooBigForTheDiskIsRefusedWithBothSizes) {

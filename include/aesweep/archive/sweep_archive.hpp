@@ -71,6 +71,11 @@ struct ArchiveHeader {
 // hash and creation time.
 std::string archive_identity(const ArchiveHeader& header);
 
+// The file `path` names, symbolic links followed (a link to a file not there yet: that file's
+// path), so an archive is built and renamed next to its real place, never over the link itself.
+// Throws ArchiveError for a chain of more than 40 links (a loop).
+std::string resolve_links(const std::string& path);
+
 // Dataset shapes of one run.
 struct RunShape {
   int hidden = 0;
