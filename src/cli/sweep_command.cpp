@@ -59,9 +59,10 @@ const char* const kUsage =
     "Trains every run of the study. Rank 0 hands out runs one at a time, most expensive first, and\n"
     "trains too; each rank writes its finished runs into the shared archive. A killed job leaves\n"
     "every run marked complete whole: the same command resumes it, skipping complete runs (a\n"
-    "different config is refused unless --overwrite). SIGUSR1 or SIGTERM stops the hand-out; runs in\n"
-    "flight finish and are saved. Exit status: 0 all runs done, 4 stopped early (rerun to resume),\n"
-    "2 bad input, 1 a fatal error (every rank is aborted).\n";
+    "different config is refused unless --overwrite). SIGUSR1 (to mpirun, which forwards it, or to the\n"
+    "ranks) or SIGTERM to the ranks stops the hand-out; runs in flight finish and are saved. Exit\n"
+    "status: 0 all runs done, 4 stopped early (rerun to resume), 2 bad input, 1 a fatal error (every\n"
+    "rank is aborted; also mpirun's own status after a SIGTERM sent to mpirun itself).\n";
 
 // Trains the pending work on every rank (rank 0 coordinates and prints progress); returns the
 // runs left. A failure here is fatal: every rank is aborted.
