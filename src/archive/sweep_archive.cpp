@@ -327,8 +327,8 @@ struct Decision {
   std::string archive_id;  // likewise
 };
 
-Decision decide(const std::string& path, const ArchiveHeader& header, const std::vector<RunShape>& shapes,
-                std::size_t summary_size, OpenMode mode) {
+Decision decide_action(const std::string& path, const ArchiveHeader& header, const std::vector<RunShape>& shapes,
+                       std::size_t summary_size, OpenMode mode) {
   Decision d;
   d.created = header.created.empty() ? utc_now() : header.created;
   d.archive_id = new_archive_id();
@@ -384,6 +384,33 @@ Decision decide(const std::string& path, const ArchiveHeader& header, const std:
     d.action = Action::refuse;
     d.message = e.what();
     d.detail = error_detail(e);
+  }
+  return d;
+}
+
+// Rank 0, read-only: creating builds PATH.creating first. One left by an interrupted creation (an
+// HDF5 file) is rebuilt; anything else there is someone's file and is refused, left untouched.
+Decision decide(const std::string& path, const ArchiveHeader& header, const std::vector<RunShape>& shapes,
+                std::size_t summary_size, OpenMode mode) {
+  Decision d = decide_action(path, header, shapes, summary_size, mode);
+  if (d.action != Action::create) return d;
+  const std::string building = path + ".creating";
+  std::error_code ec;
+  const auto status = std::filesystem::symlink_status(building, ec);
+  if (ec || !std::filesystem::exists(status)) return d;
+  bool ours = std::filesystem::is_regular_file(status);
+  if (ours) {
+    try {
+      ours = h5::is_hdf5_file(building);
+    } catch (const ArchiveError&) {
+      ours = false;
+    }
+  }
+  if (!ours) {
+    d.action = Action::refuse;
+    d.message = "cannot create archive " + path + ": " + building +
+                " (where the archive is built before it is renamed into place) exists and is not an archive being "
+                "built; it was left untouched: remove or rename it";
   }
   return d;
 }
@@ -592,7 +619,10 @@ void SweepArchive::Impl::rename_into_place(const std::string& building) {
   if (rank == 0) {
     std::error_code ec;
     std::filesystem::rename(building, path, ec);
-    if (ec) rename_error = "cannot rename " + building + " to " + path + ": " + ec.message();
+    if (ec) {
+      rename_error = "cannot rename " + building + " to " + path + ": " + ec.message();
+      std::filesystem::remove(building, ec);  // the old archive stays; the new one is not left behind
+    }
   }
   on_all_ranks(*comm, [&] {
     if (!rename_error.empty()) throw ArchiveError(rename_error);

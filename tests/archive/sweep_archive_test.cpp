@@ -185,6 +185,36 @@ TEST_F(SweepArchiveTest, DifferentConfigHashIsRefusedAndTheFileIsUntouched) {
   EXPECT_TRUE(testing::read_bytes(file) == before);
 }
 
+// The archive is built as PATH.creating and renamed: one left by an interrupted creation (HDF5) is
+// rebuilt, but a file of someone else's under that name is refused and left as it is.
+TEST_F(SweepArchiveTest, ACreatingFileThatIsNotOursIsRefusedAndKept) {
+  const std::string file = path("study.h5");
+  testing::write_text(file + ".creating", "precious notes\n");
+  try {
+    (void)open(file);
+    ADD_FAILURE() << "must refuse";
+  } catch (const ArchiveError& e) {
+    EXPECT_THAT(std::string(e.what()), HasSubstr(file + ".creating"));
+    EXPECT_THAT(std::string(e.what()), HasSubstr("left untouched"));
+  }
+  EXPECT_EQ(testing::read_bytes(file + ".creating"), "precious notes\n");
+  EXPECT_FALSE(std::filesystem::exists(file));
+
+  // A stray HDF5 PATH.creating (a creation killed half-way) is simply rebuilt.
+  std::filesystem::remove(file + ".creating");
+  {
+    SweepArchive other = open(path("other.h5"));
+    other.close();
+  }
+  std::filesystem::copy_file(path("other.h5"), file + ".creating");
+  {
+    SweepArchive archive = open(file);
+    archive.close();
+  }
+  EXPECT_TRUE(std::filesystem::exists(file));
+  EXPECT_FALSE(std::filesystem::exists(file + ".creating"));
+}
+
 TEST_F(SweepArchiveTest, OverwriteRecreatesTheArchive) {
   const std::string file = path("over.h5");
   {
