@@ -375,9 +375,14 @@ std::uint64_t hash_header(const StudyConfig& config) {
   return fnv1a(hash, "test_samples=" + std::to_string(config.data.test_samples) + "\n");
 }
 
+// Options added after archive format 2, with the value every earlier run had: at that value
+// they stay out of the hash, so studies that do not use them keep the hash their archives carry.
+bool hashed(const Setting& s) { return !(s.key == "train.precision" && s.value == "fp32"); }
+
 std::uint64_t hash_run(std::uint64_t hash, const RunSpec& run) {
   hash = fnv1a(hash, "run " + run.section + "\n");
-  for (const auto& s : run.settings) hash = fnv1a(hash, s.key + "=" + s.value + "\n");
+  for (const auto& s : run.settings)
+    if (hashed(s)) hash = fnv1a(hash, s.key + "=" + s.value + "\n");
   return hash;
 }
 

@@ -159,6 +159,11 @@ std::vector<OptionSpec> build_registry() {
                  o.training.seed = std::uint64_t(parse_in_range(t, range_of("train.seed")));
                },
                [](const TrainOptions& o) { return std::to_string(o.training.seed); }, range_of("train.seed").text()});
+  r.push_back(choice<Precision>("train.precision",
+                                 "precision of the training products: fp32, or bf16 operands with fp32 accumulation "
+                                 "(weights, optimizer state and losses stay fp32; needs a CPU with avx512_bf16)",
+                                 [](TrainOptions& o) -> Precision& { return o.training.precision; }, parse_precision,
+                                 precision_names()));
   return r;
 }
 

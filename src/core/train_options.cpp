@@ -35,6 +35,7 @@ constexpr NameTable<OptimizerKind, 6> kOptimizerTable{{{OptimizerKind::sgd, "sgd
                                                        {OptimizerKind::rmsprop, "rmsprop"},
                                                        {OptimizerKind::adam, "adam"},
                                                        {OptimizerKind::adagrad, "adagrad"}}};
+constexpr NameTable<Precision, 2> kPrecisionTable{{{Precision::fp32, "fp32"}, {Precision::bf16, "bf16"}}};
 
 template <typename E, std::size_t N>
 std::string_view name_of(const NameTable<E, N>& table, E value) {
@@ -116,17 +117,20 @@ std::string_view to_string(LossKind l) { return name_of(kLossTable, l); }
 std::string_view to_string(KernelScope s) { return name_of(kScopeTable, s); }
 std::string_view to_string(NoiseKind n) { return name_of(kNoiseTable, n); }
 std::string_view to_string(OptimizerKind o) { return name_of(kOptimizerTable, o); }
+std::string_view to_string(Precision p) { return name_of(kPrecisionTable, p); }
 Activation parse_activation(std::string_view text) { return parse_name(kActivationTable, text, "activation"); }
 LossKind parse_loss(std::string_view text) { return parse_name(kLossTable, text, "loss"); }
 KernelScope parse_kernel_scope(std::string_view text) { return parse_name(kScopeTable, text, "kernel scope"); }
 NoiseKind parse_noise(std::string_view text) { return parse_name(kNoiseTable, text, "noise kind"); }
 OptimizerKind parse_optimizer(std::string_view text) { return parse_name(kOptimizerTable, text, "optimizer"); }
+Precision parse_precision(std::string_view text) { return parse_name(kPrecisionTable, text, "precision"); }
 
 std::vector<std::string_view> activation_names() { return names_in(kActivationTable); }
 std::vector<std::string_view> loss_names() { return names_in(kLossTable); }
 std::vector<std::string_view> kernel_scope_names() { return names_in(kScopeTable); }
 std::vector<std::string_view> noise_names() { return names_in(kNoiseTable); }
 std::vector<std::string_view> optimizer_names() { return names_in(kOptimizerTable); }
+std::vector<std::string_view> precision_names() { return names_in(kPrecisionTable); }
 
 bool OptionRange::contains(double v) const {
   if (!std::isfinite(v)) return false;

@@ -14,12 +14,16 @@ enum class LossKind { mse, sum_squares, bce };
 enum class KernelScope { encoder, both };
 enum class NoiseKind { none, gaussian, masking, salt_pepper, uniform };
 enum class OptimizerKind { sgd, momentum, nesterov, rmsprop, adam, adagrad };
+// Precision of the training products: fp32, or bf16 operands with fp32 accumulation (weights,
+// optimizer state, losses and penalties stay fp32); bf16 needs a CPU with avx512_bf16.
+enum class Precision { fp32, bf16 };
 
 std::string_view to_string(Activation a);
 std::string_view to_string(LossKind l);
 std::string_view to_string(KernelScope s);
 std::string_view to_string(NoiseKind n);
 std::string_view to_string(OptimizerKind o);
+std::string_view to_string(Precision p);
 
 // Parsers throw ConfigError naming the accepted values.
 Activation parse_activation(std::string_view text);
@@ -27,6 +31,7 @@ LossKind parse_loss(std::string_view text);
 KernelScope parse_kernel_scope(std::string_view text);
 NoiseKind parse_noise(std::string_view text);
 OptimizerKind parse_optimizer(std::string_view text);
+Precision parse_precision(std::string_view text);
 
 struct ModelOptions {
   int input_size = 784;  // set from the data, not by the user
@@ -72,6 +77,7 @@ struct TrainingOptions {
   double validation_split = 0.0;  // fraction of training samples held out for early stopping
   int patience = 0;               // epochs without validation improvement before stopping; 0 = off
   std::uint64_t seed = 1;
+  Precision precision = Precision::fp32;
 };
 
 struct TrainOptions {
@@ -118,5 +124,6 @@ std::vector<std::string_view> loss_names();
 std::vector<std::string_view> kernel_scope_names();
 std::vector<std::string_view> noise_names();
 std::vector<std::string_view> optimizer_names();
+std::vector<std::string_view> precision_names();
 
 }  // namespace aesweep
