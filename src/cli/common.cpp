@@ -11,6 +11,7 @@
 
 #include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/error.hpp"
+#include "aesweep/core/gemm.hpp"
 #include "aesweep/core/trainer.hpp"
 #include "aesweep/data/idx.hpp"
 
@@ -101,7 +102,7 @@ po::options_description study_options(bool run_options) {
   if (run_options)
     general.add_options()
         ("threads", po::value<int>()->default_value(1),
-         ("Eigen threads per process (per MPI rank): " + option_range("threads")).c_str())
+         ("threads of the matrix products per process (per MPI rank), whichever backend runs them: " + option_range("threads")).c_str())
         ("quiet,q", "no progress output");
   po::options_description training("Training options (config keys; also settable as --KEY VALUE or --set KEY=VALUE)");
   TrainOptions defaults;
@@ -188,7 +189,7 @@ Dataset load_dataset(const DataSettings& settings) {
 
 void set_threads(int threads) {
   if (threads < 0 || threads > 1024) throw ConfigError("--threads must be in [0, 1024] (0 = 1), got " + std::to_string(threads));
-  Eigen::setNbThreads(std::max(1, threads));
+  gemm::set_threads(std::max(1, threads));
 }
 
 std::string format_duration(double seconds) {

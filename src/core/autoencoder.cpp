@@ -1,6 +1,8 @@
 #include "aesweep/core/autoencoder.hpp"
 
 #include <cmath>
+#include <stdexcept>
+#include <type_traits>
 
 #include "aesweep/core/activation.hpp"
 #include "aesweep/core/loss.hpp"
@@ -27,6 +29,44 @@ void Autoencoder<T>::initialize(std::uint64_t seed) {
 }
 
 template <typename T>
+void Autoencoder<T>::set_precision(Precision precision) {
+  if (precision == Precision::bf16) {
+    if (!std::is_same_v<T, float>) throw std::logic_error("bf16 training is for Autoencoder<float> only");
+    if (!gemm::bf16_supported()) throw std::logic_error("bf16 products unavailable: " + gemm::bf16_unsupported_reason());
+  }
+  bf16_ = precision == Precision::bf16;
+}
+
+namespace {
+// The columns of `m` (contiguous columns) rounded to bf16, packed with leading dimension m.rows().
+template <typename M>
+void round_to_bf16(const M& m, std::vector<gemm::bf16>& out) {
+  out.resize(std::size_t(m.rows() * m.cols()));
+  if (m.outerStride() == m.rows()) {
+    gemm::to_bf16(m.data(), out.data(), m.rows() * m.cols());
+    return;
+  }
+  for (Eigen::Index j = 0; j < m.cols(); ++j) gemm::to_bf16(m.col(j).data(), out.data() + j * m.rows(), m.rows());
+}
+}  // namespace
+
+template <typename T>
+template <typename C, typename A, typename B>
+void Autoencoder<T>::multiply(C&& c, const A& a, bool trans_a, std::vector<gemm::bf16>& a16, bool convert_a,
+                              const B& b, bool trans_b, std::vector<gemm::bf16>& b16, bool convert_b, bool accumulate) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (bf16_) {
+      if (convert_a) round_to_bf16(a, a16);
+      if (convert_b) round_to_bf16(b, b16);
+      gemm::bf16gemm(trans_a, trans_b, c.rows(), c.cols(), trans_a ? a.rows() : a.cols(), a16.data(), a.rows(),
+                     b16.data(), b.rows(), accumulate, c.data(), c.outerStride());
+      return;
+    }
+  }
+  gemm::product(c, a, trans_a, b, trans_b, accumulate);
+}
+
+template <typename T>
 void Autoencoder<T>::reserve(Eigen::Index max_batch) {
   const Eigen::Index hidden = model_.hidden, input = model_.input_size;
   for (auto* m : {&z1_, &h_, &dropped_, &dh_}) m->resize(hidden, max_batch);
@@ -44,9 +84,11 @@ BatchObjective Autoencoder<T>::forward_backward(const Eigen::Ref<const Matrix<T>
                                                 const Eigen::Ref<const Matrix<T>>& target,
                                                 const Matrix<T>* dropout_mask, ParameterSet<T>& gradient) {
   const Eigen::Index batch = input.cols();
-  affine(codes_workspace(batch), params_.w1(), input, params_.b1(), model_.use_bias);
+  auto z1 = codes_workspace(batch);
+  if (model_.use_bias) fill_bias(z1, params_.b1());
+  multiply(z1, params_.w1(), false, w1_16_, true, input, false, x16_, true, model_.use_bias);
   BatchObjective objective = backward_from_codes(target, dropout_mask, gradient);
-  gradient.w1().noalias() = dz1_workspace(batch) * input.transpose();
+  multiply(gradient.w1(), dz1_workspace(batch), false, dz1_16_, true, input, true, x16_, false, false);
   finish_gradient(batch, gradient, objective);
   return objective;
 }
@@ -80,7 +122,8 @@ BatchObjective Autoencoder<T>::backward_from_codes(const Eigen::Ref<const Matrix
   activation::apply(model_.encoder_activation, z1, h);
   if (dropout_mask) dropped = h.cwiseProduct(dropout_mask->leftCols(batch));
   const auto& decoder_input = dropout_mask ? dropped : h;
-  affine(z2, w2, decoder_input, params_.b2(), model_.use_bias);
+  if (model_.use_bias) fill_bias(z2, params_.b2());
+  multiply(z2, w2, false, w2_16_, true, decoder_input, false, h16_, true, model_.use_bias);
 
   // Decoder activation, loss and the loss gradient dz2, one column at a time while it is in cache.
   const double normalizer = loss::normalizer(model_.loss, y.rows(), batch);
@@ -94,10 +137,10 @@ BatchObjective Autoencoder<T>::backward_from_codes(const Eigen::Ref<const Matrix
   objective.loss = loss_sum / normalizer;
 
   // Backward through the decoder.
-  gradient.w2().noalias() = dz2 * decoder_input.transpose();
+  multiply(gradient.w2(), dz2, false, dz2_16_, true, decoder_input, true, h16_, false, false);
   if (model_.use_bias) gradient.b2() = dz2.rowwise().sum();
   else gradient.b2().setZero();
-  dh.noalias() = w2.transpose() * dz2;
+  multiply(dh, w2, true, w2_16_, false, dz2, false, dz2_16_, false, false);
   if (dropout_mask) dh.array() *= dropout_mask->leftCols(batch).array();
 
   // Penalties on the code h (before dropout, as a Keras activity_regularizer on the Dense layer).

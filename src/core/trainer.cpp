@@ -14,6 +14,8 @@
 
 #include "aesweep/core/autoencoder.hpp"
 #include "aesweep/core/corruption.hpp"
+#include "aesweep/core/error.hpp"
+#include "aesweep/core/gemm.hpp"
 #include "aesweep/core/optimizer.hpp"
 #include "aesweep/core/random.hpp"
 
@@ -89,6 +91,7 @@ struct Member {
         dropout_mask(o.reg.dropout > 0.0 ? o.model.hidden : 0, o.reg.dropout > 0.0 ? batch_size : 0),
         evaluator(model, input, o.model.hidden) {
     model.initialize(derive_seed(o.training.seed, init_stream));
+    model.set_precision(o.training.precision);
     model.reserve(batch_size);
   }
   static ModelOptions with_input(ModelOptions m, int input) {
@@ -186,7 +189,7 @@ class FusedEncoder {
       objectives[k] = m.model.backward_from_codes(target, m.mask(), m.gradient);
       dz1.middleRows(Eigen::Index(k) * hidden_, hidden_) = m.model.dz1_workspace(count);
     }
-    gw1.noalias() = dz1 * input.transpose();
+    gemm::product(gw1, dz1, false, input, true, false);
     for (std::size_t k = 0; k < active.size(); ++k) {
       Member& m = *active[k];
       m.gradient.w1() = gw1.middleRows(Eigen::Index(k) * hidden_, hidden_);
@@ -240,12 +243,14 @@ struct GroupKey {
   std::uint64_t seed;
   double split, level;
   NoiseKind noise;
+  Precision precision;
   bool operator==(const GroupKey&) const = default;  // -0.0 == 0.0, as the options compare
 };
 
 GroupKey group_key(const TrainOptions& o) {
   return {o.model.input_size, o.model.hidden,       o.training.batch_size, o.training.epochs,
-          o.training.seed,    o.training.validation_split, o.noise.level,   o.noise.kind};
+          o.training.seed,    o.training.validation_split, o.noise.level,   o.noise.kind,
+          o.training.precision};
 }
 
 struct GroupKeyHash {
@@ -434,6 +439,11 @@ std::vector<RunResult> train_together(const std::vector<TrainOptions>& group, co
   for (const auto& o : group)
     if (!can_train_together(group.front(), o))
       throw std::invalid_argument("train_together: the runs differ in shape, seed, batches, epochs or noise");
+  if (group.front().training.precision == Precision::bf16) {
+    if (group.size() > 1) throw std::invalid_argument("train_together: bf16 runs train alone");
+    if (!gemm::bf16_supported())
+      throw ConfigError("train.precision = bf16 cannot run here: " + gemm::bf16_unsupported_reason(), {"train.precision"});
+  }
   return GroupTraining(group, data, callbacks, run_start).run();
 }
 
@@ -446,7 +456,8 @@ std::vector<std::uint32_t> group_numbers(std::size_t n, const std::function<Trai
   std::unordered_map<GroupKey, std::uint32_t, GroupKeyHash> open;
   for (std::size_t i = 0; i < n; ++i) {
     const TrainOptions o = options_of(i);
-    if (max_group > 1 && o.model.hidden <= max_hidden) {
+    // bf16 runs train alone: the fused encoder's products are fp32.
+    if (max_group > 1 && o.model.hidden <= max_hidden && o.training.precision == Precision::fp32) {
       const auto it = open.find(group_key(o));
       if (it != open.end() && sizes[it->second] < std::uint32_t(max_group)) {
         number[i] = it->second;

@@ -6,7 +6,9 @@
 // buffer so optimizers update them in a single fused loop.
 #include <Eigen/Core>
 #include <cstdint>
+#include <vector>
 
+#include "aesweep/core/gemm.hpp"
 #include "aesweep/core/train_options.hpp"
 
 namespace aesweep {
@@ -19,14 +21,16 @@ using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 // out = w * in, plus b on every column when use_bias. With a bias the product accumulates onto
 // the broadcast bias: one pass over `out` instead of the zero fill Eigen does before a plain
 // product and a separate bias pass after it.
+// Float products go through the matrix-product backend (gemm.hpp).
+template <typename Out, typename B>
+void fill_bias(Out&& out, const B& b) {
+  for (Eigen::Index j = 0; j < out.cols(); ++j) out.col(j) = b;  // (replicate() is not vectorised)
+}
+
 template <typename Out, typename W, typename In, typename B>
 void affine(Out&& out, const W& w, const In& in, const B& b, bool use_bias) {
-  if (use_bias) {
-    for (Eigen::Index j = 0; j < out.cols(); ++j) out.col(j) = b;  // (replicate() is not vectorised)
-    out.noalias() += w * in;
-  } else {
-    out.noalias() = w * in;
-  }
+  if (use_bias) fill_bias(out, b);
+  gemm::product(out, w, false, in, false, use_bias);
 }
 
 // W1 (hidden x input), b1 (hidden), W2 (input x hidden), b2 (input) as views into one buffer.
@@ -115,6 +119,11 @@ class Autoencoder {
   EvalSums evaluate(const Eigen::Ref<const Matrix<T>>& input, Eigen::Ref<Matrix<T>> latent,
                     Eigen::Ref<Matrix<T>> output, Eigen::Ref<Matrix<T>> pre_activation) const;
 
+  // The training step's products in bf16 (operands rounded to bf16, fp32 accumulation; weights,
+  // gradients, losses and penalties stay fp32). Evaluation stays fp32. Only for T = float, on a CPU
+  // where gemm::bf16_supported(); throws std::logic_error otherwise.
+  void set_precision(Precision precision);
+
   ParameterSet<T>& params() { return params_; }
   const ParameterSet<T>& params() const { return params_; }
   const ModelOptions& model_options() const { return model_; }
@@ -125,6 +134,14 @@ class Autoencoder {
   ParameterSet<T> params_;
   // Workspace, (rows x max_batch); batches use their left columns.
   Matrix<T> z1_, h_, dropped_, z2_, y_, dz2_, dh_, first_, second_, row_scratch_;
+  // bf16 training: the step's operands rounded to bf16, packed (leading dimension = rows).
+  bool bf16_ = false;
+  std::vector<gemm::bf16> x16_, w1_16_, w2_16_, h16_, dz2_16_, dz1_16_;
+  // c (+)= op(a) op(b) through the backend, or in bf16 from a16 and b16 (each first rounded from
+  // a or b when its convert flag is set, else reused from an earlier product of the step).
+  template <typename C, typename A, typename B>
+  void multiply(C&& c, const A& a, bool trans_a, std::vector<gemm::bf16>& a16, bool convert_a, const B& b,
+                bool trans_b, std::vector<gemm::bf16>& b16, bool convert_b, bool accumulate);
 };
 
 extern template class Autoencoder<float>;

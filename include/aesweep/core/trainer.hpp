@@ -22,7 +22,7 @@ struct TrainCallbacks {
 RunResult train_autoencoder(const TrainOptions& options, const Dataset& data, const TrainCallbacks& callbacks = {});
 
 // Whether two runs can train as one group: the same shape, data order, batches, epochs and input
-// corruption (input size, hidden size, seed, batch size, epochs, validation split, noise).
+// corruption (input size, hidden size, seed, batch size, epochs, validation split, noise), and precision.
 // Everything else (activations, losses, penalties, dropout, optimizer, patience) may differ.
 bool can_train_together(const TrainOptions& a, const TrainOptions& b);
 
@@ -38,7 +38,7 @@ std::vector<RunResult> train_together(const std::vector<TrainOptions>& group, co
 
 // Splits runs (in order) into groups to train_together: each group is the first run not yet
 // placed and the runs after it that can train with it, up to `max_group` runs. Runs with more
-// than `max_hidden` hidden units stay alone, as does every run when max_group <= 1. Depends on
+// than `max_hidden` hidden units stay alone, as do bf16 runs and every run when max_group <= 1. Depends on
 // the options only, so every rank and every resumed job forms the same groups.
 std::vector<std::vector<std::size_t>> group_runs(const std::vector<TrainOptions>& runs, int max_group, int max_hidden);
 
