@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "aesweep/archive/h5.hpp"
+#include "aesweep/archive/pareto.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "aesweep/core/error.hpp"
 #include "aesweep/dist/communicator.hpp"
@@ -96,7 +97,7 @@ void write_sections(const h5::File& file, const std::vector<StudySection>& secti
   for (const auto& section : sections) names.push_back(section.name);
   group.write_attribute("names", joined_lines(names));
   for (std::size_t s = 0; s < sections.size(); ++s) {
-    char name[16];
+    char name[32];
     std::snprintf(name, sizeof name, "%03zu", s);
     const h5::Group g = group.create_group(name);
     g.write_attribute("name", sections[s].name);
@@ -178,6 +179,7 @@ void validate_inputs(const std::string& path, const ArchiveHeader& h, const std:
         throw ArchiveError(where + "run " + std::to_string(i) + " lists setting '" + setting.key + "' twice");
       if (setting.key == layout::kIndexAttr || setting.key == layout::kSectionAttr ||
           setting.key == layout::kSettingsAttr || setting.key == layout::kSectionsAttr ||
+          setting.key == kParetoFrontColumn || setting.key == kParetoFrontSectionColumn ||
           layout::is_reserved_column(setting.key))
         throw ArchiveError(where + "setting key '" + setting.key + "' collides with an archive column name");
     }
@@ -193,8 +195,8 @@ struct SummaryColumns {
 };
 
 // index, section, state, numeric settings (float64), string settings (fixed strings sized to
-// the longest value), outcome columns.
-SummaryColumns summary_columns(const std::vector<RunSpec>& runs) {
+// the longest value), outcome columns, and (format 3 on) the Pareto marks.
+SummaryColumns summary_columns(const std::vector<RunSpec>& runs, bool pareto = true) {
   std::vector<std::string> order;
   std::set<std::string> numeric, known;
   std::map<std::string, std::size_t> longest;
@@ -222,7 +224,27 @@ SummaryColumns summary_columns(const std::vector<RunSpec>& runs) {
       c.string_keys.push_back(key);
     }
   layout::add_outcome_fields(c.record, false);
+  if (pareto) {
+    c.record.add(kParetoFrontColumn, layout::FieldKind::u8);
+    c.record.add(kParetoFrontSectionColumn, layout::FieldKind::u8);
+  }
   return c;
+}
+
+// The /runs_state bytes and their names, "0 pending, 1 complete, ...".
+std::string state_values_text() {
+  std::string text;
+  for (const RunStatus s : run_status_values())
+    text += (text.empty() ? "" : ", ") + std::to_string(int(s)) + " " + std::string(to_string(s));
+  return text;
+}
+
+// Does the file's /summary have the Pareto columns (format 3 on)?
+bool has_pareto_columns(const h5::Dataset& summary) {
+  h5::ErrorSilencer quiet;
+  const h5::Datatype type = summary.type();
+  return H5Tget_member_index(type.id(), kParetoFrontColumn) >= 0 &&
+         H5Tget_member_index(type.id(), kParetoFrontSectionColumn) >= 0;
 }
 
 // The part of a summary row known before training: index, section, settings; outcome blank.
@@ -286,7 +308,8 @@ std::optional<std::string> data_mismatch(const ArchiveHeader& stored, const Arch
 // Rank 0 only, sec2 driver, read-only: may this existing archive be resumed with these inputs?
 // Returns the refusal reason, or nothing when it matches. Never writes to the file.
 std::optional<std::string> resume_mismatch(const std::string& path, const ArchiveHeader& header,
-                                           const std::vector<RunShape>& shapes, std::size_t summary_size) {
+                                           const std::vector<RunShape>& shapes, std::size_t summary_size,
+                                           std::size_t summary_size_before_pareto) {
   SweepArchiveReader reader = [&] {
     try {
       return SweepArchiveReader::open(path);
@@ -313,8 +336,9 @@ std::optional<std::string> resume_mismatch(const std::string& path, const Archiv
     if (!(reader.run(i).shape == shapes[i]))
       return "archive " + path + " run " + std::to_string(i) + " has shape (" + shape_text(reader.run(i).shape) +
              "), this config expects (" + shape_text(shapes[i]) + "); use --overwrite to replace it";
+  // Archives before format 3 have no Pareto columns; they resume without them.
   const h5::Dataset summary = reader.file().open_dataset(layout::kSummary);
-  if (summary.type().size() != summary_size)
+  if (summary.type().size() != (has_pareto_columns(summary) ? summary_size : summary_size_before_pareto))
     return "archive " + path + " has a /summary layout this aesweep does not write; use --overwrite to replace it";
   return std::nullopt;
 }
@@ -328,7 +352,7 @@ struct Decision {
 };
 
 Decision decide_action(const std::string& path, const ArchiveHeader& header, const std::vector<RunShape>& shapes,
-                       std::size_t summary_size, OpenMode mode) {
+                       std::size_t summary_size, std::size_t summary_size_before_pareto, OpenMode mode) {
   Decision d;
   d.created = header.created.empty() ? utc_now() : header.created;
   d.archive_id = new_archive_id();
@@ -374,7 +398,7 @@ Decision decide_action(const std::string& path, const ArchiveHeader& header, con
   }
   if (mode == OpenMode::overwrite) return d;  // create, truncating
   try {
-    if (auto why = resume_mismatch(path, header, shapes, summary_size)) {
+    if (auto why = resume_mismatch(path, header, shapes, summary_size, summary_size_before_pareto)) {
       d.action = Action::refuse;
       d.message = *why;
     } else {
@@ -391,8 +415,8 @@ Decision decide_action(const std::string& path, const ArchiveHeader& header, con
 // Rank 0, read-only: creating builds PATH.creating first. One left by an interrupted creation (an
 // HDF5 file) is rebuilt; anything else there is someone's file and is refused, left untouched.
 Decision decide(const std::string& path, const ArchiveHeader& header, const std::vector<RunShape>& shapes,
-                std::size_t summary_size, OpenMode mode) {
-  Decision d = decide_action(path, header, shapes, summary_size, mode);
+                std::size_t summary_size, std::size_t summary_size_before_pareto, OpenMode mode) {
+  Decision d = decide_action(path, header, shapes, summary_size, summary_size_before_pareto, mode);
   if (d.action != Action::create) return d;
   const std::string building = path + ".creating";
   std::error_code ec;
@@ -413,6 +437,25 @@ Decision decide(const std::string& path, const ArchiveHeader& header, const std:
                 "built; it was left untouched: remove or rename it";
   }
   return d;
+}
+
+// The runs of each stored section; runs no section lists are grouped by their section label.
+std::vector<std::vector<std::size_t>> section_groups(const ArchiveHeader& header, const std::vector<RunSpec>& runs) {
+  std::vector<std::vector<std::size_t>> groups;
+  std::vector<bool> listed(runs.size(), false);
+  for (const auto& section : header.sections) {
+    std::vector<std::size_t> group;
+    for (const auto run : section.runs) {
+      group.push_back(static_cast<std::size_t>(run));  // validate_inputs checked the range
+      listed[static_cast<std::size_t>(run)] = true;
+    }
+    groups.push_back(std::move(group));
+  }
+  std::map<std::string, std::vector<std::size_t>> by_label;
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (!listed[i]) by_label[runs[i].section].push_back(i);
+  for (auto& [label, group] : by_label) groups.push_back(std::move(group));
+  return groups;
 }
 
 std::vector<float> floats_or_nan(const Eigen::MatrixXf& m, std::size_t expected) {
@@ -443,6 +486,10 @@ struct SweepArchive::Impl {
   std::vector<std::vector<char>> base_rows;
   std::vector<RunShape> shapes;
   std::vector<RunStatus> states;
+  // The runs of each sweep section (runs no section lists: grouped by their section label), for
+  // the per-section Pareto front.
+  std::vector<std::vector<std::size_t>> section_groups;
+  bool pareto_columns = true;  // false for a resumed archive of format 1 or 2
   bool resumed = false;
   bool closed = false;
   // This rank's own descriptor of the file, only to make its writes durable: fdatasync on any
@@ -468,6 +515,7 @@ struct SweepArchive::Impl {
   void write_summary_rows();
   void rename_into_place(const std::string& building);
   void reopen();
+  void mark_pareto_front();
   void require_open() const {
     if (closed) throw ArchiveError("archive " + path + " is already closed");
   }
@@ -598,7 +646,7 @@ void SweepArchive::Impl::create_state_and_summary(std::size_t n_runs) {
   auto zero_fill = h5::DatasetCreate::contiguous_early(h5::FillTime::on_allocation);
   zero_fill.fill_value<std::uint8_t>(0);
   runs_state = file.create_dataset(layout::kRunsState, h5::Datatype::native<std::uint8_t>(), space({n_runs}), zero_fill);
-  runs_state.write_attribute("values", std::string_view("0 pending, 1 complete, 2 diverged, 3 failed"));
+  runs_state.write_attribute("values", state_values_text());
   summary = file.create_dataset(layout::kSummary, columns.record.datatype(), space({n_runs}), kNever);
   summary.write_attribute("description",
                           std::string_view("one row per run; /runs_state is authoritative for which runs are done"));
@@ -637,9 +685,10 @@ void SweepArchive::Impl::reopen() {
   const std::vector<std::uint8_t> bytes = runs_state.read<std::uint8_t>(independent);
   states.clear();
   for (const auto b : bytes) {
-    if (b > static_cast<std::uint8_t>(RunStatus::failed))
+    const auto status = run_status_of_byte(b);
+    if (!status)
       throw ArchiveError("archive " + path + " has an unknown run state " + std::to_string(b) + " in /runs_state");
-    states.push_back(static_cast<RunStatus>(b));
+    states.push_back(*status);
   }
   close_sync_fd();
   sync_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -694,11 +743,14 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator&
     impl->columns = summary_columns(runs);
     impl->base_rows.reserve(runs.size());
     for (const auto& run : runs) impl->base_rows.push_back(summary_base_row(impl->columns, run));
+    impl->section_groups = section_groups(header, runs);
   });
 
   // Rank 0 inspects the path alone (read-only) and every rank follows its decision.
   Decision d;
-  if (impl->rank == 0) d = decide(impl->path, header, shapes, impl->columns.record.size(), mode);
+  if (impl->rank == 0)
+    d = decide(impl->path, header, shapes, impl->columns.record.size(),
+               summary_columns(runs, /*pareto=*/false).record.size(), mode);
   Bytes decision;
   if (impl->rank == 0)
     decision = ByteWriter().put(static_cast<int>(d.action)).put(d.message).put(d.created).put(d.archive_id).put(d.detail).take();
@@ -715,6 +767,12 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator&
     try {
       if (d.action == Action::create) impl->create(header, d.created, d.archive_id, runs);
       else impl->reopen();
+      if (!has_pareto_columns(impl->summary)) {  // an archive of format 1 or 2: rows without the marks
+        impl->pareto_columns = false;
+        impl->columns = summary_columns(runs, /*pareto=*/false);
+        impl->base_rows.clear();
+        for (const auto& run : runs) impl->base_rows.push_back(summary_base_row(impl->columns, run));
+      }
     } catch (const ArchiveError& e) {
       throw ArchiveError(std::string(d.action == Action::create ? "cannot create archive " : "cannot reopen archive ") +
                          path + ": " + e.what());
@@ -846,16 +904,63 @@ void SweepArchive::write_run(std::size_t run_index, const RunResult& result, con
   a.states[run_index] = result.status;
 }
 
+// Rank 0, after every rank has finished writing: when every run is done, the Pareto marks of
+// every /summary row, then a sync. Rewrites whole rows whose other bytes are unchanged, so a reader
+// sees either the old or the new mark, never a torn row; the same study gives the same bytes, so
+// closing a finished archive again leaves it byte-identical.
+void SweepArchive::Impl::mark_pareto_front() {
+  if (!pareto_columns) return;
+  const std::vector<std::uint8_t> bytes = runs_state.read<std::uint8_t>(independent);
+  const std::size_t n = bytes.size();
+  if (n != base_rows.size()) throw ArchiveError("archive " + path + ": /runs_state does not have one byte per run");
+  for (const auto b : bytes)
+    if (b == static_cast<std::uint8_t>(RunStatus::pending)) return;  // not finished: no front yet
+  const layout::RecordLayout& record = columns.record;
+  std::vector<char> rows(record.size() * n);
+  if (n > 0) summary.read_bytes(record.datatype(), rows.data(), rows.size(), 0, n, independent);
+  std::vector<double> error(n), density(n);
+  std::vector<bool> complete(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const char* row = rows.data() + i * record.size();
+    error[i] = record.get_f64(row, "test_mse");
+    density[i] = record.get_f64(row, "latent_density");
+    complete[i] = bytes[i] == static_cast<std::uint8_t>(RunStatus::complete);
+  }
+  const std::vector<bool> front = pareto_front(error, density, complete);
+  const std::vector<bool> section_front = pareto_front_of_groups(error, density, complete, section_groups);
+  for (std::size_t i = 0; i < n; ++i) {
+    char* row = rows.data() + i * record.size();
+    record.set_u8(row, kParetoFrontColumn, front[i] ? 1 : 0);
+    record.set_u8(row, kParetoFrontSectionColumn, section_front[i] ? 1 : 0);
+  }
+  if (n > 0) summary.write_bytes(record.datatype(), rows.data(), 0, n, independent);
+  if (::fdatasync(sync_fd) != 0)
+    throw ArchiveError("archive " + path + ": cannot make the Pareto marks durable (fdatasync: " +
+                       std::strerror(errno) + ")");
+}
+
 void SweepArchive::close() {
   if (!impl_ || impl_->closed) return;
   Impl& a = *impl_;
   a.closed = true;
+  // Every rank has returned from its last write_run (each made its run durable) before rank 0
+  // reads the rows back.
+  std::optional<std::string> pareto_error;
+  try {
+    a.comm->barrier();
+    on_all_ranks(*a.comm, [&] {
+      if (a.rank == 0) a.mark_pareto_front();
+    });
+  } catch (const ArchiveError& e) {
+    pareto_error = e.what();  // the same on every rank; the file is still closed first
+  }
   a.close_sync_fd();
   on_all_ranks(*a.comm, [&] {
     a.runs_state.close();
     a.summary.close();
     a.file.close();
   });
+  if (pareto_error) throw ArchiveError(*pareto_error);
 }
 
 }  // namespace aesweep

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <sstream>
 
@@ -55,6 +56,23 @@ std::vector<std::string> lines(const std::string& text) {
 
 }  // namespace
 
+const std::vector<RunStatus>& run_status_values() {
+  static const std::vector<RunStatus> values = [] {
+    std::vector<RunStatus> v;
+    for (int b = 0; b <= std::numeric_limits<std::uint8_t>::max(); ++b)
+      if (to_string(static_cast<RunStatus>(b)) != "?") v.push_back(static_cast<RunStatus>(b));
+    return v;
+  }();
+  return values;
+}
+
+std::optional<RunStatus> run_status_of_byte(std::uint8_t byte) {
+  const auto& values = run_status_values();
+  const auto status = static_cast<RunStatus>(byte);
+  if (std::find(values.begin(), values.end(), status) == values.end()) return std::nullopt;
+  return status;
+}
+
 namespace {
 // Plain answers for the common mistakes before HDF5's own, longer error stack.
 void require_hdf5_file(const std::string& path) {
@@ -93,6 +111,22 @@ SweepArchiveReader SweepArchiveReader::open(const std::string& path, h5::Access 
   reading(path, [&] {
     r.file_ = h5::File::open(path, access, h5::FileAccess::defaults());
     r.load();
+  });
+  return r;
+}
+
+SweepArchiveReader SweepArchiveReader::open_to_watch(const std::string& path) {
+  require_hdf5_file(path);
+  SweepArchiveReader r;
+  r.path_ = path;
+  reading(path, [&] {
+    h5::FileAccess fapl = h5::FileAccess::defaults();
+    // No flock: a reader must never make a writer or another reader wait or fail, nor fail on a
+    // lock someone else holds (HDF5_USE_FILE_LOCKING in the environment still overrides this).
+    if (H5Pset_file_locking(fapl.id(), false, true) < 0)
+      throw ArchiveError("HDF5: cannot turn off file locking for " + path);
+    r.file_ = h5::File::open(path, h5::Access::read_only, fapl);
+    r.load(/*every_run=*/false);
   });
   return r;
 }
@@ -204,7 +238,7 @@ ArchivedRun read_run(const h5::Group& g, RunStatus state, const ArchiveHeader& h
 
 }  // namespace
 
-void SweepArchiveReader::load() {
+void SweepArchiveReader::load(bool every_run) {
   if (!file_.has_attribute("format_version") || !file_.has_child(layout::kRunsGroup) ||
       !file_.has_child(layout::kRunsState))
     throw ArchiveError("archive " + path_ + " is not an aesweep sweep archive (no format_version, /runs or /runs_state)");
@@ -215,12 +249,14 @@ void SweepArchiveReader::load() {
 
   header_ = read_header(file_);
   const std::vector<RunStatus> states = read_states();
+  run_count_ = states.size();
   const h5::Group runs = file_.open_group(layout::kRunsGroup);
   const std::vector<std::string> names = runs.child_names();
   if (names.size() != states.size())
     throw ArchiveError("archive " + path_ + " has " + std::to_string(names.size()) + " run groups but " +
                        std::to_string(states.size()) + " entries in /runs_state");
   runs_.clear();
+  if (!every_run) return;
   runs_.reserve(names.size());
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (names[i] != layout::run_name(i))
@@ -243,11 +279,116 @@ std::vector<RunStatus> SweepArchiveReader::read_states() const {
   int n = -1;
   expect_dims(dataset, {&n});
   for (const auto b : dataset.read<std::uint8_t>()) {
-    if (b > static_cast<std::uint8_t>(RunStatus::failed))
+    const auto status = run_status_of_byte(b);
+    if (!status)
       throw ArchiveError("archive " + path_ + " has an unknown run state " + std::to_string(b) + " in /runs_state");
-    states.push_back(static_cast<RunStatus>(b));
+    states.push_back(*status);
   }
   return states;
+}
+
+namespace {
+
+// The member `name` of the compound file type: its class and size, or nothing.
+struct Member {
+  H5T_class_t type_class;
+  std::size_t size;
+};
+std::optional<Member> compound_member(const h5::Datatype& type, const std::string& name) {
+  h5::ErrorSilencer quiet;
+  const int index = H5Tget_member_index(type.id(), name.c_str());
+  if (index < 0) return std::nullopt;
+  const h5::Datatype member = h5::Datatype::adopt(H5Tget_member_type(type.id(), unsigned(index)), name);
+  return Member{member.type_class(), member.size()};
+}
+
+bool is_number(const Member& m) { return m.type_class == H5T_INTEGER || m.type_class == H5T_FLOAT; }
+
+// A numeric column of a record as a double, whatever its kind.
+double number(const layout::RecordLayout& record, const char* row, const std::string& name) {
+  const auto& field = record.fields()[*record.find(name)];
+  switch (field.kind) {
+    case layout::FieldKind::f64: return record.get_f64(row, name);
+    case layout::FieldKind::i64: return double(record.get_i64(row, name));
+    case layout::FieldKind::i32: return double(record.get_i32(row, name));
+    case layout::FieldKind::u8: return double(record.get_u8(row, name));
+    case layout::FieldKind::str: break;
+  }
+  return std::numeric_limits<double>::quiet_NaN();
+}
+
+}  // namespace
+
+SummarySnapshot SweepArchiveReader::read_done_summary(const std::vector<std::string>& extra_numeric) const {
+  SummarySnapshot snapshot;
+  // The states first: a run done in them has its row whole on disk (written before its state byte).
+  snapshot.states = read_states();
+  const std::string where = "archive " + path_ + ": ";
+  if (!file_.has_child(layout::kSummary)) throw ArchiveError(where + "no /summary: the file is damaged");
+  const h5::Dataset summary = file_.open_dataset(layout::kSummary);
+  int rows = static_cast<int>(snapshot.states.size());
+  expect_dims(summary, {&rows});
+  const h5::Datatype type = summary.type();
+  if (type.type_class() != H5T_COMPOUND) throw ArchiveError(where + "/summary is not a table: the file is damaged");
+
+  // The columns to read, each only if the file has it with a fitting type (HDF5 converts by name).
+  layout::RecordLayout record;
+  auto want = [&](const std::string& name, layout::FieldKind kind, bool required) {
+    const auto m = compound_member(type, name);
+    const bool ok = m && (kind == layout::FieldKind::str ? m->type_class == H5T_STRING : is_number(*m));
+    if (!ok) {
+      if (required) throw ArchiveError(where + "/summary has no usable column '" + name + "': the file is damaged");
+      return false;
+    }
+    if (!record.find(name)) record.add(name, kind, kind == layout::FieldKind::str ? std::min<std::size_t>(m->size, 4096) : 0);
+    return true;
+  };
+  want("index", layout::FieldKind::i64, true);
+  const bool has_section = want("section", layout::FieldKind::str, false);
+  layout::RecordLayout outcome;
+  layout::add_outcome_fields(outcome, false);
+  std::vector<bool> outcome_present;
+  for (const auto& f : outcome.fields()) outcome_present.push_back(want(f.name, f.kind, false));
+  const bool has_pareto = want(kParetoFrontColumn, layout::FieldKind::u8, false) &&
+                          want(kParetoFrontSectionColumn, layout::FieldKind::u8, false);
+  for (const auto& name : extra_numeric) snapshot.extra_present.push_back(want(name, layout::FieldKind::f64, false));
+
+  std::vector<char> bytes(record.size() * snapshot.states.size());
+  if (!snapshot.states.empty())
+    summary.read_bytes(record.datatype(), bytes.data(), bytes.size(), 0, snapshot.states.size());
+  for (std::size_t i = 0; i < snapshot.states.size(); ++i) {
+    if (!aesweep::is_done(snapshot.states[i])) continue;
+    const char* row = bytes.data() + i * record.size();
+    SummaryRow r;
+    r.index = i;
+    const std::int64_t stored_index = record.get_i64(row, "index");
+    if (stored_index != static_cast<std::int64_t>(i))
+      throw ArchiveError(where + "/summary row " + std::to_string(i) + " says run " + std::to_string(stored_index) +
+                         ": the file is damaged");
+    if (has_section) r.section = record.get_str(row, "section");
+    r.outcome.state = snapshot.states[i];
+    for (std::size_t k = 0; k < outcome.fields().size(); ++k) {
+      if (!outcome_present[k]) continue;
+      const auto& f = outcome.fields()[k];
+      if (f.name == "rank") r.outcome.rank = record.get_i32(row, f.name);
+      else if (f.name == "host") r.outcome.host = record.get_str(row, f.name);
+      else if (f.name == "error") r.outcome.error = record.get_str(row, f.name);
+    }
+    for (const auto& field : scalar_fields()) {
+      const std::string name(field.name);
+      if (record.find(name)) field.set(r.outcome, number(record, row, name));
+      else field.set(r.outcome, field.integer ? 0.0 : std::numeric_limits<double>::quiet_NaN());
+    }
+    if (has_pareto) {
+      r.pareto_front = record.get_u8(row, kParetoFrontColumn) != 0;
+      r.pareto_front_section = record.get_u8(row, kParetoFrontSectionColumn) != 0;
+    }
+    for (std::size_t k = 0; k < extra_numeric.size(); ++k)
+      r.extra.push_back(snapshot.extra_present[k] ? number(record, row, extra_numeric[k])
+                                                   : std::numeric_limits<double>::quiet_NaN());
+    snapshot.done.push_back(std::move(r));
+  }
+  return snapshot;
 }
 
 h5::Group SweepArchiveReader::run_group(std::size_t run_index) const {

@@ -395,7 +395,9 @@ assert f["runs/000002/reconstructions"].shape == (3, 6)
 m = f["runs/000002/metrics"][()]
 assert m["state"] == 1 and m["epochs_run"] == 4
 assert f.attrs["config_hash"].decode() == "hash-A"
-assert f.attrs["format_version"] == 2
+assert f.attrs["format_version"] == 3
+assert names[-2:] == ("pareto_front", "pareto_front_section") and s.dtype["pareto_front"] == np.uint8
+assert f["runs_state"].attrs["values"].decode() == "0 pending, 1 complete, 2 diverged, 3 failed"
 assert f["runs/000002"].attrs["reg.l1_activity"] == 1e-4
 assert f["runs/000002"].attrs["section"].decode() == "baseline"
 # The sweep's structure: run 0 is listed by both sections.

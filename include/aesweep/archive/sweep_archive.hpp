@@ -28,8 +28,16 @@ namespace aesweep {
 class Communicator;
 
 // Version of the layout in docs/archive.md; bumped on any change. Version 2 added /sections and
-// each run's `sections`; version 1 archives are still read and resumed.
-inline constexpr std::int64_t kArchiveFormatVersion = 2;
+// each run's `sections`; version 3 the summary's Pareto columns. Version 1 and 2 archives are
+// still read and resumed (without Pareto columns).
+inline constexpr std::int64_t kArchiveFormatVersion = 3;
+
+// The /summary columns (uint8, 0 or 1) that mark the Pareto front of test MSE against latent
+// density (pareto.hpp) over all complete runs, and over the runs of each sweep section (1 where
+// the run is on the front of at least one section listing it). Written by rank 0 in close() once
+// every run of the study is done; 0 before.
+inline constexpr const char* kParetoFrontColumn = "pareto_front";
+inline constexpr const char* kParetoFrontSectionColumn = "pareto_front_section";
 
 // One [sweep.NAME] section of the study (/sections/<NNN>).
 struct StudySection {
@@ -151,7 +159,11 @@ class SweepArchive {
   // ones must match shape(run_index). Refuses a run that is already done.
   void write_run(std::size_t run_index, const RunResult& result, const RunRecordInfo& info);
 
-  // COLLECTIVE. Closes the file; further calls throw. Safe to call twice.
+  // COLLECTIVE. When every run of the study is done (in the file, whichever rank or job wrote it),
+  // rank 0 first marks the Pareto front in /summary (kParetoFrontColumn and
+  // kParetoFrontSectionColumn) and syncs it; a job killed before that leaves them 0, and the next
+  // close (a resume with nothing left to train) marks them. Then closes the file; further calls
+  // throw. Safe to call twice.
   void close();
 
  private:

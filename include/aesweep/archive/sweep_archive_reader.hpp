@@ -1,11 +1,13 @@
 #pragma once
 // Read side of the sweep archive (layout in docs/archive.md), for the analysis binary and
 // tests. Usually one process with the default (sec2) driver; an MPI-IO open is available for
-// parallel readers. Do not read an archive while a sweep is still writing it: pending runs
-// hold undefined data and /runs_state may change under you.
+// parallel readers. Do not read an archive with open() while a sweep is still writing it:
+// pending runs hold undefined data and /runs_state may change under you. open_to_watch() and
+// read_done_summary() are made for exactly that (aesweep status).
 #include <Eigen/Core>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,13 @@
 #include "aesweep/core/run_result.hpp"
 
 namespace aesweep {
+
+// Every RunStatus value that has a name (to_string), in byte order: the states /runs_state may hold.
+// Generated from the enum's names, so a status added to RunStatus is read and counted everywhere
+// without another list to update.
+[[nodiscard]] const std::vector<RunStatus>& run_status_values();
+// The status a /runs_state byte stands for; nothing for a byte that names none (a damaged file).
+[[nodiscard]] std::optional<RunStatus> run_status_of_byte(std::uint8_t byte);
 
 // One run as listed in the archive (attributes of /runs/<index>).
 struct ArchivedRun {
@@ -34,11 +43,37 @@ struct RunOutcome : RunScalars {  // metrics, epochs_run, wall_seconds, samples_
   std::string error;
 };
 
+// A done run's /summary row, read while a sweep may still be writing the archive.
+struct SummaryRow {
+  std::size_t index = 0;
+  std::string section;
+  RunOutcome outcome;  // its state is the run's /runs_state byte
+  // The summary's Pareto columns (docs/archive.md); absent in archives before format 3.
+  std::optional<bool> pareto_front, pareto_front_section;
+  // The values of the numeric columns asked for by name, in the order asked (NaN where the archive
+  // has no such column: an older layout).
+  std::vector<double> extra;
+};
+
+// What read_done_summary returns: the run states as read, and the rows of the runs done then.
+struct SummarySnapshot {
+  std::vector<RunStatus> states;  // every run, as /runs_state said at the moment of reading
+  std::vector<SummaryRow> done;   // the rows of the runs done in `states`, by index
+  std::vector<bool> extra_present;  // per extra column asked for: does the archive have it
+};
+
 class SweepArchiveReader {
  public:
   // One process, sec2 driver. read_write only to add groups such as /analysis via file().
   [[nodiscard]] static SweepArchiveReader open(const std::string& path,
                                                h5::Access access = h5::Access::read_only);
+  // For watching an archive a sweep is still writing (aesweep status): one process, read-only,
+  // without HDF5's file lock (so neither this reader nor the writer or another reader ever waits
+  // for or refuses the other: HDF5 1.10 locks with flock, and the sweep's MPI-IO writer takes no
+  // lock at all), reading only the study-wide header and checking the archive's shape, not every
+  // run's group: run_count() is the number of runs, runs() is empty. Use read_done_summary().
+  // The file is never written (read-only open of a superblock-0 file).
+  [[nodiscard]] static SweepArchiveReader open_to_watch(const std::string& path);
   // COLLECTIVE over comm (an MpiCommunicator): MPI-IO driver.
   [[nodiscard]] static SweepArchiveReader open(const std::string& path, const Communicator& comm,
                                                h5::Access access = h5::Access::read_only);
@@ -48,7 +83,7 @@ class SweepArchiveReader {
   // Everything open_for_sweep wrote from the ArchiveHeader (test labels and reconstruction
   // originals included).
   [[nodiscard]] const ArchiveHeader& header() const { return header_; }
-  [[nodiscard]] std::size_t run_count() const { return runs_.size(); }
+  [[nodiscard]] std::size_t run_count() const { return run_count_; }
   [[nodiscard]] const std::vector<ArchivedRun>& runs() const { return runs_; }
   [[nodiscard]] const ArchivedRun& run(std::size_t run_index) const;
   // Re-reads /runs_state (the source of truth for which runs are done).
@@ -58,6 +93,12 @@ class SweepArchiveReader {
   // epochs trimmed to epochs_run (EpochRecord::seconds from epoch_seconds).
   [[nodiscard]] RunResult read_result(std::size_t run_index) const;
   [[nodiscard]] RunOutcome read_outcome(std::size_t run_index) const;
+  // Reads /runs_state, then /summary, and returns the rows of the runs that were done in that
+  // /runs_state. Safe while a sweep writes the file: a run's row is whole on disk before its
+  // state byte says done, and rows of done runs are never rewritten (except the Pareto bytes at
+  // the end of a sweep, which are single bytes). `extra_numeric`: further summary columns to
+  // return as numbers (e.g. a schedule's "rung"), NaN where the archive lacks them.
+  [[nodiscard]] SummarySnapshot read_done_summary(const std::vector<std::string>& extra_numeric = {}) const;
   // hidden x n_test, like RunResult::test_latent.
   [[nodiscard]] Eigen::MatrixXf read_latent(std::size_t run_index) const;
   // input_size x n_recon, like RunRecordInfo::reconstructions.
@@ -72,7 +113,7 @@ class SweepArchiveReader {
 
  private:
   SweepArchiveReader() = default;
-  void load();
+  void load(bool every_run = true);
   [[nodiscard]] h5::Group run_group(std::size_t run_index) const;
 
   std::string path_;
@@ -80,6 +121,7 @@ class SweepArchiveReader {
   std::int64_t format_version_ = 0;
   ArchiveHeader header_;
   std::vector<ArchivedRun> runs_;
+  std::size_t run_count_ = 0;
 };
 
 }  // namespace aesweep
