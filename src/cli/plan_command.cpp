@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
+#include <string>
 
 #include "aesweep/cli/commands.hpp"
 #include "aesweep/cli/common.hpp"
@@ -21,10 +22,10 @@ int plan_command(const std::vector<std::string>& args) {
   po::variables_map vm;
   if (!parse_command_line(args, visible,
                           "Usage: aesweep plan CONFIG.ini [options]\n\n"
-                          "Prints the number of runs of the study and each run's settings (those that differ from the\n"
-                          "config's defaults, or all with --all) without training anything. Runs that 'aesweep sweep'\n"
-                          "with the same --fuse settings trains together are marked [group G]. A study may have up to\n"
-                          "1,000,000 runs.\n",
+                          "Prints the number of runs of the study, what each [search.NAME] section draws, and each\n"
+                          "run's settings (those that differ from the config's defaults, or all with --all) without\n"
+                          "training anything. Runs that 'aesweep sweep' with the same --fuse settings trains together\n"
+                          "are marked [group G]. A study may have up to 1,000,000 runs.\n",
                           vm))
     return 0;
   if (!vm.count("config")) throw ConfigError("missing CONFIG.ini (see 'aesweep plan --help')");
@@ -35,8 +36,25 @@ int plan_command(const std::vector<std::string>& args) {
   const auto defaults = describe(config.defaults);
   std::size_t groups = 0;
   const std::vector<std::uint32_t> group_of = fuse_group_numbers(plan, fuse, groups);
-  std::printf("study %s: %zu runs in %zu sweep sections, hash %s\n", config.path.c_str(), plan.size(),
-              config.sweeps.size(), study_hash(config, plan).c_str());
+  std::size_t searches = 0;
+  for (std::size_t s = 0; s < plan.section_count(); ++s) searches += plan.section_search(s) ? 1 : 0;
+  const std::size_t sweeps = config.sweeps.size() - searches;
+  std::string sections = searches == 0 || sweeps > 0 ? std::to_string(sweeps) + " sweep sections" : "";
+  if (searches > 0)
+    sections += (sections.empty() ? "" : " and ") + std::to_string(searches) +
+                (searches == 1 ? " search section" : " search sections");
+  std::printf("study %s: %zu runs in %s, hash %s\n", config.path.c_str(), plan.size(), sections.c_str(),
+              study_hash(config, plan).c_str());
+  // What each search draws: its method, seed, points and distributions.
+  for (std::size_t s = 0; s < plan.section_count(); ++s) {
+    const SearchSpace* search = plan.section_search(s);
+    if (!search) continue;
+    std::printf("%s: %s, seed %llu, %zu points:", plan.section_header(s).c_str(), std::string(to_string(search->method)).c_str(),
+                static_cast<unsigned long long>(search->seed), search->points);
+    for (std::size_t d = 0; d < search->distributions.size(); ++d)
+      std::printf("%s %s = %s", d ? "," : "", search->distributions[d].first.c_str(), search->distributions[d].second.c_str());
+    std::printf("\n");
+  }
   if (groups > 0)
     std::printf("%zu groups of runs train together (--fuse %d --fuse-max-hidden %d)\n", groups, fuse.max_group,
                 fuse.max_hidden);

@@ -119,7 +119,7 @@ std::string locate_rule_error(const std::string& prefix, const ConfigError& erro
   for (const auto& key : named)
     if (primary.empty() && !origin_of(key).empty()) primary = key;
   std::string located = (primary.empty() ? fallback : origin_of(primary)) + ": ";
-  if (sweep) located += "in [sweep." + sweep->name + "], ";
+  if (sweep) located += "in " + sweep->header() + ", ";
   located += message;
   std::string others;
   for (const auto& key : named) {
@@ -142,7 +142,7 @@ StudyPlan::StudyPlan(const StudyConfig& config, std::size_t max_runs) : defaults
       throw ConfigError(locate_rule_error("", e, config, nullptr,
                                           config.path.empty() ? "defaults" : "config " + config.path));
     }
-    sections_.push_back(Section{"", "", {}, 1});
+    sections_.push_back(Section{});
     size_ = 1;
     return;
   }
@@ -168,11 +168,36 @@ void StudyPlan::expand_sections(const StudyConfig& config, std::size_t max_runs)
     section.origin = sweep.origin;
     std::uint64_t count = 1;
     std::string product;
+    if (sweep.search) {
+      section.search.emplace();
+      section.search->method = sweep.search->method;
+      section.search->seed = sweep.search->seed;
+      section.search->points = sweep.search->runs;
+      section.sampler.emplace(sweep.search->method, sweep.search->seed);
+      count = sweep.search->runs;
+      product = with_commas(count) + " points";
+    }
     for (const auto& axis : sweep.axes) {
+      if (sweep.search && is_distribution(axis.text)) {
+        Sampled sampled;
+        try {
+          sampled.key = key_index(axis.key);
+          sampled.dimension = search_dimension(axis.key);
+          sampled.distribution = parse_distribution(axis.key, axis.text);
+        } catch (const ConfigError& e) {
+          throw e.at(axis.origin, axis.key);
+        }
+        section.search->distributions.emplace_back(axis.key, sampled.distribution.text);
+        section.keys.push_back(sampled.key);
+        section.sampled.push_back(std::move(sampled));
+        continue;
+      }
       Axis a;
       try {
         a.key = key_index(axis.key);
         const OptionSpec& spec = registry[a.key];
+        if (is_distribution(axis.text))
+          throw ConfigError(shown_value(axis.text) + " is a distribution: distributions belong in a [search.NAME] section");
         if (!spec.numeric && (axis.text.find("linspace") != std::string::npos ||
                               axis.text.find("logspace") != std::string::npos))
           throw ConfigError("linspace/logspace need a numeric option");
@@ -188,15 +213,17 @@ void StudyPlan::expand_sections(const StudyConfig& config, std::size_t max_runs)
       }
       count = a.values.size() > (std::uint64_t(1) << 62) / count ? (std::uint64_t(1) << 62) : count * a.values.size();
       product += (product.empty() ? "" : " x ") + axis.key + " (" + std::to_string(a.values.size()) + ")";
+      section.keys.push_back(a.key);
       section.axes.push_back(std::move(a));
     }
     for (std::size_t i = section.axes.size(); i-- > 0;)
       section.axes[i].stride = i + 1 < section.axes.size() ? section.axes[i + 1].stride * section.axes[i + 1].values.size() : 1;
+    section.grid = section.axes.empty() ? 1 : section.axes.front().stride * section.axes.front().values.size();
     section.count = std::size_t(std::min<std::uint64_t>(count, std::uint64_t(1) << 62));
     total = std::min<std::uint64_t>(total + count, std::uint64_t(1) << 62);
     if (count > biggest_count) {
       biggest_count = count;
-      biggest = sweep.origin + " [sweep." + sweep.name + "]: " + with_commas(count) + " runs = " + product;
+      biggest = sweep.origin + " " + sweep.header() + ": " + with_commas(count) + " runs = " + product;
     }
     sections_.push_back(std::move(section));
   }
@@ -215,7 +242,8 @@ void StudyPlan::expand_sections(const StudyConfig& config, std::size_t max_runs)
 // never drops a run).
 void StudyPlan::index_runs(const StudyConfig& config) {
   const auto& registry = option_registry();
-  const bool merge = sections_.size() > 1;
+  // A search can draw one point twice (choice and int keys) or a grid's run: merge those too.
+  const bool merge = sections_.size() > 1 || sections_.front().search.has_value();
   std::vector<std::uint64_t> slots_hash;
   std::vector<std::uint32_t> slots_run;
   std::size_t mask = 0;
@@ -240,22 +268,38 @@ void StudyPlan::index_runs(const StudyConfig& config) {
       value_hash.emplace_back();
       for (const auto& v : axis.values) value_hash.back().push_back(text_hash(axis.key, v));
     }
+    // Per registry key: the distribution that draws it, or none; the values of the current point.
+    std::vector<int> sampled_of(registry.size(), -1);
+    for (std::size_t j = 0; j < section.sampled.size(); ++j) sampled_of[section.sampled[j].key] = int(j);
+    std::vector<std::string> sampled_text(section.sampled.size());
+    std::vector<std::uint64_t> sampled_hash(section.sampled.size());
     std::vector<std::size_t> digit(section.axes.size(), 0);
     for (std::uint64_t position = 0; position < section.count; ++position) {
+      if (!section.sampled.empty() && position % section.grid == 0)
+        for (std::size_t j = 0; j < section.sampled.size(); ++j) {
+          sampled_text[j] = drawn(section, position / section.grid, j);
+          sampled_hash[j] = text_hash(section.sampled[j].key, sampled_text[j]);
+        }
       try {
         build(s, position).validate();
       } catch (const ConfigError& e) {
         std::string values;
         for (std::size_t a = 0; a < section.axes.size(); ++a)
           values += (a ? ", " : "") + registry[section.axes[a].key].key + "=" + section.axes[a].values[digit[a]];
-        throw ConfigError(locate_rule_error("the run with " + values + ": ", e, config, &sweep, sweep.origin));
+        for (std::size_t j = 0; j < section.sampled.size(); ++j)
+          values += (values.empty() ? "" : ", ") + registry[section.sampled[j].key].key + "=" + sampled_text[j];
+        const std::string which =
+            section.search ? "point " + std::to_string(position / section.grid) + ", the run with " : "the run with ";
+        throw ConfigError(locate_rule_error(which + values + ": ", e, config, &sweep, sweep.origin));
       }
       if (!merge) {
         ++size_;
       } else {
         std::uint64_t h = 0x9e3779b97f4a7c15ULL;
         for (std::size_t k = 0; k < registry.size(); ++k)
-          h = mix64(h ^ (axis_of[k] < 0 ? default_hash[k] : value_hash[std::size_t(axis_of[k])][digit[std::size_t(axis_of[k])]]));
+          h = mix64(h ^ (axis_of[k] >= 0    ? value_hash[std::size_t(axis_of[k])][digit[std::size_t(axis_of[k])]]
+                         : sampled_of[k] >= 0 ? sampled_hash[std::size_t(sampled_of[k])]
+                                              : default_hash[k]));
         if (h == 0) h = 1;
         std::size_t slot = std::size_t(h) & mask;
         std::optional<std::uint32_t> earlier;
@@ -289,8 +333,19 @@ void StudyPlan::index_runs(const StudyConfig& config) {
 
 std::vector<std::string> StudyPlan::swept_keys(std::size_t section) const {
   std::vector<std::string> keys;
-  for (const auto& axis : sections_[section].axes) keys.push_back(option_registry()[axis.key].key);
+  for (const auto key : sections_[section].keys) keys.push_back(option_registry()[key].key);
   return keys;
+}
+
+std::string StudyPlan::section_header(std::size_t section) const {
+  return (sections_[section].search ? "[search." : "[sweep.") + sections_[section].name + "]";
+}
+
+std::string SearchSpace::text() const {
+  std::string text = "method = " + std::string(to_string(method)) + "\nruns = " + std::to_string(points) +
+                     "\nseed = " + std::to_string(seed) + "\n";
+  for (const auto& [key, distribution] : distributions) text += key + " = " + distribution + "\n";
+  return text;
 }
 
 std::vector<std::size_t> StudyPlan::section_runs(std::size_t section) const {
@@ -326,17 +381,34 @@ std::pair<std::size_t, std::uint64_t> StudyPlan::locate(std::size_t index) const
   return {std::size_t(packed >> 40), packed & ((std::uint64_t(1) << 40) - 1)};
 }
 
-const std::string& StudyPlan::canonical(std::size_t section, std::uint64_t position, std::size_t key) const {
-  for (const auto& axis : sections_[section].axes)
+// An axis's value at `position` is (position / stride) % values: in a search, grid is a multiple
+// of every stride times its axis's size, so the point (position / grid) drops out.
+std::string StudyPlan::canonical(std::size_t section, std::uint64_t position, std::size_t key) const {
+  const Section& s = sections_[section];
+  for (const auto& axis : s.axes)
     if (axis.key == key) return axis.values[(position / axis.stride) % axis.values.size()];
+  for (std::size_t j = 0; j < s.sampled.size(); ++j)
+    if (s.sampled[j].key == key) return drawn(s, position / s.grid, j);
   return default_values_[key];
+}
+
+std::string StudyPlan::drawn(const Section& section, std::uint64_t point, std::size_t j) const {
+  const Sampled& sampled = section.sampled[j];
+  const OptionSpec& spec = option_registry()[sampled.key];
+  TrainOptions probe = defaults_;
+  spec.set(probe, sampled.distribution.value_at(section.sampler->coordinate(point, sampled.dimension)));
+  return spec.get(probe);
 }
 
 TrainOptions StudyPlan::build(std::size_t section, std::uint64_t position) const {
   TrainOptions options = defaults_;
   const auto& registry = option_registry();
-  for (const auto& axis : sections_[section].axes)
+  const Section& s = sections_[section];
+  for (const auto& axis : s.axes)
     registry[axis.key].set(options, axis.values[(position / axis.stride) % axis.values.size()]);
+  for (const auto& sampled : s.sampled)
+    registry[sampled.key].set(options,
+                              sampled.distribution.value_at(s.sampler->coordinate(position / s.grid, sampled.dimension)));
   return options;
 }
 

@@ -1,5 +1,6 @@
 #include "aesweep/config/study_config.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -32,9 +33,18 @@ struct ParsedFile {
   std::vector<Header> headers;  // file order
 };
 
-const char* const kSections = "model, encoder, decoder, reg, noise, optimizer, train, data and sweep.NAME";
+const char* const kSections =
+    "model, encoder, decoder, reg, noise, optimizer, train, data, sweep.NAME and search.NAME";
 
-bool is_sweep_section(const std::string& section) { return section.rfind("sweep.", 0) == 0; }
+bool is_grid_section(const std::string& section) { return section.rfind("sweep.", 0) == 0; }
+bool is_search_section(const std::string& section) { return section.rfind("search.", 0) == 0; }
+// A section whose keys vary: [sweep.NAME] or [search.NAME].
+bool is_sweep_section(const std::string& section) { return is_grid_section(section) || is_search_section(section); }
+// NAME of [sweep.NAME] or [search.NAME].
+std::string section_name(const std::string& section) { return section.substr(section.find('.') + 1); }
+
+// The keys of a [search.NAME] section that are not option keys.
+bool is_search_setting(const std::string& key) { return key == "method" || key == "runs" || key == "seed"; }
 
 bool is_option_section(const std::string& section) {
   for (const auto& spec : option_registry())
@@ -67,10 +77,21 @@ ParsedFile parse_lines(const std::string& text, const std::string& path) {
       if (section == "sweep" || (is_sweep_section(section) && trim_whitespace(section.substr(6)).empty()))
         throw ConfigError(where + ": [" + section + "] needs a name: sweep sections are named [sweep.NAME], "
                           "e.g. [sweep.dropout]");
-      if (is_sweep_section(section)) section = "sweep." + trim_whitespace(section.substr(6));
+      if (section == "search" || (is_search_section(section) && trim_whitespace(section.substr(7)).empty()))
+        throw ConfigError(where + ": [" + section + "] needs a name: search sections are named [search.NAME], "
+                          "e.g. [search.penalties]");
+      if (is_grid_section(section)) section = "sweep." + trim_whitespace(section.substr(6));
+      if (is_search_section(section)) section = "search." + trim_whitespace(section.substr(7));
       if (const auto it = section_line.find(section); it != section_line.end())
         throw ConfigError(where + ": section [" + section + "] appears twice (first on line " +
                           std::to_string(it->second) + ")");
+      if (is_sweep_section(section)) {
+        // Runs name their section by NAME alone: [sweep.a] and [search.a] would be one name.
+        const std::string other = (is_grid_section(section) ? "search." : "sweep.") + section_name(section);
+        if (const auto it = section_line.find(other); it != section_line.end())
+          throw ConfigError(where + ": section [" + section + "] has the name of [" + other + "] on line " +
+                            std::to_string(it->second) + "; sweep and search sections need distinct names");
+      }
       section_line[section] = line;
       file.headers.push_back({section, line});
       continue;
@@ -126,6 +147,9 @@ void set_data(DataSettings& data, const std::string& key, const std::string& tex
 // Applies one single-valued setting to the defaults or the data settings.
 void apply_default(StudyConfig& config, const std::string& key, const std::string& text, const std::string& origin) {
   try {
+    if (is_distribution(text) && !is_data_key(key))
+      throw ConfigError("a distribution belongs in a [search.NAME] section; defaults take one value, got " +
+                        shown_value(text));
     if (is_multi_valued(text) && !(key == "data.dir"))
       throw ConfigError("a list or range belongs in a [sweep.NAME] section (or a --set on a sweep); defaults take "
                         "one value, got " + shown_value(text));
@@ -165,26 +189,58 @@ StudyConfig parse_study_config(const std::string& text, const std::string& path,
   for (const Header& h : file.headers) {
     if (!is_sweep_section(h.name)) continue;
     sweep_position[h.name] = config.sweeps.size();
-    config.sweeps.push_back({h.name.substr(6), "config " + path + " line " + std::to_string(h.line), {}});
+    SweepSection section{section_name(h.name), "config " + path + " line " + std::to_string(h.line), {}, {}};
+    if (is_search_section(h.name)) section.search.emplace();
+    config.sweeps.push_back(std::move(section));
   }
   for (const Entry& e : file.entries) {
     const std::string origin = "config " + path + " line " + std::to_string(e.line);
+    if (is_search_section(e.section) && is_search_setting(e.key)) {
+      SearchSettings& search = *config.sweeps[sweep_position.at(e.section)].search;
+      try {
+        if (e.key == "method") {
+          search.method = parse_search_method(e.value);
+          search.method_origin = origin;
+        } else if (e.key == "runs") {
+          search.runs = parse_search_runs(e.value, kMaxStudyRuns);
+          search.runs_origin = origin;
+        } else {
+          search.seed = parse_search_seed(e.value);
+          search.seed_origin = origin;
+        }
+      } catch (const ConfigError& error) {
+        throw ConfigError(origin + ": " + e.key + " in [" + e.section + "]: " + error.reason());
+      }
+      continue;
+    }
     if (is_sweep_section(e.section)) {
       // A sweep section's keys are option keys as they are: "encoder.reg.l1_activity" is a typo,
       // never a section of its own.
+      const bool search = is_search_section(e.section);
       if (is_data_key(e.key))
-        throw ConfigError(origin + ": data options cannot be swept: " + shown_value(e.key) + " in [" + e.section +
-                          "]; set it once in [data]");
+        throw ConfigError(origin + ": data options cannot be " + (search ? "searched" : "swept") + ": " +
+                          shown_value(e.key) + " in [" + e.section + "]; set it once in [data]");
       if (!find_option(e.key))
-        throw ConfigError(origin + ": unknown key " + shown_value(e.key) + " in [" + e.section +
-                          "]: a sweep section takes option keys such as reg.l1_activity (aesweep train --help lists "
-                          "them); another sweep section needs its own [sweep.NAME] header");
+        throw ConfigError(origin + ": unknown key " + shown_value(e.key) + " in [" + e.section + "]: " +
+                          (search ? "a search section takes method, runs, seed and option keys such as "
+                                    "reg.l1_activity (aesweep train --help lists them); another search section needs "
+                                    "its own [search.NAME] header"
+                                  : "a sweep section takes option keys such as reg.l1_activity (aesweep train --help "
+                                    "lists them); another sweep section needs its own [sweep.NAME] header"));
+      if (!search && is_distribution(e.value))
+        throw ConfigError(origin + ": " + e.key + ": " + shown_value(e.value) + " in [" + e.section +
+                          "]: distributions belong in a [search.NAME] section; a sweep section takes values, "
+                          "lists, linspace or logspace");
       config.sweeps[sweep_position.at(e.section)].axes.push_back({e.key, e.value, origin});
       continue;
     }
     if (e.section.empty() && e.key.rfind("sweep.", 0) == 0)
       throw ConfigError(origin + ": " + shown_value(e.key) +
                         ": sweep keys belong under a [sweep.NAME] header, e.g. [sweep.a] then reg.l1_activity = 0, 1e-4");
+    if (e.section.empty() && e.key.rfind("search.", 0) == 0)
+      throw ConfigError(origin + ": " + shown_value(e.key) +
+                        ": search keys belong under a [search.NAME] header, e.g. [search.a] then method = sobol, "
+                        "runs = 64, reg.l1_activity = loguniform(1e-7, 1e-3)");
     const std::string full = e.section.empty() ? e.key : e.section + "." + e.key;
     if (!is_data_key(full) && !find_option(full)) {
       std::string message = origin + ": unknown option " + shown_value(full);
@@ -200,10 +256,25 @@ StudyConfig parse_study_config(const std::string& text, const std::string& path,
     }
     apply_default(config, full, e.value, origin);
   }
-  // A [sweep.NAME] header with no keys is an empty grid.
-  for (const auto& sweep : config.sweeps)
-    if (sweep.axes.empty())
-      throw ConfigError(sweep.origin + ": section [sweep." + sweep.name + "] has no keys, so its grid is empty");
+  // A [sweep.NAME] header with no keys is an empty grid; a [search.NAME] section needs its method,
+  // its number of runs and something to draw.
+  for (const auto& sweep : config.sweeps) {
+    if (!sweep.search) {
+      if (sweep.axes.empty())
+        throw ConfigError(sweep.origin + ": section [sweep." + sweep.name + "] has no keys, so its grid is empty");
+      continue;
+    }
+    if (sweep.search->method_origin.empty())
+      throw ConfigError(sweep.origin + ": method: section " + sweep.header() +
+                        " lacks its method: add 'method = sobol' or 'method = random'");
+    if (sweep.search->runs_origin.empty())
+      throw ConfigError(sweep.origin + ": runs: section " + sweep.header() +
+                        " lacks its number of runs: add e.g. 'runs = 64'");
+    if (std::none_of(sweep.axes.begin(), sweep.axes.end(), [](const ConfigEntry& e) { return is_distribution(e.text); }))
+      throw ConfigError(sweep.origin + ": section " + sweep.header() +
+                        " draws no key: give at least one key a distribution (uniform(a, b), loguniform(a, b), "
+                        "int(a, b) or choice(v1, v2, ...)), or make it a [sweep." + sweep.name + "] section");
+  }
 
   for (std::size_t i = 0; i < overrides.size(); ++i) {
     const std::string& assignment = overrides[i];
@@ -213,10 +284,27 @@ StudyConfig parse_study_config(const std::string& text, const std::string& path,
     const std::string key = trim_whitespace(assignment.substr(0, eq));
     const std::string value = trim_whitespace(assignment.substr(eq + 1));
     if (!is_data_key(key) && !find_option(key)) throw ConfigError(origin + ": " + unknown_key_message(key));
+    if (is_distribution(value) && !is_data_key(key)) {
+      // A distribution takes the key's place in every search section (its place keeps the order
+      // of the section's lists); sweep sections and the defaults keep theirs.
+      bool any = false;
+      for (auto& sweep : config.sweeps) {
+        if (!sweep.search) continue;
+        any = true;
+        const auto it = std::find_if(sweep.axes.begin(), sweep.axes.end(), [&](const ConfigEntry& e) { return e.key == key; });
+        if (it != sweep.axes.end()) *it = {key, value, origin};
+        else sweep.axes.push_back({key, value, origin});
+      }
+      if (!any)
+        throw ConfigError(origin + ": " + key + ": a distribution needs a [search.NAME] section, and the study has "
+                          "none; give a value, a list, linspace or logspace");
+      config.overrides.push_back(assignment);
+      continue;
+    }
     for (auto& sweep : config.sweeps)
       std::erase_if(sweep.axes, [&](const ConfigEntry& e) { return e.key == key; });
     if (is_multi_valued(value) && !is_data_key(key)) {
-      if (config.sweeps.empty()) config.sweeps.push_back({"cli", origin, {}});
+      if (config.sweeps.empty()) config.sweeps.push_back({"cli", origin, {}, {}});
       for (auto& sweep : config.sweeps) sweep.axes.push_back({key, value, origin});
     } else {
       apply_default(config, key, value, origin);

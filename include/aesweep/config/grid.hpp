@@ -3,11 +3,13 @@
 // keys' values, the study is the union of its sections (duplicates dropped, first kept).
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "aesweep/config/run_spec.hpp"
+#include "aesweep/config/search.hpp"
 #include "aesweep/config/study_config.hpp"
 
 namespace aesweep {
@@ -23,10 +25,25 @@ bool is_multi_valued(const std::string& text);
 // sections are merged: every rank of a sweep holds every run's settings.
 constexpr std::size_t kMaxStudyRuns = 1000000;
 
-// The runs of a study without holding them: each section's axis values and, per run, its section
-// and grid position (8 bytes a run, none at all for a single section). A run's spec is computed
-// from its index. Order and indices are those of the Cartesian products, section by section,
-// first axis slowest, a run that an earlier section already has dropped (first kept).
+// What a [search.NAME] section draws, as the plan, the archive and a report show it.
+struct SearchSpace {
+  SearchMethod method = SearchMethod::sobol;
+  std::uint64_t seed = 0;
+  std::size_t points = 0;  // `runs` of the section: points drawn
+  // (key, canonical distribution "loguniform(1e-07, 0.001)"), file order.
+  std::vector<std::pair<std::string, std::string>> distributions;
+  // "method = sobol\nruns = 200\nseed = 1\nreg.l1_activity = loguniform(1e-07, 0.001)\n...", one
+  // setting a line, the distributions in file order.
+  std::string text() const;
+};
+
+// The runs of a study without holding them: each section's axis values and distributions and, per
+// run, its section and position (8 bytes a run, none at all for a single grid section). A run's
+// spec is computed from its index. Order and indices are section by section; in a sweep section
+// its grid's Cartesian product, first axis slowest; in a search section point by point, each point
+// with every combination of the section's lists (first list slowest). A run that an earlier
+// run already is (same settings, another section's or, in a search, another point's) is dropped,
+// the first kept.
 class StudyPlan {
  public:
   // Checks every run (cross-option rules included) and throws ConfigError naming the file, line
@@ -41,12 +58,20 @@ class StudyPlan {
   // sections list is trained once, under the first).
   std::vector<std::string> sections_of(std::size_t index) const;
 
-  // The sweep sections, config order (none for a study of the defaults alone).
+  // The sweep and search sections, config order (none for a study of the defaults alone).
   std::size_t section_count() const { return sections_.front().name.empty() ? 0 : sections_.size(); }
   const std::string& section_name(std::size_t section) const { return sections_[section].name; }
   const std::string& section_origin(std::size_t section) const { return sections_[section].origin; }
-  std::vector<std::string> swept_keys(std::size_t section) const;  // its axes' keys, file order
-  // Every run of the section's grid, in grid order, runs an earlier section already has included.
+  // "[sweep.NAME]" or "[search.NAME]".
+  std::string section_header(std::size_t section) const;
+  // The keys the section sets (its axes' keys, and a search's distributions), file order.
+  std::vector<std::string> swept_keys(std::size_t section) const;
+  // What a search section draws; nullptr for a sweep section.
+  const SearchSpace* section_search(std::size_t section) const {
+    return sections_[section].search ? &*sections_[section].search : nullptr;
+  }
+  // Every run of the section in its order (grid order; for a search, point by point), runs an
+  // earlier section or point already has included (so a run can be listed twice).
   std::vector<std::size_t> section_runs(std::size_t section) const;
 
  private:
@@ -55,14 +80,27 @@ class StudyPlan {
     std::vector<std::string> values;  // canonical text, distinct, first occurrence order
     std::size_t stride = 1;           // grid positions per step of this axis
   };
+  struct Sampled {
+    std::size_t key = 0;        // registry index
+    std::size_t dimension = 0;  // search_dimension of its key
+    Distribution distribution;
+  };
   struct Section {
     std::string name;
     std::string origin;  // where its header is
     std::vector<Axis> axes;
-    std::size_t count = 1;  // grid positions
+    std::vector<std::size_t> keys;  // every key it sets, file order
+    std::size_t grid = 1;   // grid positions (per point for a search)
+    std::size_t count = 1;  // positions: points x grid
+    // A search: its distributions and the points they are drawn at.
+    std::optional<SearchSpace> search;
+    std::vector<Sampled> sampled;
+    std::optional<SearchSampler> sampler;
   };
   std::pair<std::size_t, std::uint64_t> locate(std::size_t index) const;  // (section, position)
-  const std::string& canonical(std::size_t section, std::uint64_t position, std::size_t key) const;
+  std::string canonical(std::size_t section, std::uint64_t position, std::size_t key) const;
+  // A search's value of sampled[j] at point `point` (text the option parses; canonical).
+  std::string drawn(const Section& section, std::uint64_t point, std::size_t j) const;
   TrainOptions build(std::size_t section, std::uint64_t position) const;
   void expand_sections(const StudyConfig& config, std::size_t max_runs);
   void index_runs(const StudyConfig& config);

@@ -1,14 +1,17 @@
 #pragma once
 // A study config: one INI file with defaults for every training option, a [data] section, and
-// any number of [sweep.NAME] sections whose keys take value lists. Read line by line: only a
-// [sweep.NAME] header opens a sweep section, and every value keeps its line so errors can name
-// file, line and key.
+// any number of [sweep.NAME] sections whose keys take value lists and [search.NAME] sections whose
+// keys take distributions. Read line by line: only a [sweep.NAME] or [search.NAME] header opens
+// such a section, and every value keeps its line so errors can name file, line and key.
 #include <cstddef>
+#include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "aesweep/config/search.hpp"
 #include "aesweep/core/train_options.hpp"
 
 namespace aesweep {
@@ -19,10 +22,26 @@ struct ConfigEntry {
   std::string origin;  // "jobs/x.ini line 12" or "--set"
 };
 
+// What a [search.NAME] section adds to a sweep section: `runs` points drawn by `method`.
+struct SearchSettings {
+  SearchMethod method = SearchMethod::sobol;
+  std::size_t runs = 0;    // points drawn
+  std::uint64_t seed = 0;  // 0 unless given
+  std::string method_origin, runs_origin, seed_origin;  // where each was set ("" for a default seed)
+};
+
+// A [sweep.NAME] section, or a [search.NAME] section (`search` set). A sweep section's keys take a
+// value or a list (its grid is their Cartesian product). A search section's keys take a value or a
+// list as in a sweep section, or a distribution (uniform(a, b), ...): each of its `runs` points
+// draws every distribution, and runs with each combination of its lists' values.
 struct SweepSection {
-  std::string name;    // NAME of [sweep.NAME]
+  std::string name;    // NAME of [sweep.NAME] or [search.NAME]
   std::string origin;  // where the section header is
-  std::vector<ConfigEntry> axes;  // file order; the first key varies slowest
+  std::vector<ConfigEntry> axes;  // option keys, file order; the first list varies slowest
+  std::optional<SearchSettings> search;
+
+  bool is_search() const { return search.has_value(); }
+  std::string header() const { return (search ? "[search." : "[sweep.") + name + "]"; }
 };
 
 // --train-samples, --test-samples, data.train_samples and data.test_samples: 0 = all.
@@ -42,7 +61,7 @@ struct StudyConfig {
   std::string text;  // the file's full text, archived with the results
   TrainOptions defaults;
   DataSettings data;
-  std::vector<SweepSection> sweeps;
+  std::vector<SweepSection> sweeps;  // the [sweep.NAME] and [search.NAME] sections, config order
   std::vector<std::string> overrides;  // the --set arguments, as given
   // Where each default (registry or data key) was set: "config x.ini line 4", "--set model.hidden=8".
   std::map<std::string, std::string> origins;
@@ -50,8 +69,11 @@ struct StudyConfig {
 
 // Reads and checks a config file (path may be empty: defaults only), then applies `overrides`
 // ("key=value"). An override replaces the key everywhere: a single value becomes the default and
-// removes the key from every sweep section; a list or linspace/logspace becomes an axis of every
-// sweep section. Throws ConfigError naming the file, the line and the key. `override_origins`,
+// removes the key from every sweep and search section; a list or linspace/logspace becomes an
+// axis of every sweep and search section (in a search section every point then runs with each of
+// its values); a distribution replaces the key in every search section (sweep sections and the
+// defaults keep theirs; a study without a search section refuses it). Throws ConfigError naming
+// the file, the line and the key. `override_origins`,
 // when given, names each override in messages (e.g. "--reg.dropout 2"); else "--set KEY=VALUE".
 // A UTF-8 byte-order mark at the start of the file is skipped.
 StudyConfig load_study_config(const std::string& path, const std::vector<std::string>& overrides,
