@@ -38,9 +38,10 @@ TEST(OptionRegistry, KeysAreUniqueSectionedAndDescribed) {
                           "reg.kl_beta", "reg.kl_rho", "reg.contractive", "reg.dropout", "noise.kind", "noise.level",
                           "optimizer.name", "optimizer.learning_rate", "optimizer.momentum", "optimizer.beta1",
                           "optimizer.beta2", "optimizer.rho", "optimizer.epsilon", "optimizer.adagrad_initial",
-                          "train.epochs", "train.batch_size", "train.validation_split", "train.patience", "train.seed"})
+                          "train.epochs", "train.batch_size", "train.validation_split", "train.patience", "train.seed",
+                          "train.precision"})
     EXPECT_NE(find_option(key), nullptr) << key;
-  EXPECT_EQ(keys.size(), 29u);
+  EXPECT_EQ(keys.size(), 30u);
   EXPECT_EQ(find_option("model.input_size"), nullptr);
   EXPECT_EQ(find_option("nope"), nullptr);
 }
