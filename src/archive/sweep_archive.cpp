@@ -87,6 +87,14 @@ std::string joined_lines(const std::vector<std::string>& lines) {
   return text;
 }
 
+// A search section's method, seed, points and distributions (docs/archive.md, /sections).
+void write_search_attributes(const h5::Group& g, const StudySection& section) {
+  g.write_attribute("method", section.method);
+  g.write_attribute("seed", section.seed);
+  g.write_attribute("points", section.points);
+  g.write_attribute("distributions", joined_lines(section.distributions));
+}
+
 // /sections: the study's sweep sections, their swept keys and every run each one lists.
 // COLLECTIVE like every metadata call with the MPI-IO driver; only the rank with `write_data`
 // writes the run lists (raw data, independently).
@@ -103,6 +111,7 @@ void write_sections(const h5::File& file, const std::vector<StudySection>& secti
     g.write_attribute("name", sections[s].name);
     g.write_attribute("origin", sections[s].origin);
     g.write_attribute("swept_keys", joined_lines(sections[s].swept_keys));
+    if (!sections[s].method.empty()) write_search_attributes(g, sections[s]);
     const hsize_t n = sections[s].runs.size();
     const h5::Dataset runs =
         g.create_dataset("runs", h5::Datatype::native<std::int64_t>(),

@@ -54,6 +54,16 @@ std::vector<std::string> lines(const std::string& text) {
   return out;
 }
 
+// A search section's method, seed, points and distributions; a sweep section (and an archive from
+// before search sections) has none.
+void read_search_attributes(const h5::Group& g, StudySection& section) {
+  if (!g.has_attribute("method")) return;
+  section.method = g.read_string_attribute("method");
+  section.seed = g.read_int_attribute("seed");
+  section.points = g.read_int_attribute("points");
+  section.distributions = lines(g.read_string_attribute("distributions"));
+}
+
 }  // namespace
 
 const std::vector<RunStatus>& run_status_values() {
@@ -195,6 +205,7 @@ ArchiveHeader read_header(const h5::File& file) {
       section.name = g.read_string_attribute("name");
       section.origin = g.read_string_attribute("origin");
       section.swept_keys = lines(g.read_string_attribute("swept_keys"));
+      read_search_attributes(g, section);
       section.runs = g.open_dataset("runs").read<std::int64_t>();
       h.sections.push_back(std::move(section));
     }

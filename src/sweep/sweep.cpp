@@ -15,6 +15,22 @@
 namespace aesweep::sweep {
 namespace {
 
+// What a [search.NAME] section draws, as the archive stores it; nothing for a sweep section.
+void add_search_space(StudySection& section, const SearchSpace* search) {
+  if (!search) return;
+  section.method = std::string(to_string(search->method));
+  section.seed = std::int64_t(search->seed);
+  section.points = std::int64_t(search->points);
+  for (const auto& [key, distribution] : search->distributions) section.distributions.push_back(key + " = " + distribution);
+}
+
+// "[sweep.NAME]" or "[search.NAME]" of the section named `name`.
+std::string header_of(const StudyPlan& plan, const std::string& name) {
+  for (std::size_t s = 0; s < plan.section_count(); ++s)
+    if (plan.section_name(s) == name) return plan.section_header(s);
+  return "[sweep." + name + "]";
+}
+
 // The sweep's structure as the archive stores it (/sections).
 std::vector<StudySection> study_sections(const StudyPlan& plan) {
   std::vector<StudySection> sections;
@@ -24,6 +40,7 @@ std::vector<StudySection> study_sections(const StudyPlan& plan) {
     section.origin = plan.section_origin(s);
     section.swept_keys = plan.swept_keys(s);
     for (const auto run : plan.section_runs(s)) section.runs.push_back(std::int64_t(run));
+    add_search_space(section, plan.section_search(s));
     sections.push_back(std::move(section));
   }
   return sections;
@@ -55,7 +72,7 @@ Study load_study(StudyConfig config) {
     try {  // a validation split must leave samples on both sides
       run.options.validate_for_data(std::size_t(study.data.train_images.cols()));
     } catch (const ConfigError& e) {
-      throw e.at("run " + std::to_string(run.index) + (run.section.empty() ? "" : " of [sweep." + run.section + "]"));
+      throw e.at("run " + std::to_string(run.index) + (run.section.empty() ? "" : " of " + header_of(plan, run.section)));
     }
   }
   study.config = std::move(config);

@@ -45,6 +45,13 @@ struct StudySection {
   std::string origin;                   // where its header is, "config x.ini line 12"
   std::vector<std::string> swept_keys;  // its axes, file order
   std::vector<std::int64_t> runs;       // every run of its grid in grid order, shared runs included
+  // A [search.NAME] section: its method ("random" or "sobol"), seed, number of points drawn and
+  // distributions ("reg.dropout = uniform(0, 0.9)", file order). method is "" for a [sweep.NAME]
+  // section, which stores none of these.
+  std::string method;
+  std::int64_t seed = 0;
+  std::int64_t points = 0;
+  std::vector<std::string> distributions;
 };
 
 // Study-wide metadata, written once when the archive is created.
