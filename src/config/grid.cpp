@@ -361,7 +361,10 @@ std::vector<std::size_t> StudyPlan::section_runs(std::size_t section) const {
   for (const auto& shared : shared_)
     if (shared.section == section) members.emplace_back(shared.position, shared.run);
   std::sort(members.begin(), members.end());
-  for (const auto& member : members) runs.push_back(member.second);
+  // A search can draw one run at several points: listed once, where first drawn.
+  std::unordered_set<std::size_t> listed;
+  for (const auto& member : members)
+    if (listed.insert(member.second).second) runs.push_back(member.second);
   return runs;
 }
 

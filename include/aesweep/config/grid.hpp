@@ -71,7 +71,7 @@ class StudyPlan {
     return sections_[section].search ? &*sections_[section].search : nullptr;
   }
   // Every run of the section in its order (grid order; for a search, point by point), runs an
-  // earlier section or point already has included (so a run can be listed twice).
+  // earlier section already has included; a run a search draws at several points is listed once.
   std::vector<std::size_t> section_runs(std::size_t section) const;
 
  private:
