@@ -25,7 +25,9 @@ void print_usage() {
       "Commands:\n"
       "  train [CONFIG.ini]     train one autoencoder on MNIST and print its metrics\n"
       "  plan CONFIG.ini        list the runs of a sweep config without training\n"
-      "  sweep CONFIG.ini       run every model of a sweep under mpirun into one HDF5 archive\n\n"
+      "  sweep CONFIG.ini       run every model of a sweep under mpirun into one HDF5 archive\n"
+      "  status ARCHIVE         runs per state, the best runs and the Pareto front of a sweep archive,\n"
+      "                         also while the sweep is still writing it\n\n"
       "'aesweep COMMAND --help' explains every option of a command.\n");
 }
 
@@ -43,6 +45,7 @@ int main(int argc, char** argv) {
     if (command == "train") return aesweep::cli::train_command(args);
     if (command == "plan") return aesweep::cli::plan_command(args);
     if (command == "sweep") return aesweep::cli::sweep_command(args);
+    if (command == "status") return aesweep::cli::status_command(args);
     std::fprintf(stderr, "aesweep: unknown command '%s'\n\n", command.c_str());
     print_usage();
     return 2;

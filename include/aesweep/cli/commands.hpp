@@ -9,5 +9,6 @@ namespace aesweep::cli {
 int train_command(const std::vector<std::string>& args);
 int plan_command(const std::vector<std::string>& args);
 int sweep_command(const std::vector<std::string>& args);
+int status_command(const std::vector<std::string>& args);
 
 }  // namespace aesweep::cli

@@ -1,0 +1,273 @@
+// aesweep status's pieces (src/cli/status_command.cpp) on archives written by SweepArchive: counts
+// per state and section, the ranking by any metric, JSON, reading while a writer adds runs and
+// while another process holds an exclusive lock on the file, and hostile files and options.
+#include "aesweep/cli/status.hpp"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <limits>
+
+#include "aesweep/archive/sweep_archive.hpp"
+#include "aesweep/archive/sweep_archive_reader.hpp"
+#include "aesweep/core/error.hpp"
+#include "test_support.hpp"
+
+namespace aesweep {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+class StatusTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::make_temp_dir("status");
+    size_ = testing::small_study();  // 9 runs: 3 and 8 diverge, 5 fails
+    header_ = testing::make_header(size_);
+    runs_ = testing::make_runs(size_);
+    file_ = dir_ + "/study.h5";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  SweepArchive open() const {
+    return SweepArchive::open_for_sweep(file_, testing::self_communicator(), header_, runs_, OpenMode::create_or_resume);
+  }
+  // make_result's numbers: test MSE 0.02 i (NaN for the diverged runs here), samples/s 1000 + i.
+  void write(SweepArchive& archive, std::size_t i, double test_mse = -1) const {
+    const RunShape shape = archive.shape(i);
+    RunResult result = testing::make_result(runs_[i], shape);
+    if (result.status == RunStatus::diverged) result.metrics.test_mse = std::numeric_limits<double>::quiet_NaN();
+    if (test_mse >= 0) result.metrics.test_mse = test_mse;
+    archive.write_run(i, result, testing::make_info(shape, i, 0));
+  }
+  static std::size_t count_of(const cli::StatusCounts& c, RunStatus s) {
+    for (const auto& [state, n] : c.by_state)
+      if (state == s) return n;
+    ADD_FAILURE() << "no count for " << to_string(s);
+    return 0;
+  }
+
+  std::string dir_, file_;
+  testing::StudySize size_;
+  ArchiveHeader header_;
+  std::vector<RunSpec> runs_;
+};
+
+TEST_F(StatusTest, CountsEveryStateOfTheEnumOverallAndPerSection) {
+  {
+    SweepArchive archive = open();
+    for (const std::size_t i : {0, 1, 3, 5, 6}) write(archive, i);
+    archive.close();
+  }
+  const cli::StudyStatus s = cli::read_status(file_, {});
+  // Every named state is counted, in byte order, whatever the enum holds.
+  ASSERT_EQ(s.counts.by_state.size(), run_status_values().size());
+  for (std::size_t k = 0; k < run_status_values().size(); ++k) EXPECT_EQ(s.counts.by_state[k].first, run_status_values()[k]);
+  EXPECT_EQ(count_of(s.counts, RunStatus::pending), 4u);
+  EXPECT_EQ(count_of(s.counts, RunStatus::complete), 3u);  // 0, 1, 6
+  EXPECT_EQ(count_of(s.counts, RunStatus::diverged), 1u);  // 3
+  EXPECT_EQ(count_of(s.counts, RunStatus::failed), 1u);    // 5
+  EXPECT_EQ(s.counts.runs, 9u);
+  EXPECT_EQ(s.counts.done, 5u);
+  ASSERT_EQ(s.sections.size(), 2u);
+  EXPECT_EQ(s.sections[0].name, "baseline");  // runs 0-3
+  EXPECT_EQ(s.sections[0].counts.runs, 4u);
+  EXPECT_EQ(s.sections[0].counts.done, 3u);
+  EXPECT_EQ(s.sections[1].name, "sparse_l1");  // runs 0, 4-8
+  EXPECT_EQ(s.sections[1].counts.runs, 6u);
+  EXPECT_EQ(count_of(s.sections[1].counts, RunStatus::failed), 1u);
+  EXPECT_EQ(count_of(s.sections[1].counts, RunStatus::pending), 3u);
+  EXPECT_EQ(s.format_version, kArchiveFormatVersion);
+  EXPECT_EQ(s.config_hash, "hash-A");
+}
+
+TEST_F(StatusTest, RanksDoneRunsByTheMetricLeavingOutNanAndBreakingTiesByIndex) {
+  {
+    SweepArchive archive = open();
+    for (std::size_t i = 0; i < runs_.size(); ++i) write(archive, i, i == 7 ? 0.04 : -1);  // 7 ties with 2
+    archive.close();
+  }
+  cli::StatusOptions options;
+  options.top = 4;
+  cli::StudyStatus s = cli::read_status(file_, options);
+  EXPECT_EQ(s.by, "test_mse");
+  EXPECT_FALSE(s.higher_first);
+  // Done: 0..8; NaN test MSE: 3 and 8 (diverged); failed 5 has make_result's 0.1.
+  EXPECT_EQ(s.ranked, 7u);
+  std::vector<std::size_t> order;
+  for (const auto& r : s.best) order.push_back(r.index);
+  EXPECT_EQ(order, (std::vector<std::size_t>{0, 1, 2, 7}));
+  EXPECT_EQ(s.best[3].outcome.metrics.test_mse, 0.04);
+
+  options.by = "samples_per_second";  // the highest first
+  options.top = 2;
+  s = cli::read_status(file_, options);
+  EXPECT_TRUE(s.higher_first);
+  ASSERT_EQ(s.best.size(), 2u);
+  EXPECT_EQ(s.best[0].index, 8u);
+  EXPECT_EQ(s.best[1].index, 7u);
+  EXPECT_EQ(s.ranked, 9u);
+
+  options.by = "dead_units";  // an integer column: i % 3, ties by index
+  options.top = 3;
+  s = cli::read_status(file_, options);
+  ASSERT_EQ(s.best.size(), 3u);
+  EXPECT_EQ(s.best[0].index, 0u);
+  EXPECT_EQ(s.best[1].index, 3u);
+  EXPECT_EQ(s.best[2].index, 6u);
+
+  options.top = 1000000;  // more than there are
+  s = cli::read_status(file_, options);
+  EXPECT_EQ(s.best.size(), 9u);
+}
+
+TEST_F(StatusTest, TableAndJsonShowTheRunsTheFrontAndNullForNan) {
+  {
+    SweepArchive archive = open();
+    for (std::size_t i = 0; i < runs_.size(); ++i) write(archive, i);
+    archive.close();
+  }
+  cli::StatusOptions options;
+  options.by = "wall_seconds";  // diverged runs rank too, their NaN test MSE shows as null / nan
+  options.top = 9;
+  const cli::StudyStatus s = cli::read_status(file_, options);
+  // Every run has density 0.5: the front is the complete run of lowest MSE, run 0.
+  EXPECT_EQ(s.pareto_front, (std::vector<std::size_t>{0}));
+  const std::string table = cli::status_table(s);
+  EXPECT_THAT(table, HasSubstr("runs: 0 pending, 6 complete, 2 diverged, 1 failed (9 of 9 done, 100%)"));
+  EXPECT_THAT(table, HasSubstr("best 9 of 9 runs by wall_seconds (lowest first)"));
+  EXPECT_THAT(table, HasSubstr("Pareto front (test MSE vs latent density, complete runs; * above): 1 run: 0"));
+  EXPECT_THAT(table, HasSubstr("nan"));
+  const std::string json = cli::status_json(s);
+  EXPECT_THAT(json, HasSubstr("\"counts\": {\"pending\": 0, \"complete\": 6, \"diverged\": 2, \"failed\": 1, \"runs\": 9, \"done\": 9}"));
+  EXPECT_THAT(json, HasSubstr("\"run\": 3, \"section\": \"baseline\", \"status\": \"diverged\", \"train_mse\": 0.029999999999999999, \"test_mse\": null"));
+  EXPECT_THAT(json, HasSubstr("\"pareto_front\": [0]}"));
+  EXPECT_THAT(json, Not(HasSubstr("nan")));
+  // The error text of a failed run (600 x's cut to the column) and the long host are escaped strings.
+  EXPECT_THAT(json, HasSubstr("\"error\": \"std::bad_alloc while allocating a xxx"));
+  // Balanced braces and brackets, so a JSON parser has a chance (tests/e2e parses it with Python).
+  EXPECT_EQ(std::count(json.begin(), json.end(), '{'), std::count(json.begin(), json.end(), '}'));
+  EXPECT_EQ(std::count(json.begin(), json.end(), '['), std::count(json.begin(), json.end(), ']'));
+}
+
+TEST_F(StatusTest, ReadsWhileAWriterAddsRunsAndCountsOnlyGrow) {
+  SweepArchive archive = open();  // open for writing in this process, as a sweep rank holds it
+  std::size_t last_done = 0;
+  for (std::size_t i = 0; i < runs_.size(); ++i) {
+    write(archive, i);
+    const cli::StudyStatus s = cli::read_status(file_, {});
+    EXPECT_EQ(s.counts.done, i + 1) << "after run " << i;
+    EXPECT_GE(s.counts.done, last_done);
+    last_done = s.counts.done;
+  }
+  archive.close();
+}
+
+TEST_F(StatusTest, ReadsWhileAnotherProcessHoldsAnExclusiveLock) {
+  {
+    SweepArchive archive = open();
+    write(archive, 0);
+    archive.close();
+  }
+  const int fd = ::open(file_.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);  // what a sec2 writer (HDF5's flock) holds
+  const char* env = std::getenv("HDF5_USE_FILE_LOCKING");
+  if (env == nullptr) {
+    // HDF5's own read-only open takes a shared lock and fails on this one: the case status avoids.
+    EXPECT_THROW((void)SweepArchiveReader::open(file_), ArchiveError);
+  }
+  if (env == nullptr || std::string(env) == "FALSE") {
+    const cli::StudyStatus s = cli::read_status(file_, {});
+    EXPECT_EQ(s.counts.done, 1u);
+  }
+  ::close(fd);
+}
+
+TEST_F(StatusTest, ExtraSummaryColumnsAreReadByNameAndMissingOnesAreNan) {
+  {
+    SweepArchive archive = open();
+    write(archive, 2);
+    archive.close();
+  }
+  const auto reader = SweepArchiveReader::open_to_watch(file_);
+  EXPECT_EQ(reader.run_count(), 9u);
+  EXPECT_TRUE(reader.runs().empty());
+  const SummarySnapshot snapshot = reader.read_done_summary({"model.hidden", "epochs_run", "rung"});
+  EXPECT_EQ(snapshot.extra_present, (std::vector<bool>{true, true, false}));
+  ASSERT_EQ(snapshot.done.size(), 1u);
+  const SummaryRow& row = snapshot.done[0];
+  EXPECT_EQ(row.index, 2u);
+  EXPECT_EQ(row.section, "baseline");
+  ASSERT_EQ(row.extra.size(), 3u);
+  EXPECT_EQ(row.extra[0], 5.0);  // hidden_base 3 + 2 % 3
+  EXPECT_EQ(row.extra[1], double(row.outcome.epochs_run));
+  EXPECT_TRUE(std::isnan(row.extra[2]));
+  EXPECT_EQ(row.outcome.metrics.test_mse, 0.04);
+  EXPECT_EQ(row.outcome.host, "node-0");
+}
+
+TEST_F(StatusTest, HostileFilesAreOneLineErrors) {
+  const auto refused = [&](const std::string& path, const std::string& words) {
+    try {
+      (void)cli::read_status(path, {});
+      ADD_FAILURE() << path << " was read";
+    } catch (const ArchiveError& e) {
+      const std::string what = e.what();
+      EXPECT_THAT(what, HasSubstr(words)) << path;
+      EXPECT_EQ(what.find('\n'), std::string::npos) << what;
+    }
+  };
+  testing::write_text(dir_ + "/notes.txt", "not an archive\n");
+  refused(dir_ + "/notes.txt", "is not an HDF5 file");
+  refused(dir_ + "/missing.h5", "does not exist");
+  refused(dir_, "does not exist or is not a regular file");
+  {
+    SweepArchive archive = open();
+    write(archive, 0);
+    archive.close();
+  }
+  const std::string bytes = testing::read_bytes(file_);
+  testing::write_text(dir_ + "/cut.h5", bytes.substr(0, bytes.size() / 3));
+  refused(dir_ + "/cut.h5", "cannot be read: it is damaged, truncated or not an aesweep archive");
+  testing::write_text(dir_ + "/head.h5", bytes.substr(0, 600));
+  refused(dir_ + "/head.h5", "cannot be read");
+  {  // an HDF5 file that is not an archive
+    h5::File f = h5::File::create(dir_ + "/other.h5", h5::FileAccess::defaults());
+    f.write_attribute("format_version", std::int64_t(3));
+  }
+  refused(dir_ + "/other.h5", "is not an aesweep sweep archive");
+}
+
+TEST(StatusOptions, TopAndByAreCheckedWithTheirRange) {
+  EXPECT_EQ(cli::parse_top("1"), 1u);
+  EXPECT_EQ(cli::parse_top("1000000"), 1000000u);
+  for (const char* bad : {"0", "-3", "1000001", "x", "", "3.5", "10abc", "99999999999999999999999"}) {
+    try {
+      (void)cli::parse_top(bad);
+      ADD_FAILURE() << bad << " accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("[1, 1000000]")) << bad;
+    }
+  }
+  EXPECT_EQ(cli::status_metric("latent_density").name, "latent_density");
+  try {
+    (void)cli::status_metric("accuracy");
+    ADD_FAILURE() << "accuracy accepted";
+  } catch (const ConfigError& e) {
+    // Every scalar field of the schema is named.
+    for (const auto& f : scalar_fields()) EXPECT_THAT(e.what(), HasSubstr(std::string(f.name)));
+  }
+  EXPECT_TRUE(cli::higher_is_better(cli::status_metric("samples_per_second")));
+  EXPECT_FALSE(cli::higher_is_better(cli::status_metric("test_mse")));
+}
+
+}  // namespace
+}  // namespace aesweep
