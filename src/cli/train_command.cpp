@@ -5,6 +5,7 @@
 
 #include "aesweep/cli/commands.hpp"
 #include "aesweep/cli/common.hpp"
+#include "aesweep/core/gemm.hpp"
 #include "aesweep/config/grid.hpp"
 #include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/error.hpp"
@@ -57,6 +58,8 @@ int train_command(const std::vector<std::string>& args) {
                 std::string(to_string(options.optimizer.kind)).c_str(), std::string(to_string(options.model.loss)).c_str());
     std::printf("data: %s (%ld train, %ld test samples)\n", resolve_data_dir(config.data).c_str(),
                 long(data.train_images.cols()), long(data.test_images.cols()));
+    std::printf("products: %s, %s, %d thread(s); cpu: %s\n", std::string(to_string(options.training.precision)).c_str(),
+                gemm::backend_description().c_str(), std::max(1, threads_option(vm)), gemm::cpu_description().c_str());
     std::fflush(stdout);
   }
   double elapsed = 0;

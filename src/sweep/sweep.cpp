@@ -10,6 +10,7 @@
 
 #include "aesweep/config/grid.hpp"
 #include "aesweep/core/error.hpp"
+#include "aesweep/core/gemm.hpp"
 #include "aesweep/core/trainer.hpp"
 
 namespace aesweep::sweep {
@@ -71,6 +72,11 @@ Study load_study(StudyConfig config) {
     run.options.validate();
     try {  // a validation split must leave samples on both sides
       run.options.validate_for_data(std::size_t(study.data.train_images.cols()));
+      // Checked on every rank: each runs on its own node's CPU.
+      if (run.options.training.precision == Precision::bf16 && !gemm::bf16_supported())
+        throw ConfigError("train.precision = bf16 cannot run on " + host_name() + ": " +
+                              gemm::bf16_unsupported_reason() + "; use train.precision = fp32",
+                          {"train.precision"});
     } catch (const ConfigError& e) {
       throw e.at("run " + std::to_string(run.index) + (run.section.empty() ? "" : " of " + header_of(plan, run.section)));
     }
@@ -239,6 +245,8 @@ std::string Progress::start_text() const {
   std::snprintf(line, sizeof line, ", %zu already complete, %zu to train on %d ranks; archive ", plan_.done_runs,
                 plan_.pending_runs, ranks_);
   text += line + out_ + "\n";
+  text += "aesweep sweep: products by " + gemm::backend_description() + " on rank 0's CPU (" + gemm::cpu_description() +
+          ")\n";
   if (plan_.fused_items > 0) {
     std::snprintf(line, sizeof line,
                   "aesweep sweep: %zu groups of runs of one shape train together (--fuse), %zu work items in all\n",
