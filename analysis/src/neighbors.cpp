@@ -10,6 +10,7 @@ namespace aesweep::analysis {
 
 namespace {
 constexpr int kExtraCandidates = 8;
+constexpr Eigen::Index kChunk = 32;  // candidates per vectorised pre-test
 }  // namespace
 
 void KnnOptions::validate() const { detail::check_threads(threads, "KnnOptions"); }
@@ -42,22 +43,35 @@ KnnResult exact_knn(const Eigen::MatrixXf& points, int k, const KnnOptions& opts
     for (Eigen::Index c0 = 0; c0 < n; c0 += kCols) {
       const Eigen::Index cn = std::min(kCols, n - c0);
       g.topRows(cn).noalias() = x.middleCols(c0, cn).transpose() * x.middleCols(r0, rn);
+      const float* nc = norms.data() + c0;
       for (Eigen::Index q = 0; q < rn; ++q) {
         auto& heap = heaps[q];
         const float* col = g.col(q).data();
         const Eigen::Index self = r0 + q;
-        for (Eigen::Index j = 0; j < cn; ++j) {
-          const Eigen::Index idx = c0 + j;
-          const float v = norms[idx] - 2.0f * col[j];
-          if (static_cast<int>(heap.size()) < kk) {
-            if (idx == self) continue;
-            heap.emplace_back(v, static_cast<int>(idx));
-            std::push_heap(heap.begin(), heap.end());
-          } else if (v < heap.front().first) {  // indices grow, so equal v never wins
-            if (idx == self) continue;
-            std::pop_heap(heap.begin(), heap.end());
-            heap.back() = Entry(v, static_cast<int>(idx));
-            std::push_heap(heap.begin(), heap.end());
+        for (Eigen::Index j0 = 0; j0 < cn; j0 += kChunk) {
+          const Eigen::Index je = std::min(cn, j0 + kChunk);
+          // Most candidates lose to the current k-th best: one vectorised test per chunk
+          // skips them (the same strict test as below, so the result is unchanged).
+          if (static_cast<int>(heap.size()) == kk) {
+            const float worst = heap.front().first;
+            int any = 0;
+#pragma omp simd reduction(| : any)
+            for (Eigen::Index j = j0; j < je; ++j) any |= (nc[j] - 2.0f * col[j]) < worst ? 1 : 0;
+            if (!any) continue;
+          }
+          for (Eigen::Index j = j0; j < je; ++j) {
+            const Eigen::Index idx = c0 + j;
+            const float v = nc[j] - 2.0f * col[j];
+            if (static_cast<int>(heap.size()) < kk) {
+              if (idx == self) continue;
+              heap.emplace_back(v, static_cast<int>(idx));
+              std::push_heap(heap.begin(), heap.end());
+            } else if (v < heap.front().first) {  // indices grow, so equal v never wins
+              if (idx == self) continue;
+              std::pop_heap(heap.begin(), heap.end());
+              heap.back() = Entry(v, static_cast<int>(idx));
+              std::push_heap(heap.begin(), heap.end());
+            }
           }
         }
       }
