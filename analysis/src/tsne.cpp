@@ -3,17 +3,49 @@
 #include <Eigen/Eigenvalues>
 #include <cmath>
 #include <limits>
+#include <optional>
+#include <sstream>
 
 #include "aesweep/analysis/neighbors.hpp"
 #include "aesweep/analysis/trustworthiness.hpp"
 #include "detail.hpp"
+#include "tsne_fft.hpp"
 
 namespace aesweep::analysis {
+
+const char* tsne_method_name(TsneMethod m) {
+  switch (m) {
+    case TsneMethod::Auto: return "auto";
+    case TsneMethod::BarnesHut: return "barnes-hut";
+    case TsneMethod::Fft: return "fft";
+  }
+  return "?";
+}
+
+TsneMethod parse_tsne_method(const std::string& name) {
+  for (TsneMethod m : {TsneMethod::Auto, TsneMethod::BarnesHut, TsneMethod::Fft})
+    if (name == tsne_method_name(m)) return m;
+  throw AnalysisError("t-SNE method must be auto, barnes-hut or fft, got '" + name.substr(0, 40) + "'");
+}
+
+TsneMethod resolve_tsne_method(std::int64_t n, const TsneOptions& opts) {
+  if (opts.method != TsneMethod::Auto) return opts.method;
+  // theta = 0 asks for the exact sum, which only Barnes-Hut gives.
+  return n >= kTsneAutoFftMinPoints && opts.theta > 0.0 ? TsneMethod::Fft : TsneMethod::BarnesHut;
+}
 
 void TsneOptions::validate() const {
   detail::check_threads(threads, "TsneOptions");
   if (!(perplexity > 0.0)) throw AnalysisError("TsneOptions: perplexity must be > 0");
   if (!(theta >= 0.0)) throw AnalysisError("TsneOptions: theta must be >= 0");
+  if (method != TsneMethod::Auto && method != TsneMethod::BarnesHut && method != TsneMethod::Fft)
+    throw AnalysisError("TsneOptions: unknown method");
+  if (fft_interpolation_points < 2 || fft_interpolation_points > 10)
+    throw AnalysisError("TsneOptions: fft_interpolation_points must be in [2, 10]");
+  if (fft_min_intervals < 1 || fft_min_intervals > 250)
+    throw AnalysisError("TsneOptions: fft_min_intervals must be in [1, 250]");
+  if (!(fft_intervals_per_unit > 0.0) || !(fft_intervals_per_unit <= 100.0))
+    throw AnalysisError("TsneOptions: fft_intervals_per_unit must be in (0, 100]");
   if (!(early_exaggeration >= 1.0)) throw AnalysisError("TsneOptions: early_exaggeration must be >= 1");
   if (exaggeration_iters < 0) throw AnalysisError("TsneOptions: exaggeration_iters must be >= 0");
   if (n_iter < 1) throw AnalysisError("TsneOptions: n_iter must be >= 1");
@@ -394,11 +426,30 @@ std::vector<double> random_init(Eigen::Index n, std::uint64_t seed) {
   return y;
 }
 
+detail::FftGridOptions fft_grid_options(const TsneOptions& opts) {
+  detail::FftGridOptions g;
+  g.interpolation_points = opts.fft_interpolation_points;
+  g.min_intervals = opts.fft_min_intervals;
+  g.intervals_per_unit = opts.fft_intervals_per_unit;
+  return g;
+}
+
+std::string method_parameters(TsneMethod m, const TsneOptions& opts) {
+  std::ostringstream s;
+  s.precision(17);
+  if (m == TsneMethod::Fft)
+    s << "fft interpolation_points=" << opts.fft_interpolation_points << " min_intervals=" << opts.fft_min_intervals
+      << " intervals_per_unit=" << opts.fft_intervals_per_unit;
+  else
+    s << "barnes-hut theta=" << opts.theta;
+  return s.str();
+}
+
 // Gradient descent with momentum and gains on y = (x0, y0, x1, y1, ...), two stages as
 // sklearn: each stage starts with zero update, unit gains and a fresh "best error".
 class Descent {
  public:
-  Descent(const SparseP& p, std::vector<double> y0, const TsneOptions& opts)
+  Descent(const SparseP& p, std::vector<double> y0, const TsneOptions& opts, TsneMethod method)
       : y(std::move(y0)), p_(p), opts_(opts), n_(static_cast<Eigen::Index>(y.size() / 2)),
         // Below a few thousand points an iteration is too short to amortise a fork/join.
         t_(n_ < kMinPointsForThreads ? 1 : opts.threads),
@@ -406,7 +457,11 @@ class Descent {
         lr_(opts.learning_rate > 0.0 ? opts.learning_rate
                                      : std::max(static_cast<double>(n_) / opts.early_exaggeration / 4.0, 50.0)),
         update_(y.size()), gains_(y.size()), neg_(y.size()), attr_(y.size()), grad_(y.size()),
-        err_part_(static_cast<std::size_t>(t_)), p_part_(err_part_), z_part_(err_part_) {}
+        err_part_(static_cast<std::size_t>(t_)), p_part_(err_part_), z_part_(err_part_) {
+    if (method == TsneMethod::Fft) fft_.emplace(fft_grid_options(opts));
+    yf_.resize(y.size());
+    pf_.assign(p_.val.begin(), p_.val.end());
+  }
 
   void run() {
     const int stage_split = std::min(opts_.exaggeration_iters, opts_.n_iter);
@@ -460,14 +515,27 @@ class Descent {
   // (sklearn clamps q / Z at FLOAT32_TINY; q / Z stays far above it in practice).
   // Fills neg_, attr_ and the per-thread parts; returns Z.
   double forces(double exaggeration, bool want_error) {
-    tree_.build(y, opts_.theta, kGroupSize);
-    const std::int64_t n_groups = static_cast<std::int64_t>(tree_.groups.size());
+    if (!want_error)
+      for (std::size_t c = 0; c < y.size(); ++c) yf_[c] = static_cast<float>(y[c]);
+    std::int64_t n_groups = 0;
+    if (fft_) {
+      fft_->prepare(y, t_);
+      n_groups = n_row_blocks_;  // the repulsion gathered in row blocks
+    } else {
+      tree_.build(y, opts_.theta, kGroupSize);
+      n_groups = static_cast<std::int64_t>(tree_.groups.size());
+    }
     std::fill(z_part_.begin(), z_part_.end(), 0.0);
     std::fill(err_part_.begin(), err_part_.end(), 0.0);
     std::fill(p_part_.begin(), p_part_.end(), 0.0);
     detail::parallel_tasks_strided(t_, n_groups + n_row_blocks_, [&](std::int64_t task, int tid) {
       if (task < n_groups) {
-        z_part_[tid] += repulsive_group(tree_, task, neg_);
+        if (fft_) {
+          const Eigen::Index i0 = task * kRowBlock, i1 = std::min(n_, i0 + kRowBlock);
+          z_part_[tid] += fft_->gather(y, i0, i1, neg_);
+        } else {
+          z_part_[tid] += repulsive_group(tree_, task, neg_);
+        }
         return;
       }
       const Eigen::Index i0 = (task - n_groups) * kRowBlock, i1 = std::min(n_, i0 + kRowBlock);
@@ -481,6 +549,29 @@ class Descent {
   // Attractive part of rows [i0, i1) into attr_; with want_error, their KL terms and sum of P.
   void attract_rows(Eigen::Index i0, Eigen::Index i1, double exaggeration, bool want_error, double& err_out,
                     double& psum_out) {
+    if (!want_error) {
+      // The usual iteration: single precision, vectorised over each row's neighbours (positions
+      // as floats fit in cache; the rounding is far below the repulsion's approximation error).
+      const float* yf = yf_.data();
+      const int* cols = p_.col.data();
+      const float* vals = pf_.data();
+      for (Eigen::Index i = i0; i < i1; ++i) {
+        const float xi = yf[2 * i], yi = yf[2 * i + 1];
+        float ax = 0.0f, ay = 0.0f;
+        const std::int64_t e0 = p_.row_ptr[i], e1 = p_.row_ptr[i + 1];
+#pragma omp simd reduction(+ : ax, ay)
+        for (std::int64_t e = e0; e < e1; ++e) {
+          const int j = cols[e];
+          const float dx = xi - yf[2 * j], dy = yi - yf[2 * j + 1];
+          const float w = vals[e] / (1.0f + dx * dx + dy * dy);
+          ax += w * dx;
+          ay += w * dy;
+        }
+        attr_[2 * i] = exaggeration * ax;
+        attr_[2 * i + 1] = exaggeration * ay;
+      }
+      return;
+    }
     double err = 0.0, psum = 0.0;
     for (Eigen::Index i = i0; i < i1; ++i) {
       const double xi = y[2 * i], yi = y[2 * i + 1];
@@ -529,6 +620,8 @@ class Descent {
   std::vector<double> update_, gains_, neg_, attr_, grad_;
   std::vector<double> err_part_, p_part_, z_part_;
   QuadTree tree_;
+  std::optional<detail::FftRepulsion> fft_;
+  std::vector<float> yf_, pf_;  // positions and P in single precision (the attraction)
 };
 
 // Why t-SNE cannot run on these points; empty if it can.
@@ -557,6 +650,8 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
   opts.validate();
   const Eigen::Index n = points.cols();
   TsneResult out;
+  out.method = resolve_tsne_method(n, opts);
+  out.method_parameters = method_parameters(out.method, opts);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   out.embedding = Eigen::MatrixXf::Zero(2, n);
   out.kl_divergence = nan;
@@ -569,7 +664,8 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
   if (const std::string why = undefined_reason(points, opts); !why.empty()) return fail(why);
 
   const SparseP p = affinities(points, opts);
-  Descent descent(p, opts.init == TsneInit::Pca ? pca_init(points, opts.threads) : random_init(n, opts.seed), opts);
+  Descent descent(p, opts.init == TsneInit::Pca ? pca_init(points, opts.threads) : random_init(n, opts.seed), opts,
+                  out.method);
   descent.run();
   out.iterations = descent.last_iter;
   out.kl_divergence = descent.error;
@@ -589,6 +685,50 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
   } else {
     out.trustworthiness_nan_reason = "not requested";
   }
+  return out;
+}
+
+namespace {
+void check_positions(const std::vector<double>& y) {
+  if (y.size() < 4 || y.size() % 2 != 0) throw AnalysisError("tsne_repulsion: need at least 2 positions (x, y pairs)");
+  for (double v : y)
+    if (!std::isfinite(v)) throw AnalysisError("tsne_repulsion: non-finite position");
+}
+}  // namespace
+
+TsneRepulsion tsne_repulsion(const std::vector<double>& y, const TsneOptions& opts) {
+  opts.validate();
+  check_positions(y);
+  const std::int64_t n = static_cast<std::int64_t>(y.size() / 2);
+  TsneRepulsion out;
+  out.force.assign(y.size(), 0.0);
+  if (resolve_tsne_method(n, opts) == TsneMethod::Fft) {
+    detail::FftRepulsion fft(fft_grid_options(opts));
+    fft.prepare(y, opts.threads);
+    out.z = fft.gather(y, 0, n, out.force);
+    return out;
+  }
+  QuadTree tree;
+  tree.build(y, opts.theta, 16);
+  for (std::int64_t g = 0; g < static_cast<std::int64_t>(tree.groups.size()); ++g)
+    out.z += repulsive_group(tree, g, out.force);
+  return out;
+}
+
+TsneRepulsion tsne_repulsion_exact(const std::vector<double>& y) {
+  check_positions(y);
+  const std::size_t n = y.size() / 2;
+  TsneRepulsion out;
+  out.force.assign(y.size(), 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      if (i == j) continue;
+      const double dx = y[2 * i] - y[2 * j], dy = y[2 * i + 1] - y[2 * j + 1];
+      const double q = 1.0 / (1.0 + dx * dx + dy * dy);
+      out.z += q;
+      out.force[2 * i] += q * q * dx;
+      out.force[2 * i + 1] += q * q * dy;
+    }
   return out;
 }
 

@@ -148,3 +148,173 @@ TEST(Tsne, RejectsBadOptions) {
   o.theta = -1;
   EXPECT_THROW(o.validate(), AnalysisError);
 }
+
+// ---------------------------------------------------------------------------------------
+// FFT-interpolated repulsion (Linderman et al. 2019) against the exact O(n^2) sums.
+
+namespace {
+
+std::vector<double> interleaved(const Eigen::MatrixXf& e, double scale = 1.0) {
+  std::vector<double> y(static_cast<std::size_t>(2 * e.cols()));
+  for (Eigen::Index i = 0; i < e.cols(); ++i) {
+    y[2 * i] = scale * e(0, i);
+    y[2 * i + 1] = scale * e(1, i);
+  }
+  return y;
+}
+
+struct Errors {
+  double force = 0.0;  // ||F - F_exact|| / ||F_exact||
+  double z = 0.0;      // |Z - Z_exact| / Z_exact
+};
+
+Errors repulsion_errors(const std::vector<double>& y, const TsneOptions& o) {
+  const TsneRepulsion exact = tsne_repulsion_exact(y);
+  const TsneRepulsion approx = tsne_repulsion(y, o);
+  double num = 0.0, den = 0.0;
+  for (std::size_t c = 0; c < y.size(); ++c) {
+    num += (approx.force[c] - exact.force[c]) * (approx.force[c] - exact.force[c]);
+    den += exact.force[c] * exact.force[c];
+  }
+  return {std::sqrt(num / den), std::fabs(approx.z - exact.z) / exact.z};
+}
+
+// A real embedding: Barnes-Hut t-SNE of 1,500 Fashion-MNIST images (PCA to 32 dimensions).
+const Eigen::MatrixXf& fashion_embedding() {
+  static const Eigen::MatrixXf e = [] {
+    TsneOptions o;
+    o.method = TsneMethod::BarnesHut;
+    o.threads = 2;
+    o.trustworthiness_neighbors = 0;
+    return tsne(fixtures::load_fixture("fashion_1500x32").points, o).embedding;
+  }();
+  return e;
+}
+
+}  // namespace
+
+TEST(TsneFft, RepulsionMatchesExactOnRealEmbedding) {
+  TsneOptions fft;
+  fft.method = TsneMethod::Fft;
+  fft.threads = 2;
+  TsneOptions bh = fft;
+  bh.method = TsneMethod::BarnesHut;
+  // The final embedding, and the same shrunk as in the early iterations (span ~1) and as
+  // right after the exaggeration phase.
+  for (double scale : {1.0, 0.25, 0.02}) {
+    const std::vector<double> y = interleaved(fashion_embedding(), scale);
+    const Errors f = repulsion_errors(y, fft);
+    const Errors b = repulsion_errors(y, bh);
+    std::cout << "[ info     ] scale " << scale << ": FFT force error " << f.force << ", Z error " << f.z
+              << "; Barnes-Hut " << b.force << ", " << b.z << "\n";
+    if (scale == 1.0) {
+      // Boxes of one unit with 4 nodes: ~1% (FIt-SNE's 3 nodes: ~4%), Barnes-Hut ~0.7%.
+      EXPECT_LT(f.force, 2e-2);
+      EXPECT_LT(f.z, 1e-3);
+    } else {
+      // Boxes narrower than a unit (the grid has at least 50 per side): far below Barnes-Hut's.
+      EXPECT_LT(f.force, 1e-3) << scale;
+      EXPECT_LT(f.z, 1e-4) << scale;
+      EXPECT_LT(f.force, b.force / 10.0) << scale;
+    }
+  }
+}
+
+TEST(TsneFft, MoreInterpolationPointsAreMoreAccurate) {
+  const std::vector<double> y = interleaved(fashion_embedding());
+  TsneOptions o;
+  o.method = TsneMethod::Fft;
+  o.fft_interpolation_points = 2;
+  const Errors two = repulsion_errors(y, o);
+  o.fft_interpolation_points = 5;
+  const Errors five = repulsion_errors(y, o);
+  EXPECT_LT(five.force, two.force / 10.0);
+  EXPECT_LT(five.force, 5e-3);
+  o.fft_interpolation_points = 4;
+  o.fft_intervals_per_unit = 4.0;  // boxes of a quarter unit
+  EXPECT_LT(repulsion_errors(y, o).force, 1e-3);
+}
+
+// Degenerate layouts the optimiser can meet: every point at one spot, two far-apart clusters
+// (a box grid much wider than it is tall), and a layout wider than the grid's box limit.
+TEST(TsneFft, DegenerateLayouts) {
+  TsneOptions o;
+  o.method = TsneMethod::Fft;
+  std::vector<double> same(200, 3.5);
+  const TsneRepulsion s = tsne_repulsion(same, o);
+  EXPECT_NEAR(s.z, 100.0 * 99.0, 1e-6 * 100.0 * 99.0);
+  for (double f : s.force) EXPECT_NEAR(f, 0.0, 1e-9);
+
+  std::vector<double> apart;
+  std::mt19937 rng(5);
+  std::normal_distribution<double> nd;
+  for (int i = 0; i < 300; ++i) {
+    apart.push_back(nd(rng) + (i % 2 ? 80.0 : -80.0));
+    apart.push_back(nd(rng));
+  }
+  const Errors e = repulsion_errors(apart, o);
+  EXPECT_LT(e.force, 1e-2);
+  EXPECT_LT(e.z, 2e-4);
+
+  std::vector<double> wide = apart;
+  for (double& v : wide) v *= 10.0;  // 1,600 units: wider boxes than 1 unit
+  const TsneRepulsion w = tsne_repulsion(wide, o);
+  for (double f : w.force) EXPECT_TRUE(std::isfinite(f));
+  EXPECT_TRUE(std::isfinite(w.z));
+}
+
+TEST(TsneFft, RepulsionRejectsBadInput) {
+  TsneOptions o;
+  o.method = TsneMethod::Fft;
+  EXPECT_THROW(tsne_repulsion({1.0, 2.0}, o), AnalysisError);
+  EXPECT_THROW(tsne_repulsion({1.0, 2.0, 3.0}, o), AnalysisError);
+  EXPECT_THROW(tsne_repulsion({1.0, 2.0, std::nan(""), 0.0}, o), AnalysisError);
+  o.fft_interpolation_points = 1;
+  EXPECT_THROW(tsne_repulsion({0.0, 0.0, 1.0, 1.0}, o), AnalysisError);
+  o = TsneOptions{};
+  o.fft_intervals_per_unit = 0.0;
+  EXPECT_THROW(o.validate(), AnalysisError);
+  o = TsneOptions{};
+  o.fft_min_intervals = 0;
+  EXPECT_THROW(o.validate(), AnalysisError);
+  EXPECT_THROW(parse_tsne_method("FFT"), AnalysisError);
+  EXPECT_THROW(parse_tsne_method(""), AnalysisError);
+  EXPECT_EQ(parse_tsne_method("barnes-hut"), TsneMethod::BarnesHut);
+  EXPECT_EQ(parse_tsne_method("fft"), TsneMethod::Fft);
+  EXPECT_EQ(parse_tsne_method("auto"), TsneMethod::Auto);
+}
+
+TEST(TsneFft, AutoChoosesByPointCount) {
+  TsneOptions o;
+  EXPECT_EQ(resolve_tsne_method(kTsneAutoFftMinPoints - 1, o), TsneMethod::BarnesHut);
+  EXPECT_EQ(resolve_tsne_method(kTsneAutoFftMinPoints, o), TsneMethod::Fft);
+  o.theta = 0.0;  // exact asked for: Barnes-Hut with theta 0
+  EXPECT_EQ(resolve_tsne_method(kTsneAutoFftMinPoints, o), TsneMethod::BarnesHut);
+  o.method = TsneMethod::Fft;
+  EXPECT_EQ(resolve_tsne_method(10, o), TsneMethod::Fft);
+}
+
+// A whole t-SNE by FFT on real data: sklearn-level quality, the method recorded, and the same
+// bits run after run with two threads.
+TEST(TsneFft, WholeRunMatchesSklearnQualityAndRepeats) {
+  const auto f = fixtures::load_fixture("fashion_1500x32");
+  TsneOptions o;
+  o.method = TsneMethod::Fft;
+  o.threads = 2;
+  const TsneResult r = tsne(f.points, o);
+  ASSERT_TRUE(r.nan_reason.empty()) << r.nan_reason;
+  EXPECT_EQ(r.method, TsneMethod::Fft);
+  EXPECT_EQ(r.method_parameters, "fft interpolation_points=4 min_intervals=50 intervals_per_unit=1");
+  EXPECT_LE(r.kl_divergence, 1.03 * f.num("tsne_kl"));
+  EXPECT_GE(r.trustworthiness, f.num("tsne_trustworthiness10") - 0.005);
+  std::cout << "[ info     ] FFT: KL " << r.kl_divergence << " (sklearn " << f.num("tsne_kl") << "), trustworthiness "
+            << r.trustworthiness << "\n";
+  o.n_iter = 300;
+  o.trustworthiness_neighbors = 0;
+  const Eigen::MatrixXf x = blobs(5, 500, 3);  // 2,500 points: the threaded paths
+  const TsneResult a = tsne(x, o);
+  for (int repeat = 0; repeat < 2; ++repeat) EXPECT_EQ(tsne(x, o).embedding, a.embedding) << repeat;
+  const TsneResult bh = tsne(f.points, TsneOptions{});
+  EXPECT_EQ(bh.method, TsneMethod::BarnesHut);
+  EXPECT_EQ(bh.method_parameters, "barnes-hut theta=0.5");
+}

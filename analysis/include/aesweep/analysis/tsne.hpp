@@ -1,8 +1,11 @@
 #pragma once
-// Barnes-Hut t-SNE to 2-D following sklearn.manifold.TSNE 1.2 (method="barnes_hut",
-// init="pca", learning_rate="auto"), with exact kNN by blocked GEMM.
+// t-SNE to 2-D following sklearn.manifold.TSNE 1.2 (init="pca", learning_rate="auto"), with
+// exact kNN by blocked GEMM. The repulsive forces come from Barnes-Hut (sklearn's
+// method="barnes_hut") or from FFT-accelerated interpolation (Linderman et al., Nature Methods
+// 2019, as FIt-SNE and openTSNE), chosen by the number of points unless set.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <Eigen/Core>
 
@@ -10,9 +13,28 @@ namespace aesweep::analysis {
 
 enum class TsneInit { Pca, Random };
 
+// Auto: FFT interpolation from kTsneAutoFftMinPoints points on (and theta > 0), Barnes-Hut below.
+enum class TsneMethod { Auto, BarnesHut, Fft };
+
+// Where Auto switches to FFT interpolation: the measured crossover of the two methods' whole
+// t-SNE time on Fashion-MNIST codes, 2 threads (docs/analysis-benchmarks.md): Barnes-Hut is
+// faster at 40,000 points (17 s vs 24 s), FFT at 70,000 (37 s vs 41 s).
+inline constexpr std::int64_t kTsneAutoFftMinPoints = 60000;
+
+// "auto", "barnes-hut", "fft"; parse_tsne_method throws AnalysisError on anything else.
+const char* tsne_method_name(TsneMethod m);
+TsneMethod parse_tsne_method(const std::string& name);
+
 struct TsneOptions {
   double perplexity = 30.0;       // uses min(n - 1, floor(3 * perplexity + 1)) neighbours
-  double theta = 0.5;             // Barnes-Hut opening angle ("angle" in sklearn)
+  TsneMethod method = TsneMethod::Auto;
+  double theta = 0.5;             // Barnes-Hut opening angle ("angle" in sklearn); 0 = exact
+  // FFT interpolation: nodes per box and axis (FIt-SNE has 3; 4 keeps the KL within 1% of
+  // Barnes-Hut at 70,000 points, docs/analysis-benchmarks.md), and the box width: at most
+  // 1 / fft_intervals_per_unit and at most the longer side / fft_min_intervals.
+  int fft_interpolation_points = 4;
+  int fft_min_intervals = 50;
+  double fft_intervals_per_unit = 1.0;
   double early_exaggeration = 12.0;
   int exaggeration_iters = 250;   // sklearn's _EXPLORATION_N_ITER
   int n_iter = 1000;              // total, including the exaggeration phase
@@ -39,10 +61,28 @@ struct TsneResult {
   std::string trustworthiness_nan_reason;
   int iterations = 0;             // index of the last iteration run (sklearn's n_iter_)
   std::string nan_reason;
+  // The repulsion method that ran (BarnesHut or Fft, never Auto) and its parameters as text,
+  // e.g. "barnes-hut theta=0.5" or "fft interpolation_points=3 min_intervals=50 intervals_per_unit=1".
+  TsneMethod method = TsneMethod::BarnesHut;
+  std::string method_parameters;
 };
+
+// The method tsne() runs for n points with these options.
+TsneMethod resolve_tsne_method(std::int64_t n, const TsneOptions& opts);
 
 // points: dims x n. NaN results with a reason (never a throw) for non-finite values,
 // fewer than 2 points, perplexity >= n (sklearn refuses those) and all points identical.
 TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts = {});
+
+// One evaluation of the repulsive terms at positions y = (x0, y0, x1, y1, ...), for tests and
+// benchmarks: force[2i..2i+1] = sum_{j != i} q_ij^2 (y_i - y_j) and z = sum_{i != j} q_ij with
+// q_ij = 1 / (1 + |y_i - y_j|^2), by opts.method (Auto resolved by n) on opts.threads threads;
+// tsne_repulsion_exact sums every pair (O(n^2)). Both need at least 2 finite positions.
+struct TsneRepulsion {
+  std::vector<double> force;
+  double z = 0.0;
+};
+TsneRepulsion tsne_repulsion(const std::vector<double>& y, const TsneOptions& opts = {});
+TsneRepulsion tsne_repulsion_exact(const std::vector<double>& y);
 
 }  // namespace aesweep::analysis
