@@ -1,11 +1,16 @@
 // Times aesweep's analysis algorithms on the latent codes of a trained model, for the
 // comparison with scikit-learn (bench/sklearn_analysis.py runs the same on the same codes).
-// Usage: analysis_speed ARCHIVE RUN [--all-data DIR] [--threads N] [--skip-tsne]
+// Usage: analysis_speed ARCHIVE RUN [--all-data DIR] [--threads N] [--skip-tsne] [--skip-others]
+//                       [--points N] [--tsne-method auto|barnes-hut|fft] [--fft-points P]
+//                       [--fft-intervals-per-unit U] [--no-trust]
 //   Without --all-data: the run's stored test-set codes (10,000 x hidden for Fashion-MNIST).
 //   With --all-data: the run's encoder applied to every train + test image of DIR (70,000).
+//   --points N: only the first N codes. --skip-others: t-SNE only. --no-trust: t-SNE without
+//   its trustworthiness (timed separately otherwise: tsne_seconds includes it, as before).
 #include <sys/resource.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -13,6 +18,7 @@
 
 #include "aesweep/analysis/kmeans.hpp"
 #include "aesweep/analysis/silhouette.hpp"
+#include "aesweep/analysis/trustworthiness.hpp"
 #include "aesweep/analysis/tsne.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "aesweep/core/autoencoder.hpp"
@@ -30,11 +36,24 @@ int main(int argc, char** argv) {
   }
   std::string all_data;
   int threads = 2;
-  bool skip_tsne = false;
+  bool skip_tsne = false, skip_others = false, no_trust = false;
+  long max_points = 0;
+  analysis::TsneOptions to;
   for (int i = 3; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--all-data") && i + 1 < argc) all_data = argv[++i];
     else if (!std::strcmp(argv[i], "--threads") && i + 1 < argc) threads = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--skip-tsne")) skip_tsne = true;
+    else if (!std::strcmp(argv[i], "--skip-others")) skip_others = true;
+    else if (!std::strcmp(argv[i], "--no-trust")) no_trust = true;
+    else if (!std::strcmp(argv[i], "--points") && i + 1 < argc) max_points = std::atol(argv[++i]);
+    else if (!std::strcmp(argv[i], "--tsne-method") && i + 1 < argc) to.method = analysis::parse_tsne_method(argv[++i]);
+    else if (!std::strcmp(argv[i], "--fft-points") && i + 1 < argc) to.fft_interpolation_points = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--fft-intervals-per-unit") && i + 1 < argc)
+      to.fft_intervals_per_unit = std::atof(argv[++i]);
+    else {
+      std::fprintf(stderr, "analysis_speed: unknown or incomplete option %s\n", argv[i]);
+      return 2;
+    }
   }
   const std::size_t run = std::size_t(std::atol(argv[2]));
   auto reader = SweepArchiveReader::open(argv[1]);
@@ -59,8 +78,13 @@ int main(int argc, char** argv) {
     latent.resize(model.hidden, images.cols());
     ae.encode(images, latent);
   }
+  if (max_points > 0 && max_points < latent.cols()) {
+    latent = Eigen::MatrixXf(latent.leftCols(max_points));
+    labels.resize(std::size_t(max_points));
+  }
   std::printf("{\"points\": %ld, \"dims\": %ld, \"threads\": %d", long(latent.cols()), long(latent.rows()), threads);
   auto t = Clock::now();
+  if (!skip_others) {
   analysis::SilhouetteOptions so;
   so.threads = threads;
   const auto s = analysis::silhouette(latent, labels, so);
@@ -71,13 +95,25 @@ int main(int argc, char** argv) {
   ko.n_init = 1;
   const auto k = analysis::kmeans(latent, 10, ko);
   std::printf(", \"kmeans10_inertia\": %.6g, \"kmeans10_seconds\": %.3f", k.inertia, since(t));
+  }
   if (!skip_tsne) {
     t = Clock::now();
-    analysis::TsneOptions to;
     to.threads = threads;
+    to.trustworthiness_neighbors = 0;
     const auto e = analysis::tsne(latent, to);
-    std::printf(", \"tsne_kl\": %.4f, \"tsne_trustworthiness\": %.4f, \"tsne_seconds\": %.2f", e.kl_divergence,
-                e.trustworthiness, since(t));
+    const double tsne_only = since(t);
+    double trust = std::nan(""), trust_seconds = 0.0;
+    if (!no_trust) {
+      t = Clock::now();
+      trust = analysis::trustworthiness(latent, e.embedding, analysis::TrustworthinessOptions{10, threads}).value;
+      trust_seconds = since(t);
+    }
+    const Eigen::VectorXf span = e.embedding.rowwise().maxCoeff() - e.embedding.rowwise().minCoeff();
+    std::printf(", \"tsne_span\": [%.1f, %.1f]", span[0], span[1]);
+    std::printf(", \"tsne_method\": \"%s\", \"tsne_kl\": %.4f, \"tsne_trustworthiness\": %.4f, "
+                "\"tsne_seconds\": %.2f, \"tsne_optimisation_seconds\": %.2f, \"trustworthiness_seconds\": %.2f",
+                e.method_parameters.c_str(), e.kl_divergence, trust, tsne_only + trust_seconds, tsne_only,
+                trust_seconds);
   }
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
