@@ -11,6 +11,7 @@
 #include <iostream>
 #include <optional>
 
+#include "aesweep/analysis/error.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "aesweep/core/error.hpp"
 #include "aesweep/dist/mpi_environment.hpp"
@@ -96,6 +97,12 @@ std::vector<NumericOption> numeric_options() {
        1e4, false, "t-SNE perplexity (also below a third of the test samples)"},
       {"theta", [](O& o, double v) { o.tsne.theta = v; }, [](const O& o) { return o.tsne.theta; }, 0, 1, false,
        "Barnes-Hut opening angle (0 = exact)"},
+      {"tsne-fft-points", [](O& o, double v) { o.tsne.fft_interpolation_points = int(v); },
+       [](const O& o) { return double(o.tsne.fft_interpolation_points); }, 2, 10, true,
+       "FFT t-SNE: interpolation nodes per box and axis (more: closer to the exact forces, slower)"},
+      {"tsne-fft-intervals-per-unit", [](O& o, double v) { o.tsne.fft_intervals_per_unit = v; },
+       [](const O& o) { return o.tsne.fft_intervals_per_unit; }, 0.01, 100, false,
+       "FFT t-SNE: boxes per unit of embedding length (box width at most its inverse)"},
       {"early-exaggeration", [](O& o, double v) { o.tsne.early_exaggeration = v; },
        [](const O& o) { return o.tsne.early_exaggeration; }, 1, 1000, false, "t-SNE early exaggeration"},
       {"tsne-iter", [](O& o, double v) { o.tsne.n_iter = int(v); }, [](const O& o) { return double(o.tsne.n_iter); }, 1,
@@ -118,6 +125,7 @@ std::vector<NumericOption> numeric_options() {
 // Returns false when only help was asked for.
 bool parse(int argc, char** argv, Cli& cli, int rank) {
   std::string tsne_init = "pca";
+  std::string tsne_method = "auto";
   const std::vector<NumericOption> numeric = numeric_options();
   po::options_description visible("Options", 110, 55);
   visible.add_options()
@@ -134,6 +142,10 @@ bool parse(int argc, char** argv, Cli& cli, int rank) {
   visible.add_options()
       ("no-tsne", "skip t-SNE (the slowest part)")
       ("tsne-init", po::value(&tsne_init)->default_value("pca"), "t-SNE initialisation: pca or random")
+      ("tsne-method", po::value(&tsne_method)->default_value("auto"),
+       ("t-SNE repulsive forces: auto, barnes-hut or fft (FFT-accelerated interpolation, FIt-SNE's method); auto "
+        "uses fft from " + std::to_string(kTsneAutoFftMinPoints) + " test samples on (with --theta > 0), barnes-hut "
+        "below. The archive records which ran").c_str())
       ("force", "recompute runs already analysed with these options");
   po::options_description all = visible;
   all.add_options()("archive", po::value(&cli.archive), "sweep archive");
@@ -146,9 +158,9 @@ bool parse(int argc, char** argv, Cli& cli, int rank) {
     if (rank == 0)
       std::cout << "Usage: mpirun -np N aesweep-analyze ARCHIVE.h5 [options]\n\n"
                    "Analyses the test-set latent codes of every complete run of a sweep archive: silhouette score\n"
-                   "with the digit labels (exact), k-means for k_min..k_max with inertia and silhouette, Barnes-Hut\n"
-                   "t-SNE to 2-D with KL divergence and trustworthiness, same- vs different-digit cosine\n"
-                   "similarity, and k-NN accuracy. Runs are spread over the ranks; results go into\n"
+                   "with the digit labels (exact), k-means for k_min..k_max with inertia and silhouette, t-SNE\n"
+                   "to 2-D (Barnes-Hut or FFT interpolation) with KL divergence and trustworthiness, same- vs\n"
+                   "different-digit cosine similarity, and k-NN accuracy. Runs are spread over the ranks; results go into\n"
                    "/analysis/<options hash>/runs/<index> of the archive (or --out), and runs already analysed\n"
                    "with the same options are skipped. Exit status: 0 done, 2 bad input (nothing was changed),\n"
                    "1 a fatal error during the work.\n\n"
@@ -168,6 +180,11 @@ bool parse(int argc, char** argv, Cli& cli, int rank) {
   if (tsne_init == "pca") cli.options.tsne.init = TsneInit::Pca;
   else if (tsne_init == "random") cli.options.tsne.init = TsneInit::Random;
   else throw ConfigError("--tsne-init must be pca or random, got '" + tsne_init.substr(0, 40) + "'");
+  try {
+    cli.options.tsne.method = parse_tsne_method(tsne_method);
+  } catch (const AnalysisError&) {
+    throw ConfigError("--tsne-method must be auto, barnes-hut or fft, got '" + tsne_method.substr(0, 40) + "'");
+  }
   if (cli.out.empty() && vm.count("out")) throw ConfigError("--out is empty: give a file name");
   cli.options.silhouette.validate();
   cli.options.kmeans.validate();

@@ -203,6 +203,9 @@ void AnalysisStore::write(const RunAnalysis& a) const {
     g.write_attribute("tsne_kl_divergence", a.tsne_kl);
     g.write_attribute("tsne_trustworthiness", a.trustworthiness);
     g.write_attribute("tsne_iterations", std::int64_t(a.tsne_iterations));
+    // Which repulsion ran (auto resolves by the number of points) and with which parameters.
+    g.write_attribute("tsne_method", std::string_view(a.tsne_method));
+    g.write_attribute("tsne_method_parameters", std::string_view(a.tsne_method_parameters));
   }
   g.write_attribute("tsne_nan_reason", std::string_view(a.tsne_reason));
 

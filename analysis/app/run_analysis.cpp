@@ -36,7 +36,10 @@ std::string AnalysisOptions::describe() const {
     << "\nkmeans.k_min=" << kmeans.k_min << "\nkmeans.k_max=" << kmeans.k_max << "\nkmeans.n_init="
     << kmeans.kmeans.n_init << "\nkmeans.max_iter=" << kmeans.kmeans.max_iter << "\nkmeans.tol=" << kmeans.kmeans.tol
     << "\nkmeans.seed=" << kmeans.kmeans.seed << "\ntsne=" << (run_tsne ? "on" : "off")
-    << "\ntsne.perplexity=" << tsne.perplexity << "\ntsne.theta=" << tsne.theta
+    << "\ntsne.perplexity=" << tsne.perplexity << "\ntsne.method=" << tsne_method_name(tsne.method)
+    << "\ntsne.theta=" << tsne.theta << "\ntsne.fft_interpolation_points=" << tsne.fft_interpolation_points
+    << "\ntsne.fft_min_intervals=" << tsne.fft_min_intervals
+    << "\ntsne.fft_intervals_per_unit=" << tsne.fft_intervals_per_unit
     << "\ntsne.early_exaggeration=" << tsne.early_exaggeration << "\ntsne.n_iter=" << tsne.n_iter
     << "\ntsne.learning_rate=" << (tsne.learning_rate > 0 ? std::to_string(tsne.learning_rate) : "auto")
     << "\ntsne.init=" << (tsne.init == TsneInit::Pca ? "pca" : "random") << "\ntsne.seed=" << tsne.seed
@@ -70,6 +73,8 @@ RunAnalysis analyze_latent(std::int64_t run, const Eigen::MatrixXf& latent, cons
     a.trustworthiness = t.trustworthiness;
     a.tsne_iterations = t.iterations;
     a.tsne_reason = t.nan_reason.empty() ? t.trustworthiness_nan_reason : t.nan_reason;
+    a.tsne_method = tsne_method_name(t.method);
+    a.tsne_method_parameters = t.method_parameters;
   }
   CosineOptions co = options.cosine;
   co.threads = options.threads;
@@ -99,6 +104,8 @@ Bytes serialize(const RunAnalysis& a) {
   w.put(a.trustworthiness);
   w.put(a.tsne_iterations);
   w.put(a.tsne_reason);
+  w.put(a.tsne_method);
+  w.put(a.tsne_method_parameters);
   put_group(w, a.cosine.same);
   put_group(w, a.cosine.different);
   w.put_vector(a.cosine.classes);
@@ -133,6 +140,8 @@ RunAnalysis deserialize(std::span<const std::byte> bytes) {
   a.trustworthiness = r.get<double>();
   a.tsne_iterations = r.get<int>();
   a.tsne_reason = r.get_string();
+  a.tsne_method = r.get_string();
+  a.tsne_method_parameters = r.get_string();
   a.cosine.same = get_group(r);
   a.cosine.different = get_group(r);
   a.cosine.classes = r.get_vector<int>();

@@ -42,6 +42,8 @@ struct RunAnalysis {
   double trustworthiness = std::numeric_limits<double>::quiet_NaN();
   int tsne_iterations = 0;
   std::string tsne_reason;
+  std::string tsne_method;             // "barnes-hut" or "fft" (empty when t-SNE is off)
+  std::string tsne_method_parameters;  // e.g. "fft interpolation_points=4 min_intervals=50 intervals_per_unit=1"
   CosineStatistics cosine;
   KnnAccuracyResult knn;
   double seconds = 0;

@@ -73,8 +73,23 @@ TEST_F(RunAnalysisRanks, AnyRankCountGivesTheSerialResults) {
       ASSERT_TRUE(serial.count(run)) << "run " << run << " was not asked for";
       EXPECT_EQ(comparable(result), serial[run]) << "run " << run << " on " << ranks << " ranks";
       EXPECT_EQ(result.tsne_embedding.cols(), n_);
+      EXPECT_EQ(result.tsne_method, "barnes-hut");  // auto, few points
+      EXPECT_EQ(result.tsne_method_parameters, "barnes-hut theta=0.5");
     }
   }
+}
+
+// The options text (its hash names the results group) carries the method and its parameters.
+TEST(RunAnalysisOptions, DescribeNamesTheTsneMethod) {
+  AnalysisOptions o;
+  const std::string auto_text = o.describe();
+  EXPECT_NE(auto_text.find("\ntsne.method=auto\n"), std::string::npos);
+  EXPECT_NE(auto_text.find("\ntsne.fft_interpolation_points=4\n"), std::string::npos);
+  o.tsne.method = TsneMethod::Fft;
+  EXPECT_NE(o.describe(), auto_text);
+  o.tsne.method = TsneMethod::Auto;
+  o.tsne.fft_interpolation_points = 5;
+  EXPECT_NE(o.describe(), auto_text);
 }
 
 TEST_F(RunAnalysisRanks, NothingToAnalyseEndsEveryRank) {
@@ -89,6 +104,8 @@ TEST(RunAnalysisBytes, ResultsAndLatentCodesSurviveTheirBytes) {
   a.kmeans.push_back({3, 1.5, 0.25, 7, "none"});
   a.tsne_embedding = fixtures::random_points(2, 5, 1);
   a.tsne_kl = 0.75;
+  a.tsne_method = "fft";
+  a.tsne_method_parameters = "fft interpolation_points=4 min_intervals=50 intervals_per_unit=1";
   a.cosine.class_mean = Eigen::MatrixXd::Constant(2, 3, 0.125);
   a.cosine.same.histogram = {1, 2, 3};
   a.cosine.same.quantiles = {0.1, 0.2, 0.3, 0.4, 0.5};
@@ -96,6 +113,8 @@ TEST(RunAnalysisBytes, ResultsAndLatentCodesSurviveTheirBytes) {
   a.seconds = 2.5;
   const Bytes bytes = serialize(a);
   EXPECT_EQ(serialize(deserialize(bytes)), bytes);
+  EXPECT_EQ(deserialize(bytes).tsne_method, "fft");
+  EXPECT_EQ(deserialize(bytes).tsne_method_parameters, a.tsne_method_parameters);
   for (std::size_t cut : {std::size_t(0), std::size_t(7), bytes.size() / 2, bytes.size() - 1})
     EXPECT_THROW((void)deserialize(std::span<const std::byte>(bytes).first(cut)), Error) << cut;
 
