@@ -14,7 +14,7 @@ import numpy as np
 from .labels import Classes
 from .util import ReportError, finite, is_text, lines, same_value, scalar, text
 
-FORMAT_VERSIONS = (1, 2)
+FORMAT_VERSIONS = (1, 2, 3)
 STATE_NAMES = {0: "pending", 1: "complete", 2: "diverged", 3: "failed"}
 
 

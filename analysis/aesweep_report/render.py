@@ -1,4 +1,4 @@
-"""Which figures a report draws: the study overview, then per section its grid, loss curves,
+"""Which figures a report draws: the study overview and the Pareto front, then per section its grid, loss curves,
 weights and reconstructions and, with analysis results, cosine, t-SNE and k-means figures."""
 from .canvas import Canvas
 from .cosine import cosine_class_figure, cosine_hist_figure
@@ -6,6 +6,7 @@ from .curves import loss_figure
 from .grids import grid_figure
 from .kmeans import kmeans_figure
 from .overview import overview_figures
+from .pareto import pareto_figure
 from .recon import recon_figure
 from .tsne import tsne_figure
 from .weights import weights_figure
@@ -18,6 +19,7 @@ def render(archive, sections, outdir, dpi=150, units=0):
         canvas.note("No finished run in the archive (or in --runs): no figures.")
         return canvas
     overview_figures(canvas, sections)
+    pareto_figure(canvas, sections)
     for sec in sections:
         section_figures(canvas, sec)
     return canvas

@@ -128,11 +128,11 @@ def test_error_hdf5_but_not_an_archive(tmp_path):
 
 
 def test_error_newer_format(tmp_path):
-    path = str(tmp_path / "v3.h5")
+    path = str(tmp_path / "v4.h5")
     studies.build_two_sections(path, n_test=20, analysis=False)
     with h5py.File(path, "r+") as f:
-        f.attrs["format_version"] = np.int64(3)
-    assert_error(run_cli(path, "-o", str(tmp_path / "out")), "format version 3 is newer than this report (2)")
+        f.attrs["format_version"] = np.int64(4)
+    assert_error(run_cli(path, "-o", str(tmp_path / "out")), "format version 4 is newer than this report (3)")
 
 
 def test_error_analysis_file_of_another_archive(tmp_path):

