@@ -257,8 +257,11 @@ std::string status_table(const StudyStatus& s) {
     for (const auto& line : cells) {
       std::string text = " ";
       for (std::size_t k = 0; k < line.size(); ++k) {
-        const std::string pad(width[k] - line[k].size(), ' ');
-        text += " " + (columns[k].left ? line[k] + pad : pad + line[k]);
+        const std::size_t pad = width[k] - line[k].size();
+        text.push_back(' ');
+        if (!columns[k].left) text.append(pad, ' ');
+        text.append(line[k]);
+        if (columns[k].left) text.append(pad, ' ');
       }
       while (!text.empty() && text.back() == ' ') text.pop_back();
       out += text + "\n";
