@@ -170,10 +170,12 @@ std::size_t parse_search_runs(std::string_view raw, std::size_t max) {
 bool is_distribution(std::string_view raw) {
   const std::string text = trim_whitespace(raw);
   const auto open = text.find('(');
-  if (open == std::string::npos || open == 0) return false;
-  for (std::size_t i = 0; i < open; ++i)
-    if (!(std::islower(static_cast<unsigned char>(text[i])) || text[i] == '_')) return false;
-  const std::string name = text.substr(0, open);
+  if (open == std::string::npos) return false;
+  // A name of letters and underscores, maybe a space before the parenthesis: "uniform (0, 1)".
+  const std::string name = trim_whitespace(text.substr(0, open));
+  if (name.empty()) return false;
+  for (const char c : name)
+    if (!(std::isalpha(static_cast<unsigned char>(c)) || c == '_')) return false;
   return name != "linspace" && name != "logspace";
 }
 
@@ -186,7 +188,7 @@ std::string Distribution::value_at(double u) const {
       return format_number(std::min(high, std::max(low, x)));
     }
     case Kind::integer:
-      return format_number(std::min(high, low + std::floor(u * (high - low + 1))));
+      return std::to_string(static_cast<long long>(std::min(high, low + std::floor(u * (high - low + 1)))));
     case Kind::choice:
       break;
   }
@@ -202,7 +204,7 @@ Distribution parse_distribution(std::string_view key_view, std::string_view raw)
   const auto fail = [&](const std::string& reason) { return ConfigError(reason, {key}); };
   const auto open = text.find('(');
   if (open == std::string::npos) throw fail(shown_value(text) + " is not a distribution; use " + kForms);
-  const std::string name = text.substr(0, open);
+  const std::string name = trim_whitespace(text.substr(0, open));
   Distribution d;
   if (name == "uniform") d.kind = Distribution::Kind::uniform;
   else if (name == "loguniform") d.kind = Distribution::Kind::loguniform;
@@ -263,7 +265,10 @@ Distribution parse_distribution(std::string_view key_view, std::string_view raw)
   for (const double end : {d.low, d.high})
     if (!range->contains(end))
       throw fail(shown_value(text) + " reaches outside the range of " + key + ": it takes " + range->text());
-  d.text = name + "(" + format_number(d.low) + ", " + format_number(d.high) + ")";
+  const auto number = [&](double v) {
+    return d.kind == Distribution::Kind::integer ? std::to_string(static_cast<long long>(v)) : format_number(v);
+  };
+  d.text = name + "(" + number(d.low) + ", " + number(d.high) + ")";
   return d;
 }
 

@@ -202,6 +202,13 @@ TEST(Distribution, IntegersAndChoices) {
   for (int i = 0; i < 400; ++i) ++seen[h.value_at((i + 0.5) / 400)];
   EXPECT_EQ(seen, (std::map<std::string, int>{{"8", 100}, {"9", 100}, {"10", 100}, {"11", 100}}));
   EXPECT_EQ(h.value_at(std::nextafter(1.0, 0.0)), "11");
+  // Integers are written as integers, however large.
+  const Distribution big = parse_distribution("model.hidden", "int(99999, 1e5)");
+  EXPECT_EQ(big.text, "int(99999, 100000)");
+  EXPECT_EQ(big.value_at(0.99), "100000");
+  // At 2^53 doubles space integers 1 apart (2 apart above): the top is within one of the end.
+  const std::string top = parse_distribution("train.seed", "int(0, 9007199254740992)").value_at(std::nextafter(1.0, 0.0));
+  EXPECT_TRUE(top == "9007199254740992" || top == "9007199254740991") << top;
 
   const Distribution a = parse_distribution("encoder.activation", "choice(relu, tanh,sigmoid)");
   EXPECT_EQ(a.text, "choice(relu, tanh, sigmoid)");
@@ -255,6 +262,10 @@ TEST(Distribution, RecognisedByItsForm) {
   EXPECT_TRUE(is_distribution("uniform(0, 1)"));
   EXPECT_TRUE(is_distribution("  choice(relu)"));
   EXPECT_TRUE(is_distribution("normal(0, 1)"));  // named as unknown by parse_distribution
+  EXPECT_TRUE(is_distribution("UNIFORM(0, 1)"));
+  EXPECT_TRUE(is_distribution("uniform (0, 1)"));
+  EXPECT_EQ(parse_distribution("reg.dropout", "uniform (0, 0.5)").text, "uniform(0, 0.5)");
+  EXPECT_NE(error_of("reg.dropout", "UNIFORM(0, 0.5)").find("unknown distribution 'UNIFORM'"), std::string::npos);
   EXPECT_FALSE(is_distribution("linspace(0, 1, 3)"));
   EXPECT_FALSE(is_distribution("logspace(0, 1, 3)"));
   EXPECT_FALSE(is_distribution("relu, tanh"));
