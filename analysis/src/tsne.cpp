@@ -457,7 +457,7 @@ class Descent {
         lr_(opts.learning_rate > 0.0 ? opts.learning_rate
                                      : std::max(static_cast<double>(n_) / opts.early_exaggeration / 4.0, 50.0)),
         update_(y.size()), gains_(y.size()), neg_(y.size()), attr_(y.size()), grad_(y.size()),
-        err_part_(static_cast<std::size_t>(t_)), p_part_(err_part_), z_part_(err_part_) {
+        err_part_(static_cast<std::size_t>(n_row_blocks_)), p_part_(err_part_), z_part_(static_cast<std::size_t>(t_)) {
     if (method == TsneMethod::Fft) fft_.emplace(fft_grid_options(opts));
     yf_.resize(y.size());
     pf_.assign(p_.val.begin(), p_.val.end());
@@ -474,7 +474,10 @@ class Descent {
   int last_iter = 0;
 
  private:
-  static constexpr int kGroupSize = 16;
+  // Points per shared interaction list. Larger groups pay the tree walk once for more points and
+  // open cells against the group's box (slightly more accurate); measured on Fashion-MNIST codes
+  // at 2 threads: 16 -> 64 took 10k points from 3.75 s to 2.61 s and 70k from 40.8 s to 27.1 s.
+  static constexpr int kGroupSize = 64;
   static constexpr int kCheckEvery = 50;  // sklearn's n_iter_check
   static constexpr Eigen::Index kMinPointsForThreads = 2048;
   static constexpr Eigen::Index kRowBlock = 2048;
@@ -517,30 +520,34 @@ class Descent {
   double forces(double exaggeration, bool want_error) {
     if (!want_error)
       for (std::size_t c = 0; c < y.size(); ++c) yf_[c] = static_cast<float>(y[c]);
-    std::int64_t n_groups = 0;
-    if (fft_) {
-      fft_->prepare(y, t_);
-      n_groups = n_row_blocks_;  // the repulsion gathered in row blocks
-    } else {
-      tree_.build(y, opts_.theta, kGroupSize);
-      n_groups = static_cast<std::int64_t>(tree_.groups.size());
-    }
     std::fill(z_part_.begin(), z_part_.end(), 0.0);
+    // The attraction's KL terms go to one slot per row block and are added in block order, so
+    // they do not depend on which thread took which block.
     std::fill(err_part_.begin(), err_part_.end(), 0.0);
     std::fill(p_part_.begin(), p_part_.end(), 0.0);
-    detail::parallel_tasks_strided(t_, n_groups + n_row_blocks_, [&](std::int64_t task, int tid) {
-      if (task < n_groups) {
-        if (fft_) {
-          const Eigen::Index i0 = task * kRowBlock, i1 = std::min(n_, i0 + kRowBlock);
-          z_part_[tid] += fft_->gather(y, i0, i1, neg_);
-        } else {
-          z_part_[tid] += repulsive_group(tree_, task, neg_);
-        }
-        return;
-      }
-      const Eigen::Index i0 = (task - n_groups) * kRowBlock, i1 = std::min(n_, i0 + kRowBlock);
-      attract_rows(i0, i1, exaggeration, want_error, err_part_[tid], p_part_[tid]);
-    });
+    auto attract_block = [&](std::int64_t b) {
+      const Eigen::Index i0 = b * kRowBlock, i1 = std::min(n_, i0 + kRowBlock);
+      attract_rows(i0, i1, exaggeration, want_error, err_part_[b], p_part_[b]);
+    };
+    if (fft_) {
+      fft_->prepare(y, t_);
+      // Repulsion gathered per row block (per-thread Z sums in a fixed order), then attraction.
+      detail::parallel_tasks_strided(t_, 2 * n_row_blocks_, [&](std::int64_t task, int tid) {
+        if (task >= n_row_blocks_) return attract_block(task - n_row_blocks_);
+        const Eigen::Index i0 = task * kRowBlock, i1 = std::min(n_, i0 + kRowBlock);
+        z_part_[tid] += fft_->gather(y, i0, i1, neg_);
+      });
+    } else {
+      // The tree is built on one thread while the others start on the attraction.
+      detail::parallel_tasks(t_, 1 + n_row_blocks_, [&](std::int64_t task, int) {
+        if (task == 0) tree_.build(y, opts_.theta, kGroupSize);
+        else attract_block(task - 1);
+      });
+      const std::int64_t n_groups = static_cast<std::int64_t>(tree_.groups.size());
+      detail::parallel_tasks_strided(t_, n_groups, [&](std::int64_t g, int tid) {
+        z_part_[tid] += repulsive_group(tree_, g, neg_);
+      });
+    }
     double z = 0.0;
     for (double v : z_part_) z += v;
     return std::max(z, std::numeric_limits<double>::min());
