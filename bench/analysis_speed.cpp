@@ -5,7 +5,7 @@
 //                       [--fft-intervals-per-unit U] [--no-trust]
 //   Without --all-data: the run's stored test-set codes (10,000 x hidden for Fashion-MNIST).
 //   With --all-data: the run's encoder applied to every train + test image of DIR (70,000).
-//   --points N: only the first N codes. --skip-others: t-SNE only. --no-trust: t-SNE without
+//   --points N: only the first N codes. --replicate R: R copies, all but the first with 1% noise. --skip-others: t-SNE only. --no-trust: t-SNE without
 //   its trustworthiness (timed separately otherwise: tsne_seconds includes it, as before).
 #include <sys/resource.h>
 
@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <random>
 #include <string>
 
 #include "aesweep/analysis/kmeans.hpp"
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
   int threads = 2;
   bool skip_tsne = false, skip_others = false, no_trust = false;
   long max_points = 0;
+  int replicate = 1;
   analysis::TsneOptions to;
   for (int i = 3; i < argc; ++i) {
     if (!std::strcmp(argv[i], "--all-data") && i + 1 < argc) all_data = argv[++i];
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
     else if (!std::strcmp(argv[i], "--skip-others")) skip_others = true;
     else if (!std::strcmp(argv[i], "--no-trust")) no_trust = true;
     else if (!std::strcmp(argv[i], "--points") && i + 1 < argc) max_points = std::atol(argv[++i]);
+    else if (!std::strcmp(argv[i], "--replicate") && i + 1 < argc) replicate = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--tsne-method") && i + 1 < argc) to.method = analysis::parse_tsne_method(argv[++i]);
     else if (!std::strcmp(argv[i], "--fft-points") && i + 1 < argc) to.fft_interpolation_points = std::atoi(argv[++i]);
     else if (!std::strcmp(argv[i], "--fft-intervals-per-unit") && i + 1 < argc)
@@ -77,6 +80,20 @@ int main(int argc, char** argv) {
     ae.params().b1() = r.b1;
     latent.resize(model.hidden, images.cols());
     ae.encode(images, latent);
+  }
+  if (replicate > 1) {  // copies with 1% Gaussian noise: a larger set with the same structure
+    const Eigen::Index n0 = latent.cols();
+    Eigen::MatrixXf big(latent.rows(), n0 * replicate);
+    std::mt19937 rng(1);
+    std::normal_distribution<float> nd(0.0f, 1.0f);
+    const float scale = 0.01f * std::sqrt((latent.array() * latent.array()).mean());
+    for (int r = 0; r < replicate; ++r)
+      for (Eigen::Index j = 0; j < n0; ++j)
+        for (Eigen::Index d = 0; d < latent.rows(); ++d)
+          big(d, r * n0 + j) = latent(d, j) + (r == 0 ? 0.0f : scale * nd(rng));
+    latent = std::move(big);
+    const std::vector<int> one = labels;
+    for (int r = 1; r < replicate; ++r) labels.insert(labels.end(), one.begin(), one.end());
   }
   if (max_points > 0 && max_points < latent.cols()) {
     latent = Eigen::MatrixXf(latent.leftCols(max_points));
