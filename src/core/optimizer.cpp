@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <stdexcept>
+#include <string>
 
 namespace aesweep {
 
@@ -81,6 +83,18 @@ void Optimizer<T>::step(Eigen::Ref<Vec> params, const Eigen::Ref<const Vec>& gra
       }
     }
   }
+}
+
+template <typename T>
+void Optimizer<T>::restore(const Vec& first, const Vec& second, long steps) {
+  if (first.size() != first_moment_.size() || second.size() != second_moment_.size() || steps < 0)
+    throw std::invalid_argument("Optimizer::restore: the state does not fit this optimizer (" +
+                                std::to_string(first.size()) + "+" + std::to_string(second.size()) + " values for " +
+                                std::to_string(first_moment_.size()) + "+" + std::to_string(second_moment_.size()) +
+                                ", " + std::to_string(steps) + " steps)");
+  first_moment_ = first;
+  second_moment_ = second;
+  steps_ = steps;
 }
 
 template class Optimizer<float>;

@@ -10,6 +10,7 @@
 #include <optional>
 #include <stdexcept>
 #include <sstream>
+#include <type_traits>
 #include <unordered_map>
 
 #include "aesweep/core/autoencoder.hpp"
@@ -138,8 +139,39 @@ struct Member {
         epochs_without_improvement = 0;
       } else if (++epochs_without_improvement >= options.training.patience) {
         active = false;  // early stopping
+        stopped_by_patience = true;
       }
     }
+  }
+
+  // The member's part of a checkpoint (the group's data streams are the Batches').
+  void save(TrainCheckpoint& c, int epoch) const {
+    c.epoch = epoch;
+    c.params = model.params().flat();
+    c.first_moment = optimizer.first_moment();
+    c.second_moment = optimizer.second_moment();
+    c.optimizer_steps = optimizer.steps_taken();
+    c.dropout = dropout_rng.state();
+    c.epochs = result.epochs;
+    c.best_validation = best_validation;
+    c.epochs_without_improvement = epochs_without_improvement;
+    c.samples_trained = samples_trained;
+    c.training_seconds = training_seconds;
+  }
+  void restore(const TrainCheckpoint& c) {
+    if (c.params.size() != model.params().flat().size())
+      throw std::invalid_argument("checkpoint has " + std::to_string(c.params.size()) + " parameters, the model " +
+                                  std::to_string(model.params().flat().size()));
+    model.params().flat() = c.params;
+    optimizer.restore(c.first_moment, c.second_moment, long(c.optimizer_steps));
+    dropout_rng.restore(c.dropout);
+    result.epochs = c.epochs;
+    result.epochs_run = c.epoch;
+    best_validation = c.best_validation;
+    epochs_without_improvement = c.epochs_without_improvement;
+    samples_trained = c.samples_trained;
+    training_seconds = c.training_seconds;
+    earlier_training_seconds = c.training_seconds;
   }
 
   TrainOptions options;
@@ -156,6 +188,8 @@ struct Member {
   std::size_t samples_trained = 0;
   double loss_sum = 0, objective_sum = 0;
   double training_seconds = 0;
+  double earlier_training_seconds = 0;  // before the checkpoint this segment continues
+  bool stopped_by_patience = false;
 };
 
 // The encoder products of several models as single wide products: their W1 stacked into one
@@ -204,7 +238,7 @@ class FusedEncoder {
   Eigen::MatrixXf z1_, dz1_, gw1_;
 };
 
-void finish_run(Member& m, const Dataset& data, Clock::time_point run_start) {
+void finish_run(Member& m, const Dataset& data, Clock::time_point run_start, double earlier_wall_seconds) {
   RunResult& result = m.result;
   const int hidden = m.options.model.hidden;
   // Final metrics in evaluation mode.
@@ -229,7 +263,7 @@ void finish_run(Member& m, const Dataset& data, Clock::time_point run_start) {
   result.b1 = params.b1();
   result.w2 = params.w2();
   result.b2 = params.b2();
-  result.wall_seconds = seconds_since(run_start);
+  result.wall_seconds = earlier_wall_seconds + seconds_since(run_start);
   result.samples_per_second = m.training_seconds > 0 ? double(m.samples_trained) / m.training_seconds : 0.0;
 }
 
@@ -272,6 +306,172 @@ struct GroupKeyHash {
 }  // namespace
 
 bool can_train_together(const TrainOptions& a, const TrainOptions& b) { return group_key(a) == group_key(b); }
+
+// ---------------------------------------------------------------------------------- checkpoints
+namespace {
+
+constexpr char kCheckpointMagic[8] = {'A', 'E', 'S', 'W', 'C', 'K', 'P', 'T'};
+constexpr std::uint32_t kCheckpointVersion = 1;
+// magic, version + epoch, params/first/second sizes, steps, three RNG states (4 words, cached
+// normal, flag), best validation, epochs without improvement + pad, samples, two times, records.
+constexpr std::size_t kCheckpointHeaderBytes = 8 + 8 + 3 * 8 + 8 + 3 * (4 * 8 + 8 + 8) + 8 + 8 + 8 + 2 * 8 + 8;
+constexpr std::size_t kEpochRecordValues = 5;
+
+std::int64_t parameter_count(const TrainOptions& o) {
+  const std::int64_t input = o.model.input_size, hidden = o.model.hidden;
+  return 2 * input * hidden + hidden + input;
+}
+
+// The moments an optimizer keeps: (first, second) sizes for `params` parameters.
+std::pair<std::int64_t, std::int64_t> moment_sizes(const TrainOptions& o, std::int64_t params) {
+  switch (o.optimizer.kind) {
+    case OptimizerKind::sgd: return {0, 0};
+    case OptimizerKind::momentum:
+    case OptimizerKind::nesterov: return {params, 0};
+    case OptimizerKind::rmsprop:
+    case OptimizerKind::adagrad: return {0, params};
+    case OptimizerKind::adam: return {params, params};
+  }
+  return {params, params};
+}
+
+class Writer {
+ public:
+  template <class T>
+  Writer& put(T v) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    const auto* b = reinterpret_cast<const std::byte*>(&v);
+    out.insert(out.end(), b, b + sizeof v);
+    return *this;
+  }
+  void put_floats(const Eigen::VectorXf& v) {
+    const auto* b = reinterpret_cast<const std::byte*>(v.data());
+    out.insert(out.end(), b, b + std::size_t(v.size()) * sizeof(float));
+  }
+  void put_rng(const RngState& r) {
+    for (auto w : r.words) put(w);
+    put(r.cached_normal).put(std::uint64_t(r.has_cached_normal));
+  }
+  std::vector<std::byte> out;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::span<const std::byte> in) : in_(in) {}
+  template <class T>
+  T get() {
+    T v;
+    need(sizeof v);
+    std::memcpy(&v, in_.data() + at_, sizeof v);
+    at_ += sizeof v;
+    return v;
+  }
+  Eigen::VectorXf get_floats(std::int64_t n) {
+    need(std::size_t(n) * sizeof(float));
+    Eigen::VectorXf v(n);
+    std::memcpy(v.data(), in_.data() + at_, std::size_t(n) * sizeof(float));
+    at_ += std::size_t(n) * sizeof(float);
+    return v;
+  }
+  RngState get_rng() {
+    RngState r;
+    for (auto& w : r.words) w = get<std::uint64_t>();
+    r.cached_normal = get<double>();
+    const auto flag = get<std::uint64_t>();
+    if (flag > 1) throw std::runtime_error("checkpoint: bad random-number state");
+    r.has_cached_normal = flag == 1;
+    return r;
+  }
+  std::span<const std::byte> rest() const { return in_.subspan(at_); }
+
+ private:
+  void need(std::size_t n) const {
+    if (n > in_.size() - at_) throw std::runtime_error("checkpoint: truncated (" + std::to_string(in_.size()) + " bytes)");
+  }
+  std::span<const std::byte> in_;
+  std::size_t at_ = 0;
+};
+
+}  // namespace
+
+std::vector<std::byte> encode_checkpoint(const TrainCheckpoint& c) {
+  Writer w;
+  for (char ch : kCheckpointMagic) w.put(ch);
+  w.put(kCheckpointVersion).put(std::int32_t(c.epoch));
+  w.put(std::int64_t(c.params.size())).put(std::int64_t(c.first_moment.size())).put(std::int64_t(c.second_moment.size()));
+  w.put(c.optimizer_steps);
+  w.put_rng(c.shuffle);
+  w.put_rng(c.noise);
+  w.put_rng(c.dropout);
+  w.put(c.best_validation).put(c.epochs_without_improvement).put(std::int32_t(0));
+  w.put(c.samples_trained).put(c.training_seconds).put(c.wall_seconds);
+  w.put(std::int64_t(c.epochs.size()));
+  w.put_floats(c.params);
+  w.put_floats(c.first_moment);
+  w.put_floats(c.second_moment);
+  for (const auto& e : c.epochs)
+    w.put(e.train_loss).put(e.train_objective).put(e.test_loss).put(e.validation_loss).put(e.seconds);
+  return std::move(w.out);
+}
+
+std::size_t checkpoint_capacity(const TrainOptions& options) {
+  const std::int64_t params = parameter_count(options);
+  const auto [first, second] = moment_sizes(options, params);
+  return kCheckpointHeaderBytes + std::size_t(params + first + second) * sizeof(float) +
+         std::size_t(std::max(options.training.epochs, 0)) * kEpochRecordValues * sizeof(double);
+}
+
+TrainCheckpoint decode_checkpoint(std::span<const std::byte> bytes, const TrainOptions& options) {
+  Reader r(bytes);
+  for (char ch : kCheckpointMagic)
+    if (r.get<char>() != ch) throw std::runtime_error("checkpoint: not a training checkpoint (no magic)");
+  const auto version = r.get<std::uint32_t>();
+  if (version != kCheckpointVersion)
+    throw std::runtime_error("checkpoint: version " + std::to_string(version) + ", this aesweep reads " +
+                             std::to_string(kCheckpointVersion));
+  TrainCheckpoint c;
+  c.epoch = r.get<std::int32_t>();
+  if (c.epoch < 1 || c.epoch >= options.training.epochs)
+    throw std::runtime_error("checkpoint: after epoch " + std::to_string(c.epoch) + ", outside [1, " +
+                             std::to_string(options.training.epochs) + ")");
+  const auto params = r.get<std::int64_t>(), first = r.get<std::int64_t>(), second = r.get<std::int64_t>();
+  const std::int64_t expected = parameter_count(options);
+  const auto [first_expected, second_expected] = moment_sizes(options, expected);
+  if (params != expected || first != first_expected || second != second_expected)
+    throw std::runtime_error("checkpoint: " + std::to_string(params) + " parameters and moments of " +
+                             std::to_string(first) + " and " + std::to_string(second) + " values; this run has " +
+                             std::to_string(expected) + ", " + std::to_string(first_expected) + " and " +
+                             std::to_string(second_expected));
+  c.optimizer_steps = r.get<std::int64_t>();
+  if (c.optimizer_steps < 0) throw std::runtime_error("checkpoint: negative optimizer step count");
+  c.shuffle = r.get_rng();
+  c.noise = r.get_rng();
+  c.dropout = r.get_rng();
+  c.best_validation = r.get<double>();
+  c.epochs_without_improvement = r.get<std::int32_t>();
+  (void)r.get<std::int32_t>();
+  c.samples_trained = r.get<std::uint64_t>();
+  c.training_seconds = r.get<double>();
+  c.wall_seconds = r.get<double>();
+  const auto records = r.get<std::int64_t>();
+  if (records != c.epoch)
+    throw std::runtime_error("checkpoint: " + std::to_string(records) + " epoch records after epoch " +
+                             std::to_string(c.epoch));
+  c.params = r.get_floats(params);
+  c.first_moment = r.get_floats(first);
+  c.second_moment = r.get_floats(second);
+  c.epochs.resize(std::size_t(records));
+  for (auto& e : c.epochs) {
+    e.train_loss = r.get<double>();
+    e.train_objective = r.get<double>();
+    e.test_loss = r.get<double>();
+    e.validation_loss = r.get<double>();
+    e.seconds = r.get<double>();
+  }
+  for (std::byte b : r.rest())
+    if (b != std::byte{0}) throw std::runtime_error("checkpoint: unexpected bytes after its end");
+  return c;
+}
 
 namespace {
 
@@ -317,6 +517,17 @@ class Batches {
     for (Eigen::Index i = 0; i < count; ++i) clean_.col(i) = images_.col(columns_[std::size_t(start + i)]);
     if (noisy_) corrupt(noise_, clean_.leftCols(count), corrupted_.leftCols(count), noise_rng_);
   }
+  RngState shuffle_state() const { return shuffle_rng_.state(); }
+  RngState noise_state() const { return noise_rng_.state(); }
+  // Where the data streams stand after `epochs` epochs: the data order is replayed from the
+  // seed (cheap, and checked against the checkpoint's shuffle state), the noise stream restored.
+  void continue_after(int epochs, const RngState& shuffle_state, const RngState& noise_state) {
+    for (int e = 0; e < epochs; ++e) shuffle_epoch();
+    if (!(shuffle_rng_.state() == shuffle_state))
+      throw std::invalid_argument("checkpoint's data order does not follow from the run's seed after " +
+                                  std::to_string(epochs) + " epochs");
+    noise_rng_.restore(noise_state);
+  }
   auto clean(Eigen::Index count) const { return clean_.leftCols(count); }
   auto input(Eigen::Index count) const { return noisy_ ? corrupted_.leftCols(count) : clean_.leftCols(count); }
 
@@ -333,8 +544,8 @@ class Batches {
 class GroupTraining {
  public:
   GroupTraining(const std::vector<TrainOptions>& group, const Dataset& data, const TrainCallbacks& callbacks,
-                Clock::time_point run_start)
-      : lead_(group.front()), data_(data), callbacks_(callbacks), run_start_(run_start),
+                Clock::time_point run_start, const TrainSegment& segment = {})
+      : lead_(group.front()), data_(data), callbacks_(callbacks), run_start_(run_start), segment_(segment),
         split_(split_validation(data.train_images, lead_.training.validation_split, lead_.training.seed)),
         batch_size_(std::min<Eigen::Index>(lead_.training.batch_size,
                                            std::max<Eigen::Index>(1, Eigen::Index(split_.train_columns.size())))),
@@ -342,14 +553,31 @@ class GroupTraining {
         // The batches own the training columns from here on.
         batches_(data, lead_, std::move(split_.train_columns), batch_size_) {
     if (members_.size() > 1) fused_.emplace(members_.size(), lead_.model.hidden, data.input_size(), batch_size_);
+    if (const TrainCheckpoint* from = segment_.resume_from) {
+      members_.front()->restore(*from);
+      batches_.continue_after(from->epoch, from->shuffle, from->noise);
+      first_epoch_ = from->epoch + 1;
+      earlier_wall_seconds_ = from->wall_seconds;
+    }
   }
 
   std::vector<RunResult> run() {
-    for (int epoch = 1; epoch <= lead_.training.epochs; ++epoch)
-      if (!run_epoch(epoch)) break;
+    const int last = segment_.stop_epoch > 0 ? segment_.stop_epoch : lead_.training.epochs;
+    for (int epoch = first_epoch_; epoch <= last; ++epoch)
+      if (!run_epoch(epoch, last)) break;
+    if (TrainCheckpoint* out = segment_.checkpoint) {
+      const Member& m = *members_.front();
+      *out = TrainCheckpoint{};
+      if (m.active && last < lead_.training.epochs) {
+        m.save(*out, last);
+        out->shuffle = batches_.shuffle_state();
+        out->noise = batches_.noise_state();
+      }
+    }
     std::vector<RunResult> results;
     for (auto& m : members_) {
-      finish_run(*m, data_, run_start_);
+      finish_run(*m, data_, run_start_, earlier_wall_seconds_);
+      if (segment_.checkpoint && segment_.checkpoint->epoch > 0) segment_.checkpoint->wall_seconds = m->result.wall_seconds;
       results.push_back(std::move(m->result));
     }
     return results;
@@ -364,7 +592,7 @@ class GroupTraining {
   }
 
   // One epoch of the members still active; false if there were none.
-  bool run_epoch(int epoch) {
+  bool run_epoch(int epoch, int last) {
     active_.clear();
     for (auto& m : members_)
       if (m->active) active_.push_back(m.get());
@@ -382,7 +610,7 @@ class GroupTraining {
     for (Member* mp : in_epoch) {
       Member& m = *mp;
       if (m.active) m.end_epoch(epoch, epoch_record(m, epoch_start), callbacks_);  // not diverged in it
-      if (!m.active || epoch == lead_.training.epochs) m.training_seconds = seconds_since(run_start_);
+      if (!m.active || epoch == last) m.training_seconds = m.earlier_training_seconds + seconds_since(run_start_);
     }
     return true;
   }
@@ -421,6 +649,9 @@ class GroupTraining {
   const Dataset& data_;
   const TrainCallbacks& callbacks_;
   const Clock::time_point run_start_;
+  const TrainSegment segment_;
+  int first_epoch_ = 1;
+  double earlier_wall_seconds_ = 0;
   ValidationSplit split_;
   const Eigen::Index batch_size_;
   std::vector<std::unique_ptr<Member>> members_;
@@ -478,6 +709,26 @@ std::vector<std::vector<std::size_t>> group_runs(const std::vector<TrainOptions>
   std::vector<std::vector<std::size_t>> groups(sizes.size());
   for (std::size_t i = 0; i < runs.size(); ++i) groups[number[i]].push_back(i);
   return groups;
+}
+
+RunResult train_segment(const TrainOptions& options, const Dataset& data, const TrainSegment& segment,
+                        const TrainCallbacks& callbacks) {
+  const auto run_start = Clock::now();
+  const int epochs = options.training.epochs;
+  if (segment.stop_epoch < 0 || segment.stop_epoch > epochs)
+    throw std::invalid_argument("train_segment: stop epoch " + std::to_string(segment.stop_epoch) + " outside [0, " +
+                                std::to_string(epochs) + "]");
+  const int stop = segment.stop_epoch > 0 ? segment.stop_epoch : epochs;
+  if (segment.resume_from) {
+    const TrainCheckpoint& from = *segment.resume_from;
+    if (from.epoch < 1 || from.epoch >= stop || from.epochs.size() != std::size_t(from.epoch))
+      throw std::invalid_argument("train_segment: a checkpoint after epoch " + std::to_string(from.epoch) + " (" +
+                                  std::to_string(from.epochs.size()) + " epoch records) cannot continue to epoch " +
+                                  std::to_string(stop));
+  }
+  if (options.training.precision == Precision::bf16 && !gemm::bf16_supported())
+    throw ConfigError("train.precision = bf16 cannot run here: " + gemm::bf16_unsupported_reason(), {"train.precision"});
+  return std::move(GroupTraining({options}, data, callbacks, run_start, segment).run().front());
 }
 
 RunResult train_autoencoder(const TrainOptions& options, const Dataset& data, const TrainCallbacks& callbacks) {

@@ -20,6 +20,13 @@ class Optimizer {
 
   long steps_taken() const { return steps_; }
 
+  // The optimizer's whole state (moments and step count), to stop and later continue a run bit
+  // for bit. The moments are empty where the rule keeps none (SGD; m for RMSProp and AdaGrad).
+  const Vec& first_moment() const { return first_moment_; }
+  const Vec& second_moment() const { return second_moment_; }
+  // requires: vectors shaped as this optimizer's own (checked: std::invalid_argument), steps >= 0.
+  void restore(const Vec& first, const Vec& second, long steps);
+
  private:
   OptimizerOptions options_;
   Vec first_moment_;   // momentum velocity / Adam m

@@ -1,6 +1,7 @@
 #pragma once
 // A small, fast, fully specified random generator (xoshiro256**, seeded through splitmix64), so
 // that the same seed gives the same numbers on every platform and standard library.
+#include <array>
 #include <cstdint>
 
 namespace aesweep {
@@ -9,9 +10,26 @@ namespace aesweep {
 // for shuffling, so adding a noise option does not change the initial weights.
 std::uint64_t derive_seed(std::uint64_t seed, std::uint64_t stream);
 
+// Everything an Rng holds: its four words and the cached second normal, so a run can stop at an
+// epoch and continue later exactly where its random numbers were.
+struct RngState {
+  std::array<std::uint64_t, 4> words{};
+  double cached_normal = 0.0;
+  bool has_cached_normal = false;
+  bool operator==(const RngState&) const = default;
+};
+
 class Rng {
  public:
   explicit Rng(std::uint64_t seed);
+  explicit Rng(const RngState& state) { restore(state); }
+
+  RngState state() const { return {{state_[0], state_[1], state_[2], state_[3]}, cached_normal_, has_cached_normal_}; }
+  void restore(const RngState& s) {
+    for (int i = 0; i < 4; ++i) state_[i] = s.words[std::size_t(i)];
+    cached_normal_ = s.cached_normal;
+    has_cached_normal_ = s.has_cached_normal;
+  }
 
   std::uint64_t next_u64() {
     const std::uint64_t result = rotl(state_[1] * 5, 7) * 9;

@@ -1,9 +1,14 @@
 #pragma once
 // Trains one autoencoder on a dataset and reports curves, weights and final metrics.
+#include <cstddef>
+#include <cstdint>
 #include <functional>
+#include <limits>
+#include <span>
 #include <vector>
 
 #include "aesweep/core/dataset.hpp"
+#include "aesweep/core/random.hpp"
 #include "aesweep/core/run_result.hpp"
 #include "aesweep/core/train_options.hpp"
 
@@ -20,6 +25,49 @@ struct TrainCallbacks {
 // A NaN or Inf objective stops the run with status diverged; the result still holds the
 // weights and curves up to that point. Same options and data give bit-identical results.
 RunResult train_autoencoder(const TrainOptions& options, const Dataset& data, const TrainCallbacks& callbacks = {});
+
+// A run's whole training state after an epoch: what it needs to continue exactly as if it had
+// never stopped (successive halving pauses runs at rungs and continues the promoted ones).
+struct TrainCheckpoint {
+  int epoch = 0;                     // epochs trained; 0: no checkpoint (the run ended before the stop)
+  Eigen::VectorXf params;            // the model's flat parameters
+  Eigen::VectorXf first_moment;      // the optimizer's moments (empty where its rule keeps none)
+  Eigen::VectorXf second_moment;
+  std::int64_t optimizer_steps = 0;
+  RngState shuffle, noise, dropout;  // the data order, input noise and dropout streams
+  std::vector<EpochRecord> epochs;   // the curves so far
+  double best_validation = std::numeric_limits<double>::infinity();  // the patience rule's state
+  std::int32_t epochs_without_improvement = 0;
+  std::uint64_t samples_trained = 0;
+  double training_seconds = 0, wall_seconds = 0;  // time spent so far (not part of bit-identity)
+};
+
+// The checkpoint as bytes (little-endian, versioned, sizes inside) and back. decode_checkpoint
+// throws std::runtime_error for bytes that are not a checkpoint of a run with these options
+// (wrong sizes, epochs out of range, trailing bytes other than zero padding).
+std::vector<std::byte> encode_checkpoint(const TrainCheckpoint& checkpoint);
+TrainCheckpoint decode_checkpoint(std::span<const std::byte> bytes, const TrainOptions& options);
+// The most bytes encode_checkpoint writes for a run with these options (model.input_size set),
+// at any epoch: what an archive reserves per run.
+std::size_t checkpoint_capacity(const TrainOptions& options);
+
+// One stretch of a run: from the start or from a checkpoint, up to `stop_epoch` (0: the
+// configured epochs).
+struct TrainSegment {
+  const TrainCheckpoint* resume_from = nullptr;  // its epoch must be in [1, stop_epoch)
+  int stop_epoch = 0;
+  TrainCheckpoint* checkpoint = nullptr;  // receives the state after stop_epoch if the run goes on
+};
+
+// Trains one run over one segment. The result is the run as it stands after the segment: curves
+// from epoch 1, weights and final metrics at its last epoch. Training 1..a then a+1..b from the
+// checkpoint equals training 1..b straight through, bit for bit (weights, curves, metrics; the
+// timings aside). `segment.checkpoint`, when given, gets the state after stop_epoch when the run
+// is still going (epoch = stop_epoch), else epoch = 0 (diverged, stopped by patience, or at its
+// configured epochs). Throws std::invalid_argument for a bad segment or a checkpoint that does
+// not fit the options.
+RunResult train_segment(const TrainOptions& options, const Dataset& data, const TrainSegment& segment,
+                        const TrainCallbacks& callbacks = {});
 
 // Whether two runs can train as one group: the same shape, data order, batches, epochs and input
 // corruption (input size, hidden size, seed, batch size, epochs, validation split, noise), and precision.
