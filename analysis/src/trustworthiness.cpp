@@ -14,16 +14,16 @@ namespace {
 constexpr double kGemmTolerance = 1e-5;
 constexpr Eigen::Index kRows = 256, kCols = 2048;
 
-// Exact squared distances from each query r0 + q to its k embedding neighbours, sorted per
+// Exact squared distances from each query rows[q] to its k embedding neighbours, sorted per
 // query into thr[q k ..] (neighbour indices in thr_idx): the order of the neighbours among
 // themselves comes from the exact values, not the GEMM.
-void neighbour_thresholds(const Eigen::MatrixXf& original, const KnnResult& emb, Eigen::Index r0, Eigen::Index rn,
-                          int k, std::vector<double>& thr, std::vector<int>& thr_idx) {
+void neighbour_thresholds(const Eigen::MatrixXf& original, const KnnResult& emb, const Eigen::Index* rows,
+                          Eigen::Index rn, int k, std::vector<double>& thr, std::vector<int>& thr_idx) {
   thr.resize(static_cast<std::size_t>(rn * k));
   thr_idx.resize(static_cast<std::size_t>(rn * k));
   std::vector<std::pair<double, int>> tmp(static_cast<std::size_t>(k));
   for (Eigen::Index q = 0; q < rn; ++q) {
-    const Eigen::Index i = r0 + q;
+    const Eigen::Index i = rows[q];
     for (int m = 0; m < k; ++m) {
       const int j = emb.indices(m, i);
       tmp[m] = {detail::exact_squared_distance(original, i, j), j};
@@ -79,28 +79,55 @@ double rank_penalty(const std::vector<std::int64_t>& cnt, Eigen::Index rn, int k
   return sum;
 }
 
-// The penalty of queries [r0, r0 + rn): rows of original-space distances (x centred, norms
-// its squared norms) scanned block by block.
+// The penalty of queries rows[0..rn): rows of original-space distances (x centred, norms its
+// squared norms) scanned block by block.
 double row_block_penalty(const Eigen::MatrixXf& original, const Eigen::MatrixXf& x, const Eigen::VectorXf& norms,
-                         const KnnResult& emb, Eigen::Index r0, Eigen::Index rn, int k) {
+                         const KnnResult& emb, const Eigen::Index* rows, Eigen::Index rn, int k) {
   const Eigen::Index n = x.cols();
   std::vector<double> thr;
   std::vector<int> thr_idx;
-  neighbour_thresholds(original, emb, r0, rn, k, thr, thr_idx);
+  neighbour_thresholds(original, emb, rows, rn, k, thr, thr_idx);
   std::vector<std::int64_t> cnt(static_cast<std::size_t>(rn * (k + 1)), 0);
   std::vector<char> is_nb(static_cast<std::size_t>(n), 0);
+  Eigen::MatrixXf queries(x.rows(), rn);
+  for (Eigen::Index q = 0; q < rn; ++q) queries.col(q) = x.col(rows[q]);
   Eigen::MatrixXf g(kCols, rn);
   for (Eigen::Index c0 = 0; c0 < n; c0 += kCols) {
     const Eigen::Index cn = std::min(kCols, n - c0);
-    g.topRows(cn).noalias() = x.middleCols(c0, cn).transpose() * x.middleCols(r0, rn);
+    g.topRows(cn).noalias() = x.middleCols(c0, cn).transpose() * queries;
     for (Eigen::Index q = 0; q < rn; ++q) {
       const int* tj = &thr_idx[q * k];
       for (int m = 0; m < k; ++m) is_nb[tj[m]] = 1;
-      count_slots(original, norms, r0 + q, c0, cn, g.col(q).data(), k, &thr[q * k], tj, is_nb, &cnt[q * (k + 1)]);
+      count_slots(original, norms, rows[q], c0, cn, g.col(q).data(), k, &thr[q * k], tj, is_nb, &cnt[q * (k + 1)]);
       for (int m = 0; m < k; ++m) is_nb[tj[m]] = 0;
     }
   }
   return rank_penalty(cnt, rn, k);
+}
+
+// Neighbours this close to the end of a K-list are not trusted for ranks: the list's float
+// ranking could in principle have swapped a near-tie there (exact_knn settles ties among its
+// extra candidates, but the margin costs nothing).
+constexpr int kListMargin = 8;
+
+// With the original space's K nearest neighbours: the penalty of point i if every embedding
+// neighbour is within the first K - kListMargin places of its list (rank = place + 1, the same
+// distance-then-index order as the scan); false if the point needs the scan.
+bool penalty_from_list(const KnnResult& emb, const KnnResult& orig, Eigen::Index i, int k, double& penalty) {
+  const int usable = static_cast<int>(orig.indices.rows()) - kListMargin;
+  penalty = 0.0;
+  for (int m = 0; m < k; ++m) {
+    const int j = emb.indices(m, i);
+    int place = -1;
+    for (int t = 0; t < usable; ++t)
+      if (orig.indices(t, i) == j) {
+        place = t;
+        break;
+      }
+    if (place < 0) return false;
+    if (place + 1 > k) penalty += static_cast<double>(place + 1 - k);
+  }
+  return true;
 }
 
 }  // namespace
@@ -111,7 +138,7 @@ void TrustworthinessOptions::validate() const {
 }
 
 TrustworthinessResult trustworthiness(const Eigen::MatrixXf& original, const Eigen::MatrixXf& embedded,
-                                      const TrustworthinessOptions& opts) {
+                                      const TrustworthinessOptions& opts, const KnnResult* original_neighbours) {
   opts.validate();
   const Eigen::Index n = original.cols();
   if (embedded.cols() != n) throw AnalysisError("trustworthiness: original and embedded point counts differ");
@@ -130,16 +157,26 @@ TrustworthinessResult trustworthiness(const Eigen::MatrixXf& original, const Eig
 
   // For every point i and each embedding neighbour j: rank(i, j) = 1 + number of points
   // closer to i than j in the original space (ties: smaller index first). Only ranks > k
-  // contribute.
+  // contribute. Points answered by original_neighbours first; the rest scan everything.
+  std::vector<Eigen::Index> scan;
+  double listed = 0.0;
+  const bool use_list = original_neighbours && original_neighbours->indices.cols() == n &&
+                        original_neighbours->indices.rows() - kListMargin >= k;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    double p = 0.0;
+    if (use_list && penalty_from_list(emb, *original_neighbours, i, k, p)) listed += p;
+    else scan.push_back(i);
+  }
+  const Eigen::Index n_scan = static_cast<Eigen::Index>(scan.size());
   const Eigen::MatrixXf x = detail::centered(original);
   const Eigen::VectorXf norms = detail::squared_norms(x);
-  const Eigen::Index n_row_blocks = (n + kRows - 1) / kRows;
+  const Eigen::Index n_row_blocks = (n_scan + kRows - 1) / kRows;
   std::vector<double> penalty(static_cast<std::size_t>(n_row_blocks), 0.0);
   detail::parallel_tasks(opts.threads, n_row_blocks, [&](std::int64_t task, int) {
-    const Eigen::Index r0 = task * kRows, rn = std::min(kRows, n - r0);
-    penalty[task] = row_block_penalty(original, x, norms, emb, r0, rn, k);
+    const Eigen::Index r0 = task * kRows, rn = std::min(kRows, n_scan - r0);
+    penalty[task] = row_block_penalty(original, x, norms, emb, scan.data() + r0, rn, k);
   });
-  double t = 0.0;
+  double t = listed;  // an integer-valued sum: exact in double, so the order does not matter
   for (double p : penalty) t += p;
   const double nd = static_cast<double>(n), kd = static_cast<double>(k);
   out.value = 1.0 - t * (2.0 / (nd * kd * (2.0 * nd - 3.0 * kd - 1.0)));

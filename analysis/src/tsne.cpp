@@ -643,12 +643,11 @@ std::string undefined_reason(const Eigen::MatrixXf& points, const TsneOptions& o
   return {};
 }
 
-// P over the min(n - 1, floor(3 perplexity + 1)) exact nearest neighbours.
-SparseP affinities(const Eigen::MatrixXf& points, const TsneOptions& opts) {
+// The min(n - 1, floor(3 perplexity + 1)) exact nearest neighbours that P is built on.
+KnnResult affinity_neighbours(const Eigen::MatrixXf& points, const TsneOptions& opts) {
   const Eigen::Index n = points.cols();
   const int k = static_cast<int>(std::min<double>(static_cast<double>(n - 1), std::floor(3.0 * opts.perplexity + 1.0)));
-  const KnnResult knn = exact_knn(points, k, KnnOptions{opts.threads});
-  return joint_probabilities(knn, opts.perplexity, opts.threads);
+  return exact_knn(points, k, KnnOptions{opts.threads});
 }
 
 }  // namespace
@@ -670,7 +669,8 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
   };
   if (const std::string why = undefined_reason(points, opts); !why.empty()) return fail(why);
 
-  const SparseP p = affinities(points, opts);
+  const KnnResult knn = affinity_neighbours(points, opts);
+  const SparseP p = joint_probabilities(knn, opts.perplexity, opts.threads);
   Descent descent(p, opts.init == TsneInit::Pca ? pca_init(points, opts.threads) : random_init(n, opts.seed), opts,
                   out.method);
   descent.run();
@@ -686,7 +686,8 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
   }
   if (opts.trustworthiness_neighbors > 0) {
     const TrustworthinessResult tr =
-        trustworthiness(points, out.embedding, TrustworthinessOptions{opts.trustworthiness_neighbors, opts.threads});
+        trustworthiness(points, out.embedding, TrustworthinessOptions{opts.trustworthiness_neighbors, opts.threads},
+                        &knn);  // P's neighbours spare most points the full scan
     out.trustworthiness = tr.value;
     out.trustworthiness_nan_reason = tr.nan_reason;
   } else {

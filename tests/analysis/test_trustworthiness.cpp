@@ -73,3 +73,30 @@ TEST(Trustworthiness, DuplicatePointsAreDefined) {
   EXPECT_TRUE(std::isfinite(t));
   EXPECT_NEAR(t, naive_trustworthiness(x, e, 5), 1e-12);
 }
+
+// With the original space's kNN lists (as t-SNE passes them), points whose embedding neighbours
+// sit inside their list take ranks from it: the value must not change. Embeddings: a good one
+// (t-SNE-like: most points listed), a poor one (many scans) and one with exact duplicates.
+TEST(Trustworthiness, NeighbourListsGiveTheSameValue) {
+  const auto f = fixtures::load_fixture("fashion_1500x32");
+  const Eigen::Index n = f.points.cols();
+  // A decent 2-D embedding: the two leading coordinates of the (PCA) fixture.
+  Eigen::MatrixXf good = f.points.topRows(2);
+  Eigen::MatrixXf poor = good + 2.0f * random_points(2, static_cast<int>(n), 3);
+  Eigen::MatrixXf dup = good;
+  for (Eigen::Index j = 1000; j < n; ++j) dup.col(j) = dup.col(j - 1000);
+  for (const int big_k : {91, 30, 12}) {
+    const KnnResult lists = exact_knn(f.points, big_k, KnnOptions{2});
+    for (const Eigen::MatrixXf* e : {&good, &poor, &dup}) {
+      const double full = trustworthiness(f.points, *e, TrustworthinessOptions{10, 2}).value;
+      const double listed = trustworthiness(f.points, *e, TrustworthinessOptions{10, 2}, &lists).value;
+      EXPECT_EQ(listed, full) << "K " << big_k;
+    }
+  }
+  // Lists of another point set's size are ignored, not trusted.
+  const KnnResult other = exact_knn(f.points.leftCols(n - 1), 40, KnnOptions{1});
+  EXPECT_EQ(trustworthiness(f.points, good, TrustworthinessOptions{10, 1}, &other).value,
+            trustworthiness(f.points, good, TrustworthinessOptions{10, 1}).value);
+  EXPECT_NEAR(trustworthiness(f.points, good, TrustworthinessOptions{10, 1}).value,
+              naive_trustworthiness(f.points, good, 10), 1e-12);
+}

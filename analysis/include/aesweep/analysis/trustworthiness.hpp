@@ -5,6 +5,8 @@
 
 #include <Eigen/Core>
 
+#include "aesweep/analysis/neighbors.hpp"
+
 namespace aesweep::analysis {
 
 struct TrustworthinessOptions {
@@ -21,7 +23,12 @@ struct TrustworthinessResult {
 // original: dims x n, embedded: e x n (same n). NaN if n_neighbors >= n / 2 (sklearn's
 // requirement) or values are non-finite. Ranks in the original space break distance ties by
 // the smaller index (sklearn's argsort order on ties is unspecified).
+//
+// original_neighbours, when given, must be exact_knn(original, K) for some K (t-SNE has it): a
+// point whose embedding neighbours all sit well inside its list gets their ranks from the list
+// (same tie rule), and only the other points scan the whole original space. Same result.
 TrustworthinessResult trustworthiness(const Eigen::MatrixXf& original, const Eigen::MatrixXf& embedded,
-                                      const TrustworthinessOptions& opts = {});
+                                      const TrustworthinessOptions& opts = {},
+                                      const KnnResult* original_neighbours = nullptr);
 
 }  // namespace aesweep::analysis

@@ -18,8 +18,9 @@ enum class TsneMethod { Auto, BarnesHut, Fft };
 
 // Where Auto switches to FFT interpolation: the measured crossover of the two methods' whole
 // t-SNE time on Fashion-MNIST codes, 2 threads (docs/analysis-benchmarks.md): Barnes-Hut is
-// faster at 40,000 points (17 s vs 24 s), FFT at 70,000 (37 s vs 41 s).
-inline constexpr std::int64_t kTsneAutoFftMinPoints = 60000;
+// faster at 10,000 to 70,000 points (70k: 27 s vs 37 s) and they tie at 140,000 (75 s vs 77 s);
+// FFT's cost grows with the embedding's area, Barnes-Hut's with n log n.
+inline constexpr std::int64_t kTsneAutoFftMinPoints = 150000;
 
 // "auto", "barnes-hut", "fft"; parse_tsne_method throws AnalysisError on anything else.
 const char* tsne_method_name(TsneMethod m);
