@@ -130,6 +130,86 @@ bool penalty_from_list(const KnnResult& emb, const KnnResult& orig, Eigen::Index
   return true;
 }
 
+// Exact k nearest neighbours of 2-D points (the embedding) with a uniform grid of about two
+// points per cell: rings of cells around each point until no unvisited cell can hold anything
+// closer. Distances exact in double, ties by the smaller index (exact_knn's order). Threads
+// take blocks of points; every point's list is its own.
+KnnResult grid_knn_2d(const Eigen::MatrixXf& e, int k, int threads) {
+  const Eigen::Index n = e.cols();
+  double minx = e(0, 0), maxx = minx, miny = e(1, 0), maxy = miny;
+  for (Eigen::Index i = 1; i < n; ++i) {
+    minx = std::min<double>(minx, e(0, i)), maxx = std::max<double>(maxx, e(0, i));
+    miny = std::min<double>(miny, e(1, i)), maxy = std::max<double>(maxy, e(1, i));
+  }
+  const double span = std::max(maxx - minx, maxy - miny);
+  if (!(span > 0.0)) return exact_knn(e, k, KnnOptions{threads});
+  const int g = static_cast<int>(std::clamp(std::ceil(std::sqrt(static_cast<double>(n) / 2.0)), 1.0, 4096.0));
+  const double cell = span / g * (1.0 + 1e-9);
+  auto cell_of = [&](double v, double lo) { return std::min(g - 1, static_cast<int>((v - lo) / cell)); };
+  std::vector<std::int64_t> start(static_cast<std::size_t>(g) * g + 1, 0);
+  std::vector<int> cx(static_cast<std::size_t>(n)), cy(static_cast<std::size_t>(n));
+  for (Eigen::Index i = 0; i < n; ++i) {
+    cx[i] = cell_of(e(0, i), minx), cy[i] = cell_of(e(1, i), miny);
+    ++start[static_cast<std::size_t>(cy[i]) * g + cx[i] + 1];
+  }
+  for (std::size_t c = 1; c < start.size(); ++c) start[c] += start[c - 1];
+  std::vector<int> members(static_cast<std::size_t>(n));
+  {
+    std::vector<std::int64_t> fill(start.begin(), start.end() - 1);
+    for (Eigen::Index i = 0; i < n; ++i) members[fill[static_cast<std::size_t>(cy[i]) * g + cx[i]]++] = static_cast<int>(i);
+  }
+  KnnResult out;
+  out.indices.resize(k, n);
+  out.squared_distances.resize(k, n);
+  constexpr Eigen::Index kBlock = 1024;
+  detail::parallel_tasks(threads, (n + kBlock - 1) / kBlock, [&](std::int64_t b, int) {
+    std::vector<std::pair<double, int>> best;  // max-heap of the k best (distance, index)
+    for (Eigen::Index i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i) {
+      best.clear();
+      const double xi = e(0, i), yi = e(1, i);
+      auto visit = [&](int gx, int gy) {
+        const std::size_t c = static_cast<std::size_t>(gy) * g + gx;
+        for (std::int64_t t = start[c]; t < start[c + 1]; ++t) {
+          const int j = members[t];
+          if (j == i) continue;
+          const double dx = xi - e(0, j), dy = yi - e(1, j);
+          const std::pair<double, int> cand(dx * dx + dy * dy, j);
+          if (static_cast<int>(best.size()) < k) {
+            best.push_back(cand);
+            std::push_heap(best.begin(), best.end());
+          } else if (cand < best.front()) {
+            std::pop_heap(best.begin(), best.end());
+            best.back() = cand;
+            std::push_heap(best.begin(), best.end());
+          }
+        }
+      };
+      for (int r = 0;; ++r) {
+        // Ring r: cells at Chebyshev distance r from the point's cell.
+        const int x0 = cx[i] - r, x1 = cx[i] + r, y0 = cy[i] - r, y1 = cy[i] + r;
+        for (int gx = std::max(x0, 0); gx <= std::min(x1, g - 1); ++gx) {
+          if (y0 >= 0) visit(gx, y0);
+          if (r > 0 && y1 < g) visit(gx, y1);
+        }
+        for (int gy = std::max(y0 + 1, 0); gy <= std::min(y1 - 1, g - 1); ++gy) {
+          if (x0 >= 0) visit(x0, gy);
+          if (r > 0 && x1 < g) visit(x1, gy);
+        }
+        // Cells beyond ring r are at least r cells away from the point's own cell.
+        const double reach = r * cell;
+        if (static_cast<int>(best.size()) == k && best.front().first < reach * reach) break;
+        if (x0 <= 0 && y0 <= 0 && x1 >= g - 1 && y1 >= g - 1) break;  // every cell visited
+      }
+      std::sort(best.begin(), best.end());
+      for (int m = 0; m < k; ++m) {
+        out.indices(m, i) = best[m].second;
+        out.squared_distances(m, i) = static_cast<float>(best[m].first);
+      }
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 void TrustworthinessOptions::validate() const {
@@ -153,7 +233,8 @@ TrustworthinessResult trustworthiness(const Eigen::MatrixXf& original, const Eig
     out.nan_reason = "trustworthiness needs n_neighbors < n_points / 2";
     return out;
   }
-  const KnnResult emb = exact_knn(embedded, k, KnnOptions{opts.threads});
+  const KnnResult emb =
+      embedded.rows() == 2 ? grid_knn_2d(embedded, k, opts.threads) : exact_knn(embedded, k, KnnOptions{opts.threads});
 
   // For every point i and each embedding neighbour j: rank(i, j) = 1 + number of points
   // closer to i than j in the original space (ties: smaller index first). Only ranks > k
