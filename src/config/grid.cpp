@@ -447,7 +447,11 @@ namespace {
 std::uint64_t hash_header(const StudyConfig& config) {
   std::uint64_t hash = 0xcbf29ce484222325ULL;
   hash = fnv1a(hash, "train_samples=" + std::to_string(config.data.train_samples) + "\n");
-  return fnv1a(hash, "test_samples=" + std::to_string(config.data.test_samples) + "\n");
+  hash = fnv1a(hash, "test_samples=" + std::to_string(config.data.test_samples) + "\n");
+  // A schedule decides which runs train to the end: part of the study. Without one (or with
+  // kind = none) the hash is what it was before schedules existed.
+  if (config.schedule.active()) hash = fnv1a(hash, "schedule\n" + config.schedule.text());
+  return hash;
 }
 
 // Options added after archive format 2, with the value every earlier run had: at that value

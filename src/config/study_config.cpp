@@ -34,7 +34,101 @@ struct ParsedFile {
 };
 
 const char* const kSections =
-    "model, encoder, decoder, reg, noise, optimizer, train, data, sweep.NAME and search.NAME";
+    "model, encoder, decoder, reg, noise, optimizer, train, data, schedule, sweep.NAME and search.NAME";
+
+// ---------------------------------------------------------------------------------- [schedule]
+const char* const kScheduleKeys = "kind, metric, min_epochs, max_epochs and eta";
+bool is_schedule_key(const std::string& key) {
+  return key == "kind" || key == "metric" || key == "min_epochs" || key == "max_epochs" || key == "eta";
+}
+
+int schedule_integer(const std::string& text, int low, int high) {
+  double v = 0;
+  try {
+    v = parse_number(text);
+  } catch (const ConfigError&) {
+    v = std::nan("");
+  }
+  if (!(v >= low && v <= high) || v != std::floor(v))
+    throw ConfigError("expected an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "], got " +
+                      shown_value(text));
+  return int(v);
+}
+
+// One key of [schedule] (or --set schedule.KEY=VALUE); throws ConfigError naming origin and key.
+void set_schedule(ScheduleSettings& schedule, const std::string& key, const std::string& text, const std::string& origin) {
+  try {
+    if (key == "kind") {
+      if (text == "none") schedule.kind = ScheduleKind::none;
+      else if (text == "successive_halving") schedule.kind = ScheduleKind::successive_halving;
+      else if (text == "hyperband") schedule.kind = ScheduleKind::hyperband;
+      else throw ConfigError("expected none, successive_halving or hyperband, got " + shown_value(text));
+    } else if (key == "metric") {
+      if (text == "validation_loss") schedule.metric = ScheduleMetric::validation_loss;
+      else if (text == "test_loss") schedule.metric = ScheduleMetric::test_loss;
+      else throw ConfigError("expected validation_loss or test_loss, got " + shown_value(text));
+    } else if (key == "min_epochs") {
+      schedule.min_epochs = schedule_integer(text, 1, 100000);
+    } else if (key == "max_epochs") {
+      schedule.max_epochs = schedule_integer(text, 1, 100000);
+    } else if (key == "eta") {
+      schedule.eta = schedule_integer(text, 2, 1000);
+    } else {
+      throw ConfigError("unknown key " + shown_value(key) + " in [schedule]; it takes " + kScheduleKeys);
+    }
+  } catch (const ConfigError& e) {
+    throw ConfigError(origin + ": schedule." + key + ": " + e.reason());
+  }
+  schedule.origins[key] = origin;
+}
+
+// The whole [schedule] once the file and the --set arguments are read: required keys, the rules
+// between them and the training options. Sets train.epochs to max_epochs where the study leaves it.
+void check_schedule(StudyConfig& config) {
+  ScheduleSettings& s = config.schedule;
+  if (s.origin.empty() && s.origins.empty()) return;
+  const std::string where = s.origin.empty() ? s.origins.begin()->second : s.origin;
+  auto origin_of = [&](const std::string& key) {
+    const auto it = s.origins.find(key);
+    return it != s.origins.end() ? it->second : where;
+  };
+  if (!s.origins.count("kind"))
+    throw ConfigError(where + ": schedule.kind: [schedule] lacks its kind: add 'kind = successive_halving', "
+                      "'kind = hyperband' or 'kind = none'");
+  if (!s.active()) return;  // kind = none: today's behaviour, whatever else the section says
+  if (!s.origins.count("min_epochs"))
+    throw ConfigError(where + ": schedule.min_epochs: [schedule] lacks min_epochs, the epochs of its first rung");
+  // max_epochs is train.epochs: given in one place, or in both with the same value.
+  const auto epochs_origin = config.origins.find("train.epochs");
+  for (const auto& section : config.sweeps)
+    for (const auto& axis : section.axes)
+      if (axis.key == "train.epochs")
+        throw ConfigError(axis.origin + ": train.epochs: a schedule trains every run to [schedule] max_epochs; "
+                          "train.epochs cannot vary in " + section.header());
+  if (!s.origins.count("max_epochs")) {
+    if (epochs_origin == config.origins.end())
+      throw ConfigError(where + ": schedule.max_epochs: [schedule] lacks max_epochs, the epochs of its last rung");
+    s.max_epochs = config.defaults.training.epochs;
+  } else if (epochs_origin != config.origins.end() && config.defaults.training.epochs != s.max_epochs) {
+    throw ConfigError(origin_of("max_epochs") + ": schedule.max_epochs: max_epochs = " + std::to_string(s.max_epochs) +
+                      " but train.epochs = " + std::to_string(config.defaults.training.epochs) + " (" +
+                      epochs_origin->second + "); the last rung is every run's end: give one of them, or both equal");
+  } else {
+    config.defaults.training.epochs = s.max_epochs;
+  }
+  if (s.min_epochs > s.max_epochs)
+    throw ConfigError(origin_of("min_epochs") + ": schedule.min_epochs: min_epochs = " + std::to_string(s.min_epochs) +
+                      " is more than max_epochs = " + std::to_string(s.max_epochs));
+  if (s.metric == ScheduleMetric::validation_loss) {
+    bool swept = false;
+    for (const auto& section : config.sweeps)
+      for (const auto& axis : section.axes) swept = swept || axis.key == "train.validation_split";
+    // A swept split is checked per run when the study is loaded.
+    if (!swept && !(config.defaults.training.validation_split > 0))
+      throw ConfigError(origin_of("metric") + ": schedule.metric: metric = validation_loss needs a validation split: "
+                        "set train.validation_split > 0 (e.g. 0.1), or use metric = test_loss");
+  }
+}
 
 bool is_grid_section(const std::string& section) { return section.rfind("sweep.", 0) == 0; }
 bool is_search_section(const std::string& section) { return section.rfind("search.", 0) == 0; }
@@ -165,6 +259,34 @@ void apply_default(StudyConfig& config, const std::string& key, const std::strin
 
 bool is_data_key(const std::string& key) { return key.rfind("data.", 0) == 0; }
 
+std::string_view to_string(ScheduleKind kind) {
+  switch (kind) {
+    case ScheduleKind::none: return "none";
+    case ScheduleKind::successive_halving: return "successive_halving";
+    case ScheduleKind::hyperband: return "hyperband";
+  }
+  return "?";
+}
+
+std::string_view to_string(ScheduleMetric metric) {
+  return metric == ScheduleMetric::validation_loss ? "validation_loss" : "test_loss";
+}
+
+std::vector<int> ScheduleSettings::rungs() const {
+  std::vector<int> r;
+  if (min_epochs < 1 || max_epochs < min_epochs || eta < 2) return r;
+  for (long long e = min_epochs; e < max_epochs; e *= eta) r.push_back(int(e));
+  r.push_back(max_epochs);
+  return r;
+}
+
+std::string ScheduleSettings::text() const {
+  if (!active()) return "kind = none\n";
+  return "kind = " + std::string(to_string(kind)) + "\nmetric = " + std::string(to_string(metric)) +
+         "\nmin_epochs = " + std::to_string(min_epochs) + "\nmax_epochs = " + std::to_string(max_epochs) +
+         "\neta = " + std::to_string(eta) + "\n";
+}
+
 std::size_t parse_sample_count(std::string_view text) {
   double value = 0;
   try {
@@ -193,8 +315,16 @@ StudyConfig parse_study_config(const std::string& text, const std::string& path,
     if (is_search_section(h.name)) section.search.emplace();
     config.sweeps.push_back(std::move(section));
   }
+  for (const Header& h : file.headers)
+    if (h.name == "schedule") config.schedule.origin = "config " + path + " line " + std::to_string(h.line);
   for (const Entry& e : file.entries) {
     const std::string origin = "config " + path + " line " + std::to_string(e.line);
+    if (e.section == "schedule") {
+      set_schedule(config.schedule, e.key, e.value, origin);
+      continue;
+    }
+    if (e.section.empty() && e.key.rfind("schedule.", 0) == 0)
+      throw ConfigError(origin + ": " + shown_value(e.key) + ": schedule keys belong under a [schedule] header");
     if (is_search_section(e.section) && is_search_setting(e.key)) {
       SearchSettings& search = *config.sweeps[sweep_position.at(e.section)].search;
       try {
@@ -283,6 +413,11 @@ StudyConfig parse_study_config(const std::string& text, const std::string& path,
     if (eq == std::string::npos || eq == 0) throw ConfigError(origin + ": expected KEY=VALUE");
     const std::string key = trim_whitespace(assignment.substr(0, eq));
     const std::string value = trim_whitespace(assignment.substr(eq + 1));
+    if (key.rfind("schedule.", 0) == 0) {
+      set_schedule(config.schedule, key.substr(9), value, origin);
+      config.overrides.push_back(assignment);
+      continue;
+    }
     if (!is_data_key(key) && !find_option(key)) throw ConfigError(origin + ": " + unknown_key_message(key));
     if (is_distribution(value) && !is_data_key(key)) {
       // A distribution takes the key's place in every search section (its place keeps the order
@@ -312,6 +447,7 @@ StudyConfig parse_study_config(const std::string& text, const std::string& path,
     config.overrides.push_back(assignment);
   }
   // An override may have removed a section's last axis: it is then a single run of the defaults.
+  check_schedule(config);
   return config;
 }
 

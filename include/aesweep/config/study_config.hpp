@@ -56,6 +56,29 @@ struct DataSettings {
   std::size_t test_samples = 0;   // 0 = all
 };
 
+// The [schedule] section: early stopping of weak runs at rungs (successive halving, hyperband).
+enum class ScheduleKind { none, successive_halving, hyperband };
+enum class ScheduleMetric { validation_loss, test_loss };
+std::string_view to_string(ScheduleKind kind);
+std::string_view to_string(ScheduleMetric metric);
+
+struct ScheduleSettings {
+  ScheduleKind kind = ScheduleKind::none;  // none: every run trains to its end (no [schedule] at all)
+  ScheduleMetric metric = ScheduleMetric::validation_loss;
+  int min_epochs = 0;  // the first rung
+  int max_epochs = 0;  // the last rung: every run's train.epochs
+  int eta = 3;         // rungs grow by eta; 1/eta of a rung's runs go on
+  std::string origin;  // where the [schedule] header is ("" without one)
+  std::map<std::string, std::string> origins;  // key -> "config x.ini line 4"
+
+  bool active() const { return kind != ScheduleKind::none; }
+  // The epochs of the rungs: min_epochs * eta^k below max_epochs, then max_epochs.
+  std::vector<int> rungs() const;
+  // "kind = successive_halving\nmetric = validation_loss\nmin_epochs = 1\nmax_epochs = 27\neta = 3\n"
+  // (canonical, one setting a line); what the study hash and the archive record.
+  std::string text() const;
+};
+
 struct StudyConfig {
   std::string path;  // "" when there is no file
   std::string text;  // the file's full text, archived with the results
@@ -63,6 +86,7 @@ struct StudyConfig {
   DataSettings data;
   std::vector<SweepSection> sweeps;  // the [sweep.NAME] and [search.NAME] sections, config order
   std::vector<std::string> overrides;  // the --set arguments, as given
+  ScheduleSettings schedule;           // the [schedule] section (kind none without one)
   // Where each default (registry or data key) was set: "config x.ini line 4", "--set model.hidden=8".
   std::map<std::string, std::string> origins;
 };
