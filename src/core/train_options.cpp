@@ -167,6 +167,7 @@ std::string_view to_string(RunStatus s) {
     case RunStatus::complete: return "complete";
     case RunStatus::diverged: return "diverged";
     case RunStatus::failed: return "failed";
+    case RunStatus::stopped: return "stopped";
   }
   return "?";
 }

@@ -11,8 +11,9 @@
 namespace aesweep {
 
 // Where a run stands. The values are the archive's /runs_state bytes. A trained run is complete,
-// diverged or failed; only pending runs are (re)trained when a sweep resumes.
-enum class RunStatus : std::uint8_t { pending = 0, complete = 1, diverged = 2, failed = 3 };
+// diverged or failed, or stopped: a schedule (successive halving) ended it at a rung, where it keeps
+// its curves and weights; only pending runs are (re)trained when a sweep resumes.
+enum class RunStatus : std::uint8_t { pending = 0, complete = 1, diverged = 2, failed = 3, stopped = 4 };
 std::string_view to_string(RunStatus s);
 inline bool is_done(RunStatus s) { return s != RunStatus::pending; }
 
