@@ -141,8 +141,17 @@ inline Eigen::VectorXf squared_norms(const Eigen::MatrixXf& x) {
   return x.cast<double>().colwise().squaredNorm().transpose().cast<float>();
 }
 
+// In double, vectorised (the kNN searches recompute ~100 of these per point).
 inline double exact_squared_distance(const Eigen::MatrixXf& x, Eigen::Index i, Eigen::Index j) {
-  return (x.col(i).cast<double>() - x.col(j).cast<double>()).squaredNorm();
+  const float* a = x.col(i).data();
+  const float* b = x.col(j).data();
+  double s = 0.0;
+#pragma omp simd reduction(+ : s)
+  for (Eigen::Index d = 0; d < x.rows(); ++d) {
+    const double t = static_cast<double>(a[d]) - static_cast<double>(b[d]);
+    s += t * t;
+  }
+  return s;
 }
 
 // splitmix64: derives independent seeds from (seed, stream).
