@@ -233,7 +233,8 @@ SummaryColumns summary_columns(const std::vector<RunSpec>& runs, bool pareto = t
       c.string_keys.push_back(key);
     }
   layout::add_outcome_fields(c.record, false);
-  if (pareto) {
+  if (pareto) {  // format 3 on: what computed the run, and the Pareto marks last
+    c.record.add(kComputeColumn, layout::FieldKind::str, kComputeBytes);
     c.record.add(kParetoFrontColumn, layout::FieldKind::u8);
     c.record.add(kParetoFrontSectionColumn, layout::FieldKind::u8);
   }
@@ -889,6 +890,7 @@ void SweepArchive::Impl::write_outcome(std::size_t run_index, const RunResult& r
   std::vector<char> row = base_rows[run_index];
   columns.record.set_u8(row.data(), "state", static_cast<std::uint8_t>(outcome.state));
   layout::put_outcome(columns.record, row.data(), outcome, false);
+  if (pareto_columns) columns.record.set_str(row.data(), kComputeColumn, info.compute);
   summary.write_bytes(columns.record.datatype(), row.data(), run_index, 1, independent);
 }
 

@@ -362,6 +362,7 @@ SummarySnapshot SweepArchiveReader::read_done_summary(const std::vector<std::str
   for (const auto& f : outcome.fields()) outcome_present.push_back(want(f.name, f.kind, false));
   const bool has_pareto = want(kParetoFrontColumn, layout::FieldKind::u8, false) &&
                           want(kParetoFrontSectionColumn, layout::FieldKind::u8, false);
+  const bool has_compute = want(kComputeColumn, layout::FieldKind::str, false);
   for (const auto& name : extra_numeric) snapshot.extra_present.push_back(want(name, layout::FieldKind::f64, false));
 
   std::vector<char> bytes(record.size() * snapshot.states.size());
@@ -394,6 +395,7 @@ SummarySnapshot SweepArchiveReader::read_done_summary(const std::vector<std::str
       r.pareto_front = record.get_u8(row, kParetoFrontColumn) != 0;
       r.pareto_front_section = record.get_u8(row, kParetoFrontSectionColumn) != 0;
     }
+    if (has_compute) r.compute = record.get_str(row, kComputeColumn);
     for (std::size_t k = 0; k < extra_numeric.size(); ++k)
       r.extra.push_back(snapshot.extra_present[k] ? number(record, row, extra_numeric[k])
                                                    : std::numeric_limits<double>::quiet_NaN());

@@ -216,6 +216,7 @@ std::vector<RunReport> RunItem::operator()(std::size_t item, const PollFunction&
     RunRecordInfo info;
     info.rank = rank_;
     info.host = host_;
+    info.compute = compute_description();
     if (result.w1.size() > 0)
       info.reconstructions = reconstruct(study_.runs[index].options.model, result, header_.recon_originals);
     try {
@@ -246,7 +247,7 @@ std::string Progress::start_text() const {
                 plan_.pending_runs, ranks_);
   text += line + out_ + "\n";
   text += "aesweep sweep: products by " + gemm::backend_description() + " on rank 0's CPU (" + gemm::cpu_description() +
-          ")\n";
+          "); each run's summary row records its rank's (column compute)\n";
   if (plan_.fused_items > 0) {
     std::snprintf(line, sizeof line,
                   "aesweep sweep: %zu groups of runs of one shape train together (--fuse), %zu work items in all\n",
@@ -289,6 +290,11 @@ std::string Progress::end_text(std::size_t left, double elapsed) const {
                 cli::format_duration(elapsed).c_str(), left, study_.runs.size(),
                 left ? " (rerun the same command to resume)" : "");
   return line;
+}
+
+std::string compute_description() {
+  static const std::string text = gemm::backend_description() + "; " + gemm::cpu_description();
+  return text;
 }
 
 std::string host_name() {

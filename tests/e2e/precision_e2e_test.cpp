@@ -88,6 +88,14 @@ TEST_F(PrecisionE2E, Bf16RunsAreIdenticalAtOneAndTwoRanksAndCloseToFp32) {
     EXPECT_TRUE(a.read_latent(i) == b.read_latent(i)) << "run " << i;
     EXPECT_EQ(ra.metrics.test_mse, rb.metrics.test_mse) << "run " << i;
   }
+  // Every run records what computed it: this build's backend and this CPU.
+  const SummarySnapshot summary = a.read_done_summary();
+  ASSERT_EQ(summary.done.size(), 4u);
+  for (const auto& row : summary.done) {
+    ASSERT_TRUE(row.compute.has_value());
+    EXPECT_EQ(row.compute->rfind(gemm::backend_name() + " " + gemm::backend_version(), 0), 0u) << *row.compute;
+    EXPECT_NE(row.compute->find(gemm::cpu_description().substr(0, 20)), std::string::npos) << *row.compute;
+  }
   // Runs 0/1 are fp32, 2/3 the same settings in bf16 (the first key varies slowest).
   for (std::size_t i : {0u, 1u}) {
     EXPECT_EQ(setting(a.run(i), "train.precision"), "fp32");

@@ -28,7 +28,7 @@ namespace aesweep {
 class Communicator;
 
 // Version of the layout in docs/archive.md; bumped on any change. Version 2 added /sections and
-// each run's `sections`; version 3 the summary's Pareto columns. Version 1 and 2 archives are
+// each run's `sections`; version 3 the summary's Pareto columns and `compute`. Version 1 and 2 archives are
 // still read and resumed (without Pareto columns).
 inline constexpr std::int64_t kArchiveFormatVersion = 3;
 
@@ -38,6 +38,9 @@ inline constexpr std::int64_t kArchiveFormatVersion = 3;
 // every run of the study is done; 0 before.
 inline constexpr const char* kParetoFrontColumn = "pareto_front";
 inline constexpr const char* kParetoFrontSectionColumn = "pareto_front_section";
+// Format 3 on: per run, what computed it (RunRecordInfo::compute), a fixed string of kComputeBytes.
+inline constexpr const char* kComputeColumn = "compute";
+inline constexpr std::size_t kComputeBytes = 160;
 
 // One [sweep.NAME] section of the study (/sections/<NNN>).
 struct StudySection {
@@ -113,6 +116,9 @@ enum class OpenMode {
 struct RunRecordInfo {
   int rank = 0;                     // MPI rank that trained the run
   std::string host;                 // stored in 64 bytes, longer names are cut
+  // The products' library, version and ISA, and the CPU ("onednn 2.6.3 (oneDNN isa ...); AMD EPYC, ...");
+  // the summary's `compute` column (format 3 on), stored in kComputeBytes, longer text cut.
+  std::string compute;
   Eigen::MatrixXf reconstructions;  // input_size x n_recon decoder outputs for header.recon_indices
 };
 

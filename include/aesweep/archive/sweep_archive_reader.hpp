@@ -50,6 +50,8 @@ struct SummaryRow {
   RunOutcome outcome;  // its state is the run's /runs_state byte
   // The summary's Pareto columns (docs/archive.md); absent in archives before format 3.
   std::optional<bool> pareto_front, pareto_front_section;
+  // What computed the run (backend, version, ISA; CPU); absent before format 3.
+  std::optional<std::string> compute;
   // The values of the numeric columns asked for by name, in the order asked (NaN where the archive
   // has no such column: an older layout).
   std::vector<double> extra;

@@ -112,4 +112,8 @@ class Progress {
 // This machine's host name, "unknown" if it cannot be read.
 [[nodiscard]] std::string host_name();
 
+// What does this rank's products: the backend, its version and ISA, and the CPU (the summary's
+// `compute` column).
+[[nodiscard]] std::string compute_description();
+
 }  // namespace aesweep::sweep
