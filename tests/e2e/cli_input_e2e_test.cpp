@@ -195,7 +195,7 @@ TEST_F(CliInput, HelpGivesEveryRange) {
   const Outcome train = aesweep({"train", "--help"});
   ASSERT_EQ(train.status, 0);
   const std::string help = unwrapped(train.output);
-  for (const char* part : {"--threads arg (=1) Eigen threads per process (per MPI rank): an integer in [0, 1024]",
+  for (const char* part : {"--threads arg (=1) threads of the matrix products per process (per MPI rank), whichever backend runs them: an integer in [0, 1024]",
                            "--train-samples arg use at most this many training samples: an integer in [0, 1000000000]",
                            "--test-samples arg use at most this many test samples: an integer in [0, 1000000000]",
                            "an integer in [1, 100000] [default: 196]", "an integer in [1, 1000000] [default: 256]"})
