@@ -3,7 +3,9 @@
 (ReLU encoder, sigmoid decoder, MSE, Adam lr 1e-3, batch 256, Glorot-uniform init) on the same
 MNIST IDX files, single-threaded (one process per core is PyTorch's best sweep layout on these
 machines). Like aesweep it evaluates the test loss after every epoch. Prints one JSON line:
-samples/s of the training loop (with and without that evaluation) and the final test MSE."""
+samples/s of the training loop (with and without that evaluation) and the final test MSE.
+--bf16 trains under torch.autocast("cpu", dtype=torch.bfloat16), PyTorch's own mixed precision
+(bf16 products, fp32 weights and optimizer); evaluation stays fp32, as in aesweep."""
 import argparse
 import gzip
 import json
@@ -40,6 +42,7 @@ def main():
     p.add_argument("--hidden", type=int, default=196)
     p.add_argument("--batch", type=int, default=256)
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--bf16", action="store_true", help="train under torch.autocast(cpu, bfloat16)")
     args = p.parse_args()
     torch.set_num_threads(1)
     torch.manual_seed(args.seed)
@@ -61,7 +64,9 @@ def main():
         for i in range(0, n, args.batch):
             xb = x_train[perm[i:i + args.batch]]
             opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), xb)
+            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+                out = model(xb)
+            loss = loss_fn(out.float(), xb)
             loss.backward()
             opt.step()
             samples += xb.shape[0]
@@ -74,7 +79,8 @@ def main():
     seconds = time.perf_counter() - start
     with torch.no_grad():
         test_mse = float(((model(x_test) - x_test) ** 2).mean())
-    print(json.dumps({"impl": "pytorch", "samples": samples, "seconds": seconds,
+    print(json.dumps({"impl": "pytorch", "precision": "bf16" if args.bf16 else "fp32", "hidden": args.hidden,
+                      "samples": samples, "seconds": seconds,
                       "samples_per_second": samples / seconds,
                       "samples_per_second_without_test_curve": samples / (seconds - eval_seconds),
                       "test_mse": test_mse, "last_curve_test_mse": test_curve,
