@@ -1,6 +1,7 @@
 #include "aesweep/dist/scheduler.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <numeric>
 
 namespace aesweep {
@@ -39,6 +40,22 @@ std::optional<std::size_t> WorkQueue::hand_out(int rank) {
   return order_[next_++];
 }
 
+void WorkQueue::add(const std::vector<std::size_t>& items, const std::vector<double>& cost) {
+  std::vector<std::size_t> by_cost(items.size());
+  std::iota(by_cost.begin(), by_cost.end(), std::size_t(0));
+  std::stable_sort(by_cost.begin(), by_cost.end(), [&](std::size_t a, std::size_t b) {
+    return (a < cost.size() ? cost[a] : 0.0) > (b < cost.size() ? cost[b] : 0.0);
+  });
+  for (std::size_t i : by_cost) order_.push_back(items[i]);
+}
+
+double CoordinationStats::idle_fraction() const {
+  if (elapsed <= 0 || idle_seconds.empty()) return 0.0;
+  double idle = 0;
+  for (double s : idle_seconds) idle += s;
+  return idle / (elapsed * double(idle_seconds.size()));
+}
+
 void WorkQueue::finish(int rank) {
   auto& held = in_flight_[std::size_t(rank)];
   if (!held.empty()) held.pop_front();
@@ -60,11 +77,37 @@ std::size_t WorkQueue::items_in_flight() const {
   return n;
 }
 
-void coordinate_items(Communicator& comm, WorkQueue& queue, const ComputeFunction& compute,
-                      const ItemProtocol& protocol) {
+CoordinationStats coordinate_items(Communicator& comm, WorkQueue& queue, const ComputeFunction& compute,
+                                   const ItemProtocol& protocol) {
+  using Clock = std::chrono::steady_clock;
+  const auto start = Clock::now();
+  auto since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
+  CoordinationStats stats;
+  stats.idle_seconds.assign(std::size_t(comm.size()), 0.0);
+  // Idle from `idle_from[rank]` while it holds nothing (rank 0: while it waits for results).
+  std::vector<std::optional<Clock::time_point>> idle_from(std::size_t(comm.size()), start);
+  auto busy = [&](int rank) {
+    auto& from = idle_from[std::size_t(rank)];
+    if (from) stats.idle_seconds[std::size_t(rank)] += since(*from);
+    from.reset();
+  };
+  auto idle = [&](int rank) {
+    if (!idle_from[std::size_t(rank)]) idle_from[std::size_t(rank)] = Clock::now();
+  };
   auto payload_of = [&](std::size_t item) { return protocol.payload ? protocol.payload(item) : Bytes{}; };
   auto send_next = [&](int worker) {
-    if (const auto item = queue.hand_out(worker)) comm.send(worker, item_tag, tagged(*item, payload_of(*item)));
+    if (const auto item = queue.hand_out(worker)) {
+      busy(worker);
+      comm.send(worker, item_tag, tagged(*item, payload_of(*item)));
+    }
+  };
+  const int per_worker = std::max(protocol.items_per_worker, 1);
+  // Every worker holding less than its share gets more (after a result, or items added).
+  auto feed = [&](int first) {
+    for (int k = 0; k + 1 < comm.size(); ++k) {
+      const int worker = 1 + (first - 1 + k) % (comm.size() - 1);
+      while (queue.remaining() > 0 && queue.held(worker) < std::size_t(per_worker)) send_next(worker);
+    }
   };
   auto report = [&](int rank, std::size_t item, std::span<const std::byte> result) {
     if (protocol.on_result) protocol.on_result(rank, item, result, queue);
@@ -79,8 +122,9 @@ void coordinate_items(Communicator& comm, WorkQueue& queue, const ComputeFunctio
     if (queue.in_flight(m.source) != item)
       throw Error("scheduler: " + from + " is for item " + std::to_string(item) + ", which it was not working on");
     queue.finish(m.source);
+    if (queue.held(m.source) == 0) idle(m.source);
     report(m.source, item, reader.rest());
-    send_next(m.source);
+    feed(m.source);
   };
   auto check_stop = [&] {
     if (protocol.stop_requested && protocol.stop_requested()) queue.stop();
@@ -91,23 +135,31 @@ void coordinate_items(Communicator& comm, WorkQueue& queue, const ComputeFunctio
   };
 
   // Deal the first items round by round, so the most expensive ones go to different ranks.
-  for (int round = 0; round < std::max(protocol.items_per_worker, 1); ++round)
+  for (int round = 0; round < per_worker; ++round)
     for (int worker = 1; worker < comm.size(); ++worker) send_next(worker);
   // Rank 0 computes too, serving the others between its items (and within them, through poll).
+  // With nothing of its own it waits for results, which may bring new items (a decided rung),
+  // until nothing is left and nothing is in flight.
   while (true) {
     poll();
-    const auto item = queue.assign(0);
-    if (!item) break;
-    const Bytes result = compute(*item, payload_of(*item), poll);
-    queue.finish(0);
-    report(0, *item, result);
-  }
-  while (queue.items_in_flight() > 0) {
+    if (const auto item = queue.assign(0)) {
+      busy(0);
+      const Bytes result = compute(*item, payload_of(*item), poll);
+      queue.finish(0);
+      idle(0);
+      report(0, *item, result);
+      feed(1);
+      continue;
+    }
+    if (queue.items_in_flight() == 0) break;
     serve(comm.receive());
     check_stop();
   }
   for (int worker = 1; worker < comm.size(); ++worker) comm.send(worker, stop_tag, {});
   comm.complete_sends();
+  stats.elapsed = since(start);
+  for (int rank = 0; rank < comm.size(); ++rank) busy(rank);
+  return stats;
 }
 
 void serve_items(Communicator& comm, const ComputeFunction& compute) {
@@ -131,13 +183,14 @@ Bytes encode_reports(const std::vector<RunReport>& reports) {
   ByteWriter out;
   out.put(std::uint64_t(reports.size()));
   for (const auto& r : reports)
-    out.put(std::uint64_t(r.run)).put(std::int32_t(r.status)).put(r.test_mse).put(r.latent_density).put(r.seconds);
+    out.put(std::uint64_t(r.run)).put(std::int32_t(r.status)).put(r.test_mse).put(r.latent_density).put(r.seconds)
+        .put(r.rung).put(r.metric);
   return out.take();
 }
 
 std::vector<RunReport> decode_reports(std::span<const std::byte> bytes, int rank) {
   ByteReader in(bytes, "run reports from rank " + std::to_string(rank));
-  constexpr std::size_t report_bytes = 8 + 4 + 3 * 8;
+  constexpr std::size_t report_bytes = 8 + 4 + 3 * 8 + 4 + 8;
   const auto count = in.get<std::uint64_t>();
   if (count > in.remaining() / report_bytes)
     throw Error("run reports from rank " + std::to_string(rank) + ": " + std::to_string(count) + " reports in " +
@@ -149,19 +202,21 @@ std::vector<RunReport> decode_reports(std::span<const std::byte> bytes, int rank
     r.test_mse = in.get<double>();
     r.latent_density = in.get<double>();
     r.seconds = in.get<double>();
+    r.rung = in.get<std::int32_t>();
+    r.metric = in.get<double>();
     r.rank = rank;
   }
   return reports;
 }
 
-void coordinate(Communicator& comm, WorkQueue& queue, const RunFunction& train, const SweepEvents& events) {
+CoordinationStats coordinate(Communicator& comm, WorkQueue& queue, const RunFunction& train, const SweepEvents& events) {
   ItemProtocol protocol;
   protocol.stop_requested = events.stop_requested;
-  protocol.on_result = [&](int rank, std::size_t, std::span<const std::byte> result, const WorkQueue& q) {
+  protocol.on_result = [&](int rank, std::size_t, std::span<const std::byte> result, WorkQueue& q) {
     for (const auto& report : decode_reports(result, rank))
       if (events.on_finish) events.on_finish(report, q);
   };
-  coordinate_items(
+  return coordinate_items(
       comm, queue,
       [&](std::size_t item, std::span<const std::byte>, const PollFunction& poll) {
         return encode_reports(train(item, poll));

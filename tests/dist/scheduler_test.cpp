@@ -254,6 +254,85 @@ TEST(ItemProtocol, PayloadsReachTheWorkerAndResultsComeBackIntact) {
   EXPECT_EQ(most_held, 2u) << "a worker holds two items, never more";
 }
 
+// Items known only when earlier ones have reported (a schedule's rungs): stage k + 1's items are
+// added when every item of stage k has reported. Every item is computed once, at every rank count,
+// ranks that wait for a stage are counted idle, and the protocol ends only when nothing is left.
+CoordinationStats run_staged(int ranks, std::map<std::size_t, int>& computed_by, std::vector<std::size_t>& stage_order) {
+  FakeNetwork net(ranks);
+  // Stage 0: items 0..8; stage 1: 100..102; stage 2: 200. Each stage's items cost 5 ms.
+  const std::vector<std::vector<std::size_t>> stages = {{0, 1, 2, 3, 4, 5, 6, 7, 8}, {100, 101, 102}, {200}};
+  WorkQueue queue(stages[0], {}, ranks);
+  std::mutex mutex;
+  std::size_t reported_in_stage = 0, stage = 0;
+  const ComputeFunction compute = [&](std::size_t item, std::span<const std::byte>, const PollFunction& poll) {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(5);
+    while (std::chrono::steady_clock::now() < end) {
+      poll();
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+    }
+    return ByteWriter().put(std::uint64_t(item)).take();
+  };
+  ItemProtocol protocol;
+  protocol.on_result = [&](int rank, std::size_t item, std::span<const std::byte>, WorkQueue& q) {
+    std::lock_guard lock(mutex);
+    EXPECT_EQ(computed_by.count(item), 0u) << item << " twice";
+    computed_by[item] = rank;
+    stage_order.push_back(item);
+    EXPECT_EQ(item / 100, stage) << "item " << item << " of a later stage before stage " << stage << " was complete";
+    if (++reported_in_stage == stages[stage].size() && stage + 1 < stages.size()) {
+      ++stage;
+      reported_in_stage = 0;
+      q.add(stages[stage], {});
+    }
+  };
+  CoordinationStats stats;
+  testing::run_ranks(net, [&](Communicator& comm) {
+    if (comm.rank() == 0) stats = coordinate_items(comm, queue, compute, protocol);
+    else serve_items(comm, compute);
+  });
+  EXPECT_EQ(net.undelivered(), 0u);
+  EXPECT_EQ(queue.items_in_flight(), 0u);
+  return stats;
+}
+
+TEST(ItemProtocol, ItemsAddedWhileRunningReachIdleRanksAndAreCountedIdleMeanwhile) {
+  for (int ranks : {1, 2, 3, 5}) {
+    SCOPED_TRACE(ranks);
+    std::map<std::size_t, int> computed_by;
+    std::vector<std::size_t> order;
+    const CoordinationStats stats = run_staged(ranks, computed_by, order);
+    EXPECT_EQ(computed_by.size(), 13u);
+    for (std::size_t item : {0, 8, 100, 102, 200}) EXPECT_EQ(computed_by.count(item), 1u) << item;
+    ASSERT_EQ(stats.idle_seconds.size(), std::size_t(ranks));
+    EXPECT_GT(stats.elapsed, 0.0);
+    EXPECT_GE(stats.idle_fraction(), 0.0);
+    EXPECT_LT(stats.idle_fraction(), 1.0);
+    if (ranks == 5) {
+      // Stage 2 has one item: at least three of five ranks wait it out (about 5 ms each), and the
+      // stage of three items leaves at least two idle.
+      EXPECT_GT(stats.idle_fraction(), 0.2);
+      std::set<int> used;
+      for (const auto& [item, rank] : computed_by) used.insert(rank);
+      EXPECT_GE(used.size(), 3u) << "added items went to waiting ranks";
+    }
+  }
+}
+
+TEST(WorkQueue, AddedItemsComeAfterTheQueuedOnesMostExpensiveFirst) {
+  WorkQueue queue({1, 2}, {1.0, 2.0}, 2);
+  EXPECT_EQ(queue.hand_out(0), 2u);
+  queue.add({7, 8, 9}, {1.0, 5.0, 1.0});
+  EXPECT_EQ(queue.remaining(), 4u);
+  EXPECT_EQ(queue.hand_out(1), 1u);
+  EXPECT_EQ(queue.hand_out(1), 8u);
+  EXPECT_EQ(queue.hand_out(1), 7u);
+  EXPECT_EQ(queue.hand_out(1), 9u);
+  EXPECT_EQ(queue.hand_out(1), std::nullopt);
+  queue.stop();
+  queue.add({10}, {});
+  EXPECT_EQ(queue.hand_out(0), std::nullopt) << "a stopped queue hands out nothing, added or not";
+}
+
 TEST(ItemProtocol, OneRankComputesEverythingItself) {
   const auto seen = run_payload_protocol(1, 5, 2, 10);
   ASSERT_EQ(seen.size(), 5u);
@@ -287,10 +366,14 @@ TEST(ItemProtocol, AResultForAnItemTheRankDoesNotHoldIsAProtocolError) {
 TEST(RunReports, SurviveTheirBytesAndRefuseTruncation) {
   std::vector<RunReport> reports(2);
   reports[0] = {7, RunStatus::diverged, 0.25, 0.5, 12.5, 0};
-  reports[1] = {9, RunStatus::failed, -1.0, 0.0, 0.125, 0};
+  reports[1] = {9, RunStatus::pending, -1.0, 0.0, 0.125, 0, 2, 0.0625};  // paused at rung 2
   const Bytes bytes = encode_reports(reports);
   const auto back = decode_reports(bytes, 3);
   ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].rung, -1);
+  EXPECT_EQ(back[1].status, RunStatus::pending);
+  EXPECT_EQ(back[1].rung, 2);
+  EXPECT_EQ(back[1].metric, 0.0625);
   EXPECT_EQ(back[0].run, 7u);
   EXPECT_EQ(back[0].status, RunStatus::diverged);
   EXPECT_EQ(back[1].seconds, 0.125);

@@ -12,6 +12,7 @@
 //   - coordinate / work: the sweep's use of it. An item is one run or a group of runs trained
 //     together (train_together); it reports one RunReport per run.
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -38,6 +39,9 @@ class WorkQueue {
   std::optional<std::size_t> hand_out(int rank);
   // `rank` finished the oldest item it holds (ranks finish their items in the order received).
   void finish(int rank);
+  // More items, known only now (a schedule's rung was decided): queued after those not yet
+  // handed out, most expensive first among themselves (ties in the order given).
+  void add(const std::vector<std::size_t>& items, const std::vector<double>& cost);
   // No further hand-out (e.g. the job got its termination signal).
   void stop() { stopped_ = true; }
 
@@ -71,8 +75,9 @@ using ComputeFunction =
 struct ItemProtocol {
   // Rank 0: what `item` carries to whichever rank computes it. Unset: nothing.
   std::function<Bytes(std::size_t item)> payload;
-  // Rank 0: one finished item's result, as it arrives; `queue` already counts it as finished.
-  std::function<void(int rank, std::size_t item, std::span<const std::byte> result, const WorkQueue& queue)> on_result;
+  // Rank 0: one finished item's result, as it arrives; `queue` already counts it as finished. It
+  // may add items (WorkQueue::add): ranks with nothing to do get them at once.
+  std::function<void(int rank, std::size_t item, std::span<const std::byte> result, WorkQueue& queue)> on_result;
   // Polled by rank 0; true stops hand-out (items in flight still finish and report).
   std::function<bool()> stop_requested;
   // Items each worker holds at once: 1 = one at a time; 2 = the next one is there when it
@@ -80,11 +85,22 @@ struct ItemProtocol {
   int items_per_worker = 1;
 };
 
+// How busy the ranks were: per rank, the seconds it held no item (workers: between handing back
+// a result and getting the next, and after their last one until the end; rank 0: waiting for
+// results with nothing of its own to compute), over `elapsed` seconds of coordination.
+struct CoordinationStats {
+  double elapsed = 0;
+  std::vector<double> idle_seconds;
+  // Idle rank-seconds over all rank-seconds (0 when nothing ran).
+  double idle_fraction() const;
+};
+
 // Rank 0: hands out every item of `queue` to ranks 1.. and computes its own share, until every
-// item handed out has reported; then tells the other ranks to stop. Sends never block, so rank 0
-// and a worker sending each other large messages cannot deadlock.
-void coordinate_items(Communicator& comm, WorkQueue& queue, const ComputeFunction& compute,
-                      const ItemProtocol& protocol);
+// item handed out has reported and none is left (items on_result adds included); then tells the
+// other ranks to stop. Sends never block, so rank 0 and a worker sending each other large
+// messages cannot deadlock.
+CoordinationStats coordinate_items(Communicator& comm, WorkQueue& queue, const ComputeFunction& compute,
+                                   const ItemProtocol& protocol);
 
 // Ranks > 0: compute the items rank 0 sends, in the order received, until told to stop.
 void serve_items(Communicator& comm, const ComputeFunction& compute);
@@ -94,11 +110,14 @@ void serve_items(Communicator& comm, const ComputeFunction& compute);
 // What a finished run reports to the coordinator (the full result goes to the archive).
 struct RunReport {
   std::size_t run = 0;
-  RunStatus status = RunStatus::complete;
+  RunStatus status = RunStatus::complete;  // pending: paused at a rung of a schedule
   double test_mse = 0;
   double latent_density = 0;
   double seconds = 0;
   int rank = 0;
+  // With a schedule: the rung the segment trained to, and the schedule's metric at its epoch.
+  std::int32_t rung = -1;
+  double metric = 0;
 };
 
 // Trains work item `item` and reports each of its runs; calls `poll` often (between minibatches)
@@ -106,12 +125,13 @@ struct RunReport {
 using RunFunction = std::function<std::vector<RunReport>(std::size_t item, const PollFunction& poll)>;
 
 struct SweepEvents {
-  std::function<void(const RunReport&, const WorkQueue&)> on_finish;  // rank 0 only, once per run
+  // Rank 0 only, once per run (with a schedule, once per segment); may add items to the queue.
+  std::function<void(const RunReport&, WorkQueue&)> on_finish;
   std::function<bool()> stop_requested;  // polled by rank 0; true stops hand-out
 };
 
 // Rank 0: hands out every item of `queue`, trains its share, returns when every rank is done.
-void coordinate(Communicator& comm, WorkQueue& queue, const RunFunction& train, const SweepEvents& events);
+CoordinationStats coordinate(Communicator& comm, WorkQueue& queue, const RunFunction& train, const SweepEvents& events);
 
 // Ranks > 0: train the work items rank 0 hands out until told to stop.
 void work(Communicator& comm, const RunFunction& train);
