@@ -4,11 +4,13 @@
 
 #include <array>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include "aesweep/core/error.hpp"
 
@@ -79,16 +81,35 @@ std::uint32_t big_endian(const std::uint8_t* p) {
   return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) | std::uint32_t(p[3]);
 }
 
+// Whether two files hold the same bytes once decompressed (a plain copy beside its .gz).
+bool same_content(const std::string& a, const std::string& b) {
+  ByteSource x(a), y(b);
+  std::vector<std::uint8_t> bx(std::size_t(1) << 16), by(bx.size());
+  for (;;) {
+    const std::size_t n = x.read(bx.data(), bx.size()), m = y.read(by.data(), by.size());
+    if (n != m || std::memcmp(bx.data(), by.data(), n) != 0) return false;
+    if (n == 0) return true;
+  }
+}
+
 std::string find_file(const std::string& dir, const std::string& stem) {
   // The standard names; the original distribution also uses a '.' before "idx".
   std::string dotted = stem;
   dotted[dotted.rfind('-', dotted.find("idx"))] = '.';
+  std::vector<std::string> found;
   for (const auto& name : {stem, stem + ".gz", dotted, dotted + ".gz"}) {
     const auto path = std::filesystem::path(dir) / name;
-    if (std::filesystem::exists(path)) return path.string();
+    if (std::filesystem::exists(path)) found.push_back(path.string());
   }
-  throw DataError("data directory " + dir + ": missing " + stem + " (or " + stem +
-                  ".gz); it must hold the four standard MNIST IDX files");
+  if (found.empty())
+    throw DataError("data directory " + dir + ": missing " + stem + " (or " + stem +
+                    ".gz); it must hold the four standard MNIST IDX files");
+  // Several names for one file (say gunzip -k kept the .gz): fine while they agree, never a silent pick.
+  for (std::size_t i = 1; i < found.size(); ++i)
+    if (!same_content(found.front(), found[i]))
+      throw DataError("data directory " + dir + " holds both " + found.front() + " and " + found[i] +
+                      ", which differ; keep the one you mean and remove the other");
+  return found.front();
 }
 
 }  // namespace

@@ -188,6 +188,30 @@ TEST(IdxDataset, AcceptsTheOriginalDottedNames) {
   EXPECT_EQ(d.test_labels, (std::vector<std::uint8_t>{5}));
 }
 
+// A plain file beside its .gz (gunzip -k) is the same data: loaded. Two that differ are refused
+// naming both, never one picked silently.
+TEST(IdxDataset, PlainAndGzipOfOneFileMustAgree) {
+  test::TempDir dir;
+  write_idx(dir.file("train-images-idx3-ubyte"), {1, 2, 2}, {1, 2, 3, 4}, false);
+  write_idx(dir.file("train-images-idx3-ubyte.gz"), {1, 2, 2}, {1, 2, 3, 4}, true);
+  write_idx(dir.file("train-labels-idx1-ubyte"), {1}, {3}, false);
+  write_idx(dir.file("t10k-images-idx3-ubyte"), {1, 2, 2}, {5, 6, 7, 8}, false);
+  write_idx(dir.file("t10k-labels-idx1-ubyte"), {1}, {5}, false);
+  write_idx(dir.file("t10k-labels.idx1-ubyte"), {1}, {5}, false);
+  const Dataset d = load_idx_dataset(DataOptions{dir.path().string(), 0, 0});
+  EXPECT_EQ(d.train_labels, (std::vector<std::uint8_t>{3}));
+  write_idx(dir.file("t10k-labels.idx1-ubyte"), {1}, {6}, false);  // now another label
+  try {
+    (void)load_idx_dataset(DataOptions{dir.path().string(), 0, 0});
+    FAIL() << "two different t10k-labels files were accepted";
+  } catch (const DataError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("t10k-labels-idx1-ubyte"), std::string::npos) << what;
+    EXPECT_NE(what.find("t10k-labels.idx1-ubyte"), std::string::npos) << what;
+    EXPECT_NE(what.find("differ"), std::string::npos) << what;
+  }
+}
+
 TEST(IdxReal, FashionMnistTestFiles) {
   const IdxArray images = read_idx(kFashionDir + "/t10k-images-idx3-ubyte.gz", 3);
   EXPECT_EQ(images.dims, (std::vector<std::uint32_t>{10000, 28, 28}));
