@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "aesweep/core/gemm.hpp"
 #include "detail.hpp"
 
 namespace aesweep::analysis {
@@ -35,7 +36,10 @@ struct Sorted {
 void block_sums(const Sorted& s, Eigen::Index i0, Eigen::Index bi, Eigen::Index j0, Eigen::Index bj,
                 bool col_sums, int n_labels, Eigen::MatrixXf& d, Eigen::VectorXf& acc, double* sums) {
   auto dv = d.topLeftCorner(bi, bj);
-  dv.noalias() = s.x.middleCols(i0, bi).transpose() * s.x.middleCols(j0, bj);
+  // The products through the project's matrix-product backend (core/gemm, issue 11).
+  const Eigen::Index dims = s.x.rows();
+  gemm::sgemm(true, false, bi, bj, dims, s.x.data() + i0 * dims, dims, s.x.data() + j0 * dims, dims, false, d.data(),
+              d.rows());
   const float* ni = s.norms.data() + i0;
   for (Eigen::Index j = 0; j < bj; ++j) {
     const float nj = s.norms[j0 + j];
