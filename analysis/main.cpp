@@ -98,8 +98,9 @@ std::vector<NumericOption> numeric_options() {
       {"theta", [](O& o, double v) { o.tsne.theta = v; }, [](const O& o) { return o.tsne.theta; }, 0, 1, false,
        "Barnes-Hut opening angle (0 = exact)"},
       {"tsne-fft-points", [](O& o, double v) { o.tsne.fft_interpolation_points = int(v); },
-       [](const O& o) { return double(o.tsne.fft_interpolation_points); }, 2, 10, true,
-       "FFT t-SNE: interpolation nodes per box and axis (more: closer to the exact forces, slower)"},
+       [](const O& o) { return double(o.tsne.fft_interpolation_points); }, 0, 10, true,
+       "FFT t-SNE: interpolation nodes per box and axis, 2 to 10 (more: closer to the exact forces, slower); "
+       "0 = automatic: 5 below 100000 test samples, 4 from there"},
       {"tsne-fft-intervals-per-unit", [](O& o, double v) { o.tsne.fft_intervals_per_unit = v; },
        [](const O& o) { return o.tsne.fft_intervals_per_unit; }, 0.01, 100, false,
        "FFT t-SNE: boxes per unit of embedding length (box width at most its inverse)"},
@@ -173,6 +174,8 @@ bool parse(int argc, char** argv, Cli& cli, int rank) {
   cli.verbose = vm.count("verbose") > 0;
   for (const auto& o : numeric)
     if (vm.count(o.flag)) o.set(cli.options, checked_value(o, vm[o.flag].as<std::string>()));
+  if (cli.options.tsne.fft_interpolation_points == 1)
+    throw ConfigError("--tsne-fft-points must be 0 (automatic) or an integer in [2, 10], got '1'");
   if (cli.options.kmeans.k_max < cli.options.kmeans.k_min)
     throw ConfigError("--k-max (" + std::to_string(cli.options.kmeans.k_max) + ") must be at least --k-min (" +
                       std::to_string(cli.options.kmeans.k_min) + ")");

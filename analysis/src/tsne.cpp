@@ -34,14 +34,19 @@ TsneMethod resolve_tsne_method(std::int64_t n, const TsneOptions& opts) {
   return n >= kTsneAutoFftMinPoints && opts.theta > 0.0 ? TsneMethod::Fft : TsneMethod::BarnesHut;
 }
 
+int resolve_tsne_fft_points(std::int64_t n, const TsneOptions& opts) {
+  if (opts.fft_interpolation_points != 0) return opts.fft_interpolation_points;
+  return n < kTsneFftPointsSwitch ? kTsneFftPointsSmall : kTsneFftPointsLarge;
+}
+
 void TsneOptions::validate() const {
   detail::check_threads(threads, "TsneOptions");
   if (!(perplexity > 0.0)) throw AnalysisError("TsneOptions: perplexity must be > 0");
   if (!(theta >= 0.0)) throw AnalysisError("TsneOptions: theta must be >= 0");
   if (method != TsneMethod::Auto && method != TsneMethod::BarnesHut && method != TsneMethod::Fft)
     throw AnalysisError("TsneOptions: unknown method");
-  if (fft_interpolation_points < 2 || fft_interpolation_points > 10)
-    throw AnalysisError("TsneOptions: fft_interpolation_points must be in [2, 10]");
+  if (fft_interpolation_points != 0 && (fft_interpolation_points < 2 || fft_interpolation_points > 10))
+    throw AnalysisError("TsneOptions: fft_interpolation_points must be 0 (automatic) or in [2, 10]");
   if (fft_min_intervals < 1 || fft_min_intervals > 250)
     throw AnalysisError("TsneOptions: fft_min_intervals must be in [1, 250]");
   if (!(fft_intervals_per_unit > 0.0) || !(fft_intervals_per_unit <= 100.0))
@@ -426,19 +431,19 @@ std::vector<double> random_init(Eigen::Index n, std::uint64_t seed) {
   return y;
 }
 
-detail::FftGridOptions fft_grid_options(const TsneOptions& opts) {
+detail::FftGridOptions fft_grid_options(std::int64_t n, const TsneOptions& opts) {
   detail::FftGridOptions g;
-  g.interpolation_points = opts.fft_interpolation_points;
+  g.interpolation_points = resolve_tsne_fft_points(n, opts);
   g.min_intervals = opts.fft_min_intervals;
   g.intervals_per_unit = opts.fft_intervals_per_unit;
   return g;
 }
 
-std::string method_parameters(TsneMethod m, const TsneOptions& opts) {
+std::string method_parameters(TsneMethod m, std::int64_t n, const TsneOptions& opts) {
   std::ostringstream s;
   s.precision(17);
   if (m == TsneMethod::Fft)
-    s << "fft interpolation_points=" << opts.fft_interpolation_points << " min_intervals=" << opts.fft_min_intervals
+    s << "fft interpolation_points=" << resolve_tsne_fft_points(n, opts) << " min_intervals=" << opts.fft_min_intervals
       << " intervals_per_unit=" << opts.fft_intervals_per_unit;
   else
     s << "barnes-hut theta=" << opts.theta;
@@ -458,7 +463,7 @@ class Descent {
                                      : std::max(static_cast<double>(n_) / opts.early_exaggeration / 4.0, 50.0)),
         update_(y.size()), gains_(y.size()), neg_(y.size()), attr_(y.size()), grad_(y.size()),
         err_part_(static_cast<std::size_t>(n_row_blocks_)), p_part_(err_part_), z_part_(static_cast<std::size_t>(t_)) {
-    if (method == TsneMethod::Fft) fft_.emplace(fft_grid_options(opts));
+    if (method == TsneMethod::Fft) fft_.emplace(fft_grid_options(n_, opts));
     yf_.resize(y.size());
     pf_.assign(p_.val.begin(), p_.val.end());
   }
@@ -657,7 +662,7 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
   const Eigen::Index n = points.cols();
   TsneResult out;
   out.method = resolve_tsne_method(n, opts);
-  out.method_parameters = method_parameters(out.method, opts);
+  out.method_parameters = method_parameters(out.method, n, opts);
   const double nan = std::numeric_limits<double>::quiet_NaN();
   out.embedding = Eigen::MatrixXf::Zero(2, n);
   out.kl_divergence = nan;
@@ -711,7 +716,7 @@ TsneRepulsion tsne_repulsion(const std::vector<double>& y, const TsneOptions& op
   TsneRepulsion out;
   out.force.assign(y.size(), 0.0);
   if (resolve_tsne_method(n, opts) == TsneMethod::Fft) {
-    detail::FftRepulsion fft(fft_grid_options(opts));
+    detail::FftRepulsion fft(fft_grid_options(n, opts));
     fft.prepare(y, opts.threads);
     out.z = fft.gather(y, 0, n, out.force);
     return out;

@@ -84,7 +84,7 @@ TEST(RunAnalysisOptions, DescribeNamesTheTsneMethod) {
   AnalysisOptions o;
   const std::string auto_text = o.describe();
   EXPECT_NE(auto_text.find("\ntsne.method=auto\n"), std::string::npos);
-  EXPECT_NE(auto_text.find("\ntsne.fft_interpolation_points=4\n"), std::string::npos);
+  EXPECT_NE(auto_text.find("\ntsne.fft_interpolation_points=0\n"), std::string::npos);
   o.tsne.method = TsneMethod::Fft;
   EXPECT_NE(o.describe(), auto_text);
   o.tsne.method = TsneMethod::Auto;

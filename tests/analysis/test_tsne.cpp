@@ -196,6 +196,7 @@ const Eigen::MatrixXf& fashion_embedding() {
 TEST(TsneFft, RepulsionMatchesExactOnRealEmbedding) {
   TsneOptions fft;
   fft.method = TsneMethod::Fft;
+  fft.fft_interpolation_points = 4;  // the nodes used from 100,000 points on
   fft.threads = 2;
   TsneOptions bh = fft;
   bh.method = TsneMethod::BarnesHut;
@@ -292,6 +293,17 @@ TEST(TsneFft, AutoChoosesByPointCount) {
   EXPECT_EQ(resolve_tsne_method(kTsneAutoFftMinPoints, o), TsneMethod::BarnesHut);
   o.method = TsneMethod::Fft;
   EXPECT_EQ(resolve_tsne_method(10, o), TsneMethod::Fft);
+  // Automatic FFT nodes: 5 below 100,000 points, 4 from there; a set value is kept.
+  EXPECT_EQ(resolve_tsne_fft_points(kTsneFftPointsSwitch - 1, o), 5);
+  EXPECT_EQ(resolve_tsne_fft_points(kTsneFftPointsSwitch, o), 4);
+  o.fft_interpolation_points = 3;
+  EXPECT_EQ(resolve_tsne_fft_points(1000000, o), 3);
+  std::vector<double> y(400);
+  for (std::size_t c = 0; c < y.size(); ++c) y[c] = std::sin(0.37 * static_cast<double>(c)) * 20.0;
+  o.fft_interpolation_points = 0;
+  TsneOptions five = o;
+  five.fft_interpolation_points = 5;
+  EXPECT_EQ(tsne_repulsion(y, o).force, tsne_repulsion(y, five).force);
 }
 
 // A whole t-SNE by FFT on real data: sklearn-level quality, the method recorded, and the same
@@ -304,7 +316,7 @@ TEST(TsneFft, WholeRunMatchesSklearnQualityAndRepeats) {
   const TsneResult r = tsne(f.points, o);
   ASSERT_TRUE(r.nan_reason.empty()) << r.nan_reason;
   EXPECT_EQ(r.method, TsneMethod::Fft);
-  EXPECT_EQ(r.method_parameters, "fft interpolation_points=4 min_intervals=50 intervals_per_unit=1");
+  EXPECT_EQ(r.method_parameters, "fft interpolation_points=5 min_intervals=50 intervals_per_unit=1");
   EXPECT_LE(r.kl_divergence, 1.03 * f.num("tsne_kl"));
   EXPECT_GE(r.trustworthiness, f.num("tsne_trustworthiness10") - 0.005);
   std::cout << "[ info     ] FFT: KL " << r.kl_divergence << " (sklearn " << f.num("tsne_kl") << "), trustworthiness "
