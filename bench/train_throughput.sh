@@ -25,7 +25,7 @@ trap 'rm -rf "$work"' EXIT
 flops=$((10 * 784 * hidden))  # five 784 x hidden products per sample, forward and backward
 
 echo "== machine: $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p')), $cores cores"
-echo "== $($build/aesweep --version 2>/dev/null | tr "\n" " " || true)"
+echo "== $($build/aesweep --version | tr "\n" " ")"
 $build/bench/gemm_backends --rounds 3 --seconds 0.05 --hidden "$hidden" > "$work/gemm.md" 2>/dev/null
 /usr/bin/python3 - "$work/gemm.md" <<'PY' | tee "$work/peak.json"
 import json, statistics, sys

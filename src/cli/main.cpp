@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "aesweep/cli/commands.hpp"
+#include "aesweep/archive/h5.hpp"
 #include "aesweep/cli/common.hpp"
+#include "aesweep/core/gemm.hpp"
 #include "aesweep/core/error.hpp"
 
 namespace {
@@ -28,7 +30,8 @@ void print_usage() {
       "  sweep CONFIG.ini       run every model of a sweep under mpirun into one HDF5 archive\n"
       "  status ARCHIVE         runs per state, the best runs and the Pareto front of a sweep archive,\n"
       "                         also while the sweep is still writing it\n\n"
-      "'aesweep COMMAND --help' explains every option of a command.\n");
+      "'aesweep COMMAND --help' explains every option of a command; 'aesweep --version' names the\n"
+      "build: its version, matrix-product backend, HDF5 and this CPU.\n");
 }
 
 }  // namespace
@@ -38,6 +41,13 @@ int main(int argc, char** argv) {
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     print_usage();
     return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "--version" || args[0] == "version") {
+    std::printf("aesweep %s\nmatrix products: %s (AESWEEP_GEMM at build time)\nbf16: %s\nhdf5: %s\ncpu: %s\n",
+                AESWEEP_VERSION, aesweep::gemm::backend_description().c_str(),
+                aesweep::gemm::bf16_supported() ? "available" : aesweep::gemm::bf16_unsupported_reason().c_str(),
+                aesweep::h5::library_version().c_str(), aesweep::gemm::cpu_description().c_str());
+    return 0;
   }
   const std::string command = args[0];
   args.erase(args.begin());

@@ -191,6 +191,15 @@ TEST_F(CliInput, SymlinkLoopsAreNamed) {
   expect_refused(aesweep({"plan", (dir_ / "a").string()}), {(dir_ / "a").string(), "symbolic links"});
 }
 
+TEST_F(CliInput, VersionNamesTheBuildAndTheCpu) {
+  for (const char* flag : {"--version", "version"}) {
+    const Outcome v = aesweep({flag});
+    ASSERT_EQ(v.status, 0) << v.output;
+    for (const char* part : {"aesweep 0.", "matrix products: ", "bf16: ", "hdf5: 1.", "cpu: "})
+      EXPECT_NE(v.output.find(part), std::string::npos) << "lacks '" << part << "': " << v.output;
+  }
+}
+
 TEST_F(CliInput, HelpGivesEveryRange) {
   const Outcome train = aesweep({"train", "--help"});
   ASSERT_EQ(train.status, 0);
