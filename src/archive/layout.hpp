@@ -17,6 +17,10 @@ inline constexpr const char* kDatasetGroup = "dataset";
 inline constexpr const char* kRunsGroup = "runs";
 inline constexpr const char* kSectionsGroup = "sections";
 inline constexpr const char* kRunsState = "runs_state";
+// Scheduled studies only (a [schedule] section): per run the rung reached with its state whole on
+// disk (0 none, k + 1 rung k), and each run's training checkpoint at that rung.
+inline constexpr const char* kRunsRung = "runs_rung";
+inline constexpr const char* kCheckpoint = "checkpoint";
 inline constexpr const char* kSummary = "summary";
 
 // Per-run datasets.

@@ -21,6 +21,7 @@
 #include "aesweep/archive/pareto.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "aesweep/core/error.hpp"
+#include "aesweep/core/trainer.hpp"
 #include "aesweep/dist/communicator.hpp"
 #include "layout.hpp"
 
@@ -51,6 +52,11 @@ RunShape RunShape::for_run(const RunSpec& spec, const ArchiveHeader& header) {
   s.epochs = spec.options.training.epochs;
   s.n_recon = static_cast<int>(header.recon_indices.size());
   s.input_size = header.input_size;
+  if (!header.schedule.empty()) {
+    TrainOptions options = spec.options;
+    options.model.input_size = header.input_size;
+    s.checkpoint_bytes = static_cast<std::int64_t>(checkpoint_capacity(options));
+  }
   return s;
 }
 
@@ -66,7 +72,8 @@ constexpr std::size_t kMaxAttributeText = 60000;
 std::string shape_text(const RunShape& s) {
   return "hidden " + std::to_string(s.hidden) + ", n_test " + std::to_string(s.n_test) + ", epochs " +
          std::to_string(s.epochs) + ", n_recon " + std::to_string(s.n_recon) + ", input " +
-         std::to_string(s.input_size);
+         std::to_string(s.input_size) +
+         (s.checkpoint_bytes > 0 ? ", checkpoint " + std::to_string(s.checkpoint_bytes) + " bytes" : "");
 }
 
 // 128 random bits in hex: an archive's identity.
@@ -205,7 +212,7 @@ struct SummaryColumns {
 
 // index, section, state, numeric settings (float64), string settings (fixed strings sized to
 // the longest value), outcome columns, and (format 3 on) the Pareto marks.
-SummaryColumns summary_columns(const std::vector<RunSpec>& runs, bool pareto = true) {
+SummaryColumns summary_columns(const std::vector<RunSpec>& runs, bool pareto, bool scheduled) {
   std::vector<std::string> order;
   std::set<std::string> numeric, known;
   std::map<std::string, std::size_t> longest;
@@ -238,14 +245,17 @@ SummaryColumns summary_columns(const std::vector<RunSpec>& runs, bool pareto = t
     c.record.add(kParetoFrontColumn, layout::FieldKind::u8);
     c.record.add(kParetoFrontSectionColumn, layout::FieldKind::u8);
   }
+  if (scheduled) c.record.add(kRungColumn, layout::FieldKind::i32);  // scheduled studies only
   return c;
 }
 
-// The /runs_state bytes and their names, "0 pending, 1 complete, ...".
-std::string state_values_text() {
+// The /runs_state bytes and their names, "0 pending, 1 complete, ...": the states the archive can
+// hold (stopped only with a schedule, so archives without one are as before it existed).
+std::string state_values_text(bool scheduled) {
   std::string text;
   for (const RunStatus s : run_status_values())
-    text += (text.empty() ? "" : ", ") + std::to_string(int(s)) + " " + std::string(to_string(s));
+    if (scheduled || s != RunStatus::stopped)
+      text += (text.empty() ? "" : ", ") + std::to_string(int(s)) + " " + std::string(to_string(s));
   return text;
 }
 
@@ -265,6 +275,7 @@ std::vector<char> summary_base_row(const SummaryColumns& c, const RunSpec& run) 
   c.record.set_u8(row.data(), "state", 0);
   c.record.set_i32(row.data(), "rank", -1);
   c.record.set_i32(row.data(), "epochs_run", 0);
+  if (c.record.find(kRungColumn)) c.record.set_i32(row.data(), kRungColumn, -1);
   for (const auto& s : run.settings) {
     const auto field = c.record.find(s.key);
     if (!field) continue;
@@ -491,6 +502,11 @@ struct SweepArchive::Impl {
   h5::Transfer independent;
   h5::Dataset runs_state;
   h5::Dataset summary;
+  // Scheduled studies: /runs_rung and each run's rung as read at open (plus this rank's writes).
+  bool scheduled = false;
+  std::string schedule;
+  h5::Dataset runs_rung;
+  std::vector<int> rungs;
   SummaryColumns columns;
   layout::RecordLayout metrics = metrics_record();
   std::vector<std::vector<char>> base_rows;
@@ -541,6 +557,7 @@ h5::Dataspace space(std::initializer_list<hsize_t> dims) {
 
 void write_root_attributes(const h5::File& file, const ArchiveHeader& header, const std::string& created,
                            const std::string& archive_id, std::size_t n_runs) {
+  if (!header.schedule.empty()) file.write_attribute("schedule", header.schedule);
   file.write_attribute("format_version", kArchiveFormatVersion);
   file.write_attribute("aesweep_version", header.aesweep_version);
   file.write_attribute("config_text", header.config_text);
@@ -616,6 +633,10 @@ void create_run_group(const h5::Group& runs_group, std::size_t i, const RunSpec&
                      kNever)
         .close();
   g.create_dataset(layout::kMetrics, metrics, h5::Dataspace::scalar(), kNever).close();
+  if (s.checkpoint_bytes > 0)
+    g.create_dataset(layout::kCheckpoint, h5::Datatype::native<std::uint8_t>(),
+                     space({static_cast<hsize_t>(s.checkpoint_bytes)}), kNever)
+        .close();
 }
 
 }  // namespace
@@ -644,6 +665,7 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
   }
   runs_state.close();
   summary.close();
+  if (scheduled) runs_rung.close();
   file.close();
   rename_into_place(building);
   reopen();
@@ -656,7 +678,12 @@ void SweepArchive::Impl::create_state_and_summary(std::size_t n_runs) {
   auto zero_fill = h5::DatasetCreate::contiguous_early(h5::FillTime::on_allocation);
   zero_fill.fill_value<std::uint8_t>(0);
   runs_state = file.create_dataset(layout::kRunsState, h5::Datatype::native<std::uint8_t>(), space({n_runs}), zero_fill);
-  runs_state.write_attribute("values", state_values_text());
+  runs_state.write_attribute("values", state_values_text(scheduled));
+  if (scheduled) {
+    runs_rung = file.create_dataset(layout::kRunsRung, h5::Datatype::native<std::uint8_t>(), space({n_runs}), zero_fill);
+    runs_rung.write_attribute("values", std::string_view("0 no rung reached; k + 1: the run reached rung k of /@schedule "
+                                                         "(0-based) with its curves, weights and checkpoint whole"));
+  }
   summary = file.create_dataset(layout::kSummary, columns.record.datatype(), space({n_runs}), kNever);
   summary.write_attribute("description",
                           std::string_view("one row per run; /runs_state is authoritative for which runs are done"));
@@ -700,6 +727,14 @@ void SweepArchive::Impl::reopen() {
       throw ArchiveError("archive " + path + " has an unknown run state " + std::to_string(b) + " in /runs_state");
     states.push_back(*status);
   }
+  rungs.assign(states.size(), -1);
+  if (scheduled) {
+    runs_rung = file.open_dataset(layout::kRunsRung);
+    const std::vector<std::uint8_t> rung_bytes = runs_rung.read<std::uint8_t>(independent);
+    if (rung_bytes.size() != states.size())
+      throw ArchiveError("archive " + path + ": /runs_rung does not have one byte per run");
+    for (std::size_t i = 0; i < rung_bytes.size(); ++i) rungs[i] = int(rung_bytes[i]) - 1;
+  }
   close_sync_fd();
   sync_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (sync_fd < 0) throw ArchiveError("archive " + path + ": cannot open it for fdatasync: " + std::strerror(errno));
@@ -725,6 +760,7 @@ SweepArchive::~SweepArchive() {
   impl_->close_sync_fd();
   impl_->runs_state.release();
   impl_->summary.release();
+  impl_->runs_rung.release();
   impl_->file.release();
 }
 
@@ -750,7 +786,9 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator&
     validate_inputs(impl->path, header, runs, shapes);
     impl->independent = h5::Transfer::mpio(h5::IoMode::independent);
     impl->shapes = shapes;
-    impl->columns = summary_columns(runs);
+    impl->scheduled = !header.schedule.empty();
+    impl->schedule = header.schedule;
+    impl->columns = summary_columns(runs, /*pareto=*/true, impl->scheduled);
     impl->base_rows.reserve(runs.size());
     for (const auto& run : runs) impl->base_rows.push_back(summary_base_row(impl->columns, run));
     impl->section_groups = section_groups(header, runs);
@@ -760,7 +798,7 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator&
   Decision d;
   if (impl->rank == 0)
     d = decide(impl->path, header, shapes, impl->columns.record.size(),
-               summary_columns(runs, /*pareto=*/false).record.size(), mode);
+               summary_columns(runs, /*pareto=*/false, impl->scheduled).record.size(), mode);
   Bytes decision;
   if (impl->rank == 0)
     decision = ByteWriter().put(static_cast<int>(d.action)).put(d.message).put(d.created).put(d.archive_id).put(d.detail).take();
@@ -779,7 +817,7 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator&
       else impl->reopen();
       if (!has_pareto_columns(impl->summary)) {  // an archive of format 1 or 2: rows without the marks
         impl->pareto_columns = false;
-        impl->columns = summary_columns(runs, /*pareto=*/false);
+        impl->columns = summary_columns(runs, /*pareto=*/false, impl->scheduled);
         impl->base_rows.clear();
         for (const auto& run : runs) impl->base_rows.push_back(summary_base_row(impl->columns, run));
       }
@@ -802,6 +840,7 @@ double SweepArchive::estimate_bytes(const ArchiveHeader& header, const std::vect
     const double floats = 2 * hidden * input + hidden + input + n_test * hidden + n_recon * input;
     total += 4 * floats + 8.0 * double(curve_fields().size()) * double(run.options.training.epochs) +
              overhead_per_run;
+    if (!header.schedule.empty()) total += double(RunShape::for_run(run, header).checkpoint_bytes);
   }
   return total;
 }
@@ -891,6 +930,7 @@ void SweepArchive::Impl::write_outcome(std::size_t run_index, const RunResult& r
   columns.record.set_u8(row.data(), "state", static_cast<std::uint8_t>(outcome.state));
   layout::put_outcome(columns.record, row.data(), outcome, false);
   if (pareto_columns) columns.record.set_str(row.data(), kComputeColumn, info.compute);
+  if (scheduled) columns.record.set_i32(row.data(), kRungColumn, info.rung);
   summary.write_bytes(columns.record.datatype(), row.data(), run_index, 1, independent);
 }
 
@@ -913,6 +953,70 @@ void SweepArchive::write_run(std::size_t run_index, const RunResult& result, con
   a.runs_state.write_rows<std::uint8_t>(run_index, std::span<const std::uint8_t>(&state_byte, 1), a.independent);
   a.make_durable(run_index, "state byte");
   a.states[run_index] = result.status;
+}
+
+void SweepArchive::write_rung(std::size_t run_index, const RunResult& result, const RunRecordInfo& info,
+                              std::span<const std::byte> checkpoint) {
+  Impl& a = *impl_;
+  a.require_open();
+  const RunStatus current = state(run_index);
+  const std::string run = "run " + std::to_string(run_index) + " of archive " + a.path;
+  if (!a.scheduled) throw ArchiveError(run + ": the archive has no schedule, so no rungs");
+  if (aesweep::is_done(current))
+    throw ArchiveError(run + " is already " + std::string(to_string(current)) + "; only pending runs reach rungs");
+  if (result.status != RunStatus::stopped)
+    throw ArchiveError(run + ": a run paused at a rung is written as stopped (what it is if the rung stops it)");
+  if (info.rung < 0 || info.rung > 254 || info.rung <= a.rungs[run_index])
+    throw ArchiveError(run + ": rung " + std::to_string(info.rung) + " after rung " + std::to_string(a.rungs[run_index]));
+  const RunShape& s = a.shapes[run_index];
+  if (checkpoint.size() > static_cast<std::size_t>(s.checkpoint_bytes))
+    throw ArchiveError(run + ": a checkpoint of " + std::to_string(checkpoint.size()) + " bytes, the archive holds " +
+                       std::to_string(s.checkpoint_bytes));
+  check_result(run, s, result, info);
+  a.write_arrays(run_index, result, info);
+  a.write_outcome(run_index, result, info);
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(s.checkpoint_bytes), 0);
+  std::memcpy(bytes.data(), checkpoint.data(), checkpoint.size());
+  a.file.open_dataset(layout::run_path(run_index) + "/" + layout::kCheckpoint).write<std::uint8_t>(bytes, a.independent);
+  // As write_run: the data on disk before the rung byte, the rung byte before returning.
+  a.make_durable(run_index, "rung data");
+  const std::uint8_t rung_byte = static_cast<std::uint8_t>(info.rung + 1);
+  a.runs_rung.write_rows<std::uint8_t>(run_index, std::span<const std::uint8_t>(&rung_byte, 1), a.independent);
+  a.make_durable(run_index, "rung byte");
+  a.rungs[run_index] = info.rung;
+}
+
+void SweepArchive::mark_stopped(std::size_t run_index) {
+  Impl& a = *impl_;
+  a.require_open();
+  const RunStatus current = state(run_index);
+  const std::string run = "run " + std::to_string(run_index) + " of archive " + a.path;
+  if (aesweep::is_done(current)) throw ArchiveError(run + " is already " + std::string(to_string(current)));
+  if (!a.scheduled || a.rungs[run_index] < 0)
+    throw ArchiveError(run + " has reached no rung: there is nothing to stop it with");
+  const std::uint8_t state_byte = static_cast<std::uint8_t>(RunStatus::stopped);
+  a.runs_state.write_rows<std::uint8_t>(run_index, std::span<const std::uint8_t>(&state_byte, 1), a.independent);
+  a.make_durable(run_index, "state byte");
+  a.states[run_index] = RunStatus::stopped;
+}
+
+std::vector<int> SweepArchive::run_rungs() const { return impl_->rungs; }
+
+std::vector<std::byte> SweepArchive::read_checkpoint(std::size_t run_index) const {
+  const Impl& a = *impl_;
+  (void)state(run_index);
+  if (!a.scheduled) throw ArchiveError("archive " + a.path + " has no schedule, so no checkpoints");
+  const auto bytes = a.file.open_dataset(layout::run_path(run_index) + "/" + layout::kCheckpoint)
+                         .read<std::uint8_t>(a.independent);
+  std::vector<std::byte> out(bytes.size());
+  std::memcpy(out.data(), bytes.data(), bytes.size());
+  return out;
+}
+
+std::vector<double> SweepArchive::read_curve(std::size_t run_index, std::string_view curve) const {
+  const Impl& a = *impl_;
+  (void)state(run_index);
+  return a.file.open_dataset(layout::run_path(run_index) + "/" + std::string(curve)).read<double>(a.independent);
 }
 
 // Rank 0, after every rank has finished writing: when every run is done, the Pareto marks of
@@ -969,6 +1073,7 @@ void SweepArchive::close() {
   on_all_ranks(*a.comm, [&] {
     a.runs_state.close();
     a.summary.close();
+    if (a.scheduled) a.runs_rung.close();
     a.file.close();
   });
   if (pareto_error) throw ArchiveError(*pareto_error);

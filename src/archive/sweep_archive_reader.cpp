@@ -163,6 +163,7 @@ ArchiveHeader read_header(const h5::File& file) {
   h.created = file.read_string_attribute("created");
   h.command = file.read_string_attribute("command");
   if (file.has_attribute("archive_id")) h.archive_id = file.read_string_attribute("archive_id");
+  if (file.has_attribute("schedule")) h.schedule = file.read_string_attribute("schedule");
 
   const h5::Group data = file.open_group(layout::kDatasetGroup);
   h.dataset_name = data.read_string_attribute("name");
@@ -244,6 +245,11 @@ ArchivedRun read_run(const h5::Group& g, RunStatus state, const ArchiveHeader& h
   expect_dims(g.open_dataset(layout::kReconstructions), {&s.n_recon, &s.input_size});
   for (const auto& curve : curve_fields()) expect_dims(g.open_dataset(std::string(curve.name)), {&s.epochs});
   expect_dims(g.open_dataset(layout::kMetrics), {});
+  if (g.has_child(layout::kCheckpoint)) {  // a scheduled study's
+    int bytes = -1;
+    expect_dims(g.open_dataset(layout::kCheckpoint), {&bytes});
+    s.checkpoint_bytes = bytes;
+  }
   return run;
 }
 
@@ -439,9 +445,7 @@ RunResult SweepArchiveReader::read_result(std::size_t run_index) const {
   const RunOutcome outcome = read_outcome(run_index);
 
   RunResult r;
-  r.status = state == RunStatus::complete ? RunStatus::complete
-             : state == RunStatus::diverged ? RunStatus::diverged
-                                           : RunStatus::failed;
+  r.status = state;  // a done state (run_status_of_byte checked it names one)
   r.error = outcome.error;
   r.w1 = to_matrix(g.open_dataset(layout::kEncoderKernel).read<float>(), s.hidden, s.input_size);
   const auto b1 = g.open_dataset(layout::kEncoderBias).read<float>();

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "aesweep/archive/sweep_archive.hpp"
 #include "aesweep/cli/commands.hpp"
@@ -67,21 +68,47 @@ const char* const kUsage =
 // Trains the pending work on every rank (rank 0 coordinates and prints progress); returns the
 // runs left. A failure here is fatal: every rank is aborted.
 std::size_t train_everything(Communicator& comm, const sweep::Study& study, const sweep::WorkPlan& plan,
-                             const sweep::RunItem& run_item, const std::string& out, bool quiet) {
+                             const sweep::RunItem& run_item, SweepArchive& archive, const std::string& out, bool quiet) {
   const auto start = std::chrono::steady_clock::now();
   sweep::Progress progress(study, plan, comm.size(), out);
   const RunFunction train = [&](std::size_t item, const PollFunction& poll) { return run_item(item, poll); };
   try {
     if (comm.rank() == 0) {
-      if (!quiet) std::fputs(progress.start_text().c_str(), stdout), std::fflush(stdout);
-      WorkQueue queue(plan.pending, plan.cost, comm.size());
-      SweepEvents events;
-      events.stop_requested = [] { return stop_signal != 0; };
-      events.on_finish = [&](const RunReport& r, const WorkQueue& q) {
-        const std::string line = progress.finish(r, q, seconds_since(start));
+      auto print = [&](const std::string& line) {
         if (!quiet) std::fputs(line.c_str(), stdout), std::fflush(stdout);
       };
-      coordinate(comm, queue, train, events);
+      print(progress.start_text());
+      // With a schedule, rank 0 decides the rungs: the first segments (and, on a resume, the
+      // decisions a killed job had made) come from the archive, the next ones from each result.
+      std::optional<sweep::Promotions> promotions;
+      std::vector<std::size_t> first = plan.pending;
+      std::vector<double> first_cost = plan.cost;
+      auto stop_runs = [&](const std::vector<std::size_t>& runs) {
+        for (std::size_t run : runs) {
+          archive.mark_stopped(run);
+          print(progress.stopped(run, promotions->rung(run), seconds_since(start)));
+        }
+      };
+      if (plan.schedule) {
+        promotions.emplace(sweep::read_promotions(*plan.schedule, archive));
+        const auto decided = promotions->start();
+        stop_runs(decided.stopped);
+        first = decided.segments;
+        first_cost = sweep::segment_costs(plan, first);
+      }
+      WorkQueue queue(first, first_cost, comm.size());
+      SweepEvents events;
+      events.stop_requested = [] { return stop_signal != 0; };
+      events.on_finish = [&](const RunReport& r, WorkQueue& q) {
+        print(progress.finish(r, q, seconds_since(start)));
+        if (!promotions) return;
+        const auto decided = r.status == RunStatus::pending ? promotions->candidate(r.run, r.rung, r.metric)
+                                                            : promotions->ended(r.run, r.status);
+        stop_runs(decided.stopped);
+        q.add(decided.segments, sweep::segment_costs(plan, decided.segments));
+      };
+      const CoordinationStats stats = coordinate(comm, queue, train, events);
+      print(sweep::Progress::idle_text(stats));
     } else {
       work(comm, train);
     }
@@ -156,7 +183,7 @@ int sweep_command(const std::vector<std::string>& args) {
   const std::vector<RunStatus> states = archive->run_states();
   const sweep::WorkPlan plan = sweep::plan_work(study, states, fuse);
   const sweep::RunItem run_item(study, plan, states, *archive, header, comm.rank(), sweep::host_name());
-  const std::size_t left = train_everything(comm, study, plan, run_item, out, quiet);
+  const std::size_t left = train_everything(comm, study, plan, run_item, *archive, out, quiet);
   archive->close();  // collective
   archive.reset();
   mpi.finalize();

@@ -81,6 +81,19 @@ Study load_study(StudyConfig config) {
       throw e.at("run " + std::to_string(run.index) + (run.section.empty() ? "" : " of " + header_of(plan, run.section)));
     }
   }
+  if (config.schedule.active()) {
+    const ScheduleSettings& s = config.schedule;
+    if (s.metric == ScheduleMetric::validation_loss)
+      for (const auto& run : study.runs)
+        if (!(run.options.training.validation_split > 0)) {
+          const auto it = s.origins.find("metric");
+          throw ConfigError((it != s.origins.end() ? it->second : s.origin) +
+                            ": schedule.metric: metric = validation_loss needs a validation split, and run " +
+                            std::to_string(run.index) + (run.section.empty() ? "" : " of " + header_of(plan, run.section)) +
+                            " has train.validation_split = 0; use metric = test_loss or splits > 0");
+        }
+    study.schedule.emplace(s, study.runs);
+  }
   study.config = std::move(config);
   return study;
 }
@@ -107,6 +120,7 @@ ArchiveHeader make_header(const Study& study, const std::string& command, int re
     for (const auto& o : config.overrides) header.config_text += "# --set " + o + "\n";
   }
   header.config_hash = study_hash(config, study.runs);
+  if (study.schedule) header.schedule = study.schedule->description();
   header.sections = study.sections;
   header.dataset_name = data.name;
   header.data_fingerprint = dataset_fingerprint(data);
@@ -155,18 +169,89 @@ double estimated_cost(const RunSpec& run, const Dataset& data) {
   return per_sample * double(o.training.epochs) * double(data.train_images.cols());
 }
 
+double scheduled_epochs(const RungSchedule& schedule, const std::vector<bool>* only) {
+  const auto& rungs = schedule.rungs();
+  const std::size_t eta = std::size_t(schedule.settings().eta);
+  double epochs = 0;
+  for (std::size_t p = 0; p < schedule.pool_count(); ++p) {
+    const auto& runs = schedule.pool_runs(p);
+    std::size_t n = runs.size();
+    if (only) n = std::size_t(std::count_if(runs.begin(), runs.end(), [&](std::size_t r) { return (*only)[r]; }));
+    const int first = schedule.first_rung(runs.front());
+    for (int k = first; k < int(rungs.size()) && n > 0; ++k) {
+      epochs += double(n) * double(rungs[std::size_t(k)] - (k == first ? 0 : rungs[std::size_t(k - 1)]));
+      n = std::max<std::size_t>(1, n / eta);
+    }
+  }
+  return epochs;
+}
+
+std::string WorkPlan::item_text(std::size_t item) const {
+  if (schedule) return std::to_string(schedule->segment_run(item)) + "@" + std::to_string(schedule->segment_rung(item));
+  std::string text = std::to_string(items[item].front());
+  if (items[item].size() > 1) text += "+" + std::to_string(items[item].size() - 1);
+  return text;
+}
+
+std::size_t WorkPlan::first_run(std::size_t item) const {
+  return schedule ? schedule->segment_run(item) : items[item].front();
+}
+
+std::vector<double> segment_costs(const WorkPlan& plan, const std::vector<std::size_t>& segments) {
+  std::vector<double> cost;
+  for (std::size_t s : segments) {
+    const std::size_t run = plan.schedule->segment_run(s);
+    cost.push_back(plan.epoch_cost[run] *
+                   double(plan.schedule->segment_stop_epoch(s) - plan.schedule->segment_start_epoch(s)));
+  }
+  return cost;
+}
+
+Promotions read_promotions(const RungSchedule& schedule, const SweepArchive& archive) {
+  const std::vector<int> rungs = archive.run_rungs();
+  const std::string metric(to_string(schedule.settings().metric));
+  std::vector<ScheduledRunState> runs(schedule.run_count());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    runs[i].status = archive.state(i);
+    runs[i].rung = rungs[i];
+    runs[i].metric.assign(schedule.rungs().size(), std::nan(""));
+    if (rungs[i] < 0) continue;
+    // The metric at every rung it was a candidate at, from its curve as write_rung stored it.
+    const std::vector<double> curve = archive.read_curve(i, metric);
+    for (int k = schedule.first_rung(i); k <= rungs[i] && k < int(schedule.rungs().size()); ++k) {
+      const auto epoch = std::size_t(schedule.rungs()[std::size_t(k)]);
+      if (epoch <= curve.size()) runs[i].metric[std::size_t(k)] = curve[epoch - 1];
+    }
+  }
+  return Promotions(schedule, std::move(runs));
+}
+
 WorkPlan plan_work(const Study& study, const std::vector<RunStatus>& states, const cli::FuseSettings& fuse) {
   WorkPlan plan;
-  plan.items = cli::fuse_groups(study.runs, fuse);
+  plan.schedule = study.schedule ? &*study.schedule : nullptr;
+  if (!plan.schedule) plan.items = cli::fuse_groups(study.runs, fuse);
   plan.run_cost.assign(study.runs.size(), 0.0);
+  plan.epoch_cost.assign(study.runs.size(), 0.0);
+  std::vector<bool> pending(study.runs.size(), false);
   for (std::size_t i = 0; i < study.runs.size(); ++i) {
+    plan.epoch_cost[i] = estimated_cost(study.runs[i], study.data) / double(std::max(1, study.runs[i].options.training.epochs));
     if (states[i] != RunStatus::pending) {
       ++plan.done_runs;
       continue;
     }
+    pending[i] = true;
     ++plan.pending_runs;
     plan.run_cost[i] = estimated_cost(study.runs[i], study.data);
     plan.total_cost += plan.run_cost[i];
+  }
+  if (plan.schedule) {
+    // What the schedule should train of the pending runs (rough: runs of one pool cost alike).
+    const double all = scheduled_epochs(*plan.schedule, &pending);
+    double full = 0;
+    for (std::size_t i = 0; i < pending.size(); ++i)
+      if (pending[i]) full += double(study.runs[i].options.training.epochs);
+    if (full > 0) plan.total_cost *= all / full;
+    return plan;
   }
   for (std::size_t item = 0; item < plan.items.size(); ++item) {
     double item_cost = 0.0;
@@ -188,7 +273,71 @@ RunItem::RunItem(const Study& study, const WorkPlan& plan, const std::vector<Run
     : study_(study), plan_(plan), states_(states), archive_(archive), header_(header), rank_(rank),
       host_(std::move(host)) {}
 
+// A schedule's segment: trains the run from its checkpoint (or the start) to its rung. Paused
+// there, it is written with its checkpoint and reported pending with its metric; ended (the last
+// rung, divergence, patience, failure), it is written done.
+std::vector<RunReport> RunItem::segment(std::size_t item, const PollFunction& poll) const {
+  const RungSchedule& schedule = *plan_.schedule;
+  const std::size_t index = schedule.segment_run(item);
+  const int rung = schedule.segment_rung(item);
+  const int start = schedule.segment_start_epoch(item), stop = schedule.segment_stop_epoch(item);
+  const TrainOptions& options = study_.runs[index].options;
+  RunResult result;
+  TrainCheckpoint at_rung;
+  try {
+    TrainCallbacks callbacks;
+    callbacks.on_batch = poll;
+    TrainCheckpoint from;
+    if (start > 0) {
+      from = decode_checkpoint(archive_.read_checkpoint(index), options);
+      if (from.epoch != start)
+        throw ArchiveError("run " + std::to_string(index) + "'s checkpoint is after epoch " + std::to_string(from.epoch) +
+                           ", its rung's is " + std::to_string(start));
+    }
+    result = train_segment(options, study_.data, {start > 0 ? &from : nullptr, stop, &at_rung}, callbacks);
+  } catch (const std::exception& e) {
+    result = RunResult{};
+    result.status = RunStatus::failed;
+    result.error = e.what();
+    at_rung = TrainCheckpoint{};
+  }
+  const bool paused = at_rung.epoch > 0;
+  RunRecordInfo info;
+  info.rank = rank_;
+  info.host = host_;
+  info.compute = compute_description();
+  // The rung it reached: this one if paused or at the end, else the one it continued from.
+  const bool at_end = result.status == RunStatus::complete && result.epochs_run == stop && rung == schedule.last_rung();
+  info.rung = paused || at_end ? rung : rung > schedule.first_rung(index) ? rung - 1 : -1;
+  if (result.w1.size() > 0)
+    info.reconstructions = reconstruct(options.model, result, header_.recon_originals);
+  RunReport report;
+  report.run = index;
+  report.rung = rung;
+  try {
+    if (paused) {
+      result.status = RunStatus::stopped;  // what the summary row says if the rung stops it
+      archive_.write_rung(index, result, info, encode_checkpoint(at_rung));
+      report.status = RunStatus::pending;
+      const EpochRecord& record = result.epochs.at(std::size_t(stop - 1));
+      report.metric = schedule.settings().metric == ScheduleMetric::validation_loss ? record.validation_loss
+                                                                                     : record.test_loss;
+    } else {
+      archive_.write_run(index, result, info);
+      report.status = result.status;
+    }
+  } catch (const std::exception& e) {  // the archive cannot take results any more: nothing further can be saved
+    throw ArchiveError("rank " + std::to_string(rank_) + " could not write run " + std::to_string(index) + " to " +
+                       archive_.path() + ": " + e.what());
+  }
+  report.test_mse = result.metrics.test_mse;
+  report.latent_density = result.metrics.latent_density;
+  report.seconds = result.wall_seconds;
+  return {report};
+}
+
 std::vector<RunReport> RunItem::operator()(std::size_t item, const PollFunction& poll) const {
+  if (plan_.schedule) return segment(item, poll);
   const auto& members = plan_.items[item];
   std::vector<RunResult> results;
   try {
@@ -258,30 +407,58 @@ std::string Progress::start_text() const {
 }
 
 std::string Progress::finish(const RunReport& r, const WorkQueue& queue, double elapsed) {
-  ++done_;
-  done_cost_ += plan_.run_cost[r.run];
-  const double eta = done_cost_ > 0 ? elapsed * (plan_.total_cost - done_cost_) / done_cost_ : NAN;
+  const bool paused = r.status == RunStatus::pending;
+  if (!paused) ++done_;
+  if (plan_.schedule) {  // a segment's epochs
+    const int start = plan_.schedule->segment_start_epoch(plan_.schedule->segment(r.run, r.rung));
+    const int stop = plan_.schedule->segment_stop_epoch(plan_.schedule->segment(r.run, r.rung));
+    done_cost_ += plan_.epoch_cost[r.run] * double(stop - start);
+  } else {
+    done_cost_ += plan_.run_cost[r.run];
+  }
+  const double eta = done_cost_ > 0 ? elapsed * std::max(0.0, plan_.total_cost - done_cost_) / done_cost_ : NAN;
   std::string flight;
   for (int rank = 0; rank < ranks_; ++rank) {
     const auto f = queue.in_flight(rank);
-    // An item shows as its first run, "+N" for the N runs training with it.
-    std::string what = "-";
-    if (f) {
-      what = std::to_string(plan_.items[*f].front());
-      if (plan_.items[*f].size() > 1) what += "+" + std::to_string(plan_.items[*f].size() - 1);
-    }
-    flight += " " + std::to_string(rank) + ":" + what;
+    // An item shows as its first run, "+N" for the N runs training with it, "@k" for a segment.
+    flight += " " + std::to_string(rank) + ":" + (f ? plan_.item_text(*f) : std::string("-"));
   }
   const std::string& section = study_.runs[r.run].section;
   // The section name and the in-flight list have no length limit: only the numbers go through
   // fixed buffers.
-  char head[256], tail[128];
+  char head[256], tail[160];
   std::snprintf(head, sizeof head, "[%zu/%zu] run %zu (", plan_.done_runs + done_, study_.runs.size(), r.run);
-  std::snprintf(tail, sizeof tail, ") rank %d: %s test_mse %.5f density %.3f %s | in flight", r.rank,
-                std::string(to_string(r.status)).c_str(), r.test_mse, r.latent_density,
-                cli::format_duration(r.seconds).c_str());
+  char what[64];
+  if (paused) std::snprintf(what, sizeof what, "at rung %d, %s %.6g", int(r.rung),
+                            std::string(to_string(plan_.schedule->settings().metric)).c_str(), r.metric);
+  else std::snprintf(what, sizeof what, "%s", std::string(to_string(r.status)).c_str());
+  std::snprintf(tail, sizeof tail, ") rank %d: %s test_mse %.5f density %.3f %s | in flight", r.rank, what,
+                r.test_mse, r.latent_density, cli::format_duration(r.seconds).c_str());
   return head + (section.empty() ? std::string("-") : section) + tail + flight + " | elapsed " +
          cli::format_duration(elapsed) + " ETA " + cli::format_duration(eta) + "\n";
+}
+
+std::string Progress::stopped(std::size_t run, int rung, double elapsed) {
+  ++done_;
+  char line[256];
+  std::snprintf(line, sizeof line, "[%zu/%zu] run %zu (", plan_.done_runs + done_, study_.runs.size(), run);
+  const std::string& section = study_.runs[run].section;
+  return line + (section.empty() ? std::string("-") : section) + ") stopped at rung " + std::to_string(rung) +
+         " (epoch " + std::to_string(plan_.schedule->rungs()[std::size_t(rung)]) + ") | elapsed " +
+         cli::format_duration(elapsed) + "\n";
+}
+
+std::string Progress::idle_text(const CoordinationStats& stats) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "aesweep sweep: ranks held no work %.1f%% of the time (%.1f of %.1f rank-seconds; waiting for rungs, "
+                "and the last runs)\n",
+                100.0 * stats.idle_fraction(), [&] {
+                  double s = 0;
+                  for (double v : stats.idle_seconds) s += v;
+                  return s;
+                }(), stats.elapsed * double(stats.idle_seconds.size()));
+  return line;
 }
 
 std::string Progress::end_text(std::size_t left, double elapsed) const {

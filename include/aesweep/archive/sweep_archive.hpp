@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,6 +42,9 @@ inline constexpr const char* kParetoFrontSectionColumn = "pareto_front_section";
 // Format 3 on: per run, what computed it (RunRecordInfo::compute), a fixed string of kComputeBytes.
 inline constexpr const char* kComputeColumn = "compute";
 inline constexpr std::size_t kComputeBytes = 160;
+// Scheduled studies only: the /summary column (int32, last) with the rung each run reached (index
+// into the schedule's rungs; -1 none). Archives without a schedule have no such column.
+inline constexpr const char* kRungColumn = "rung";
 
 // One [sweep.NAME] section of the study (/sections/<NNN>).
 struct StudySection {
@@ -83,6 +87,10 @@ struct ArchiveHeader {
   // The sweep's structure: every section with its swept keys and all its runs (a run listed by
   // several sections is trained once and belongs to each). Empty in version 1 archives.
   std::vector<StudySection> sections;
+  // The study's schedule (successive halving, hyperband) as RungSchedule::description() writes
+  // it; empty without one. A scheduled archive has /runs_rung, a checkpoint per run and the
+  // summary's rung column; without a schedule the layout is exactly as before schedules existed.
+  std::string schedule;
 };
 
 // The archive's identity: archive_id, or for archives written before it existed, the config
@@ -101,8 +109,10 @@ struct RunShape {
   int epochs = 0;   // length of the loss curves: the configured maximum
   int n_recon = 0;
   int input_size = 0;
+  std::int64_t checkpoint_bytes = 0;  // scheduled studies: the run's checkpoint capacity; else 0
 
-  // hidden and epochs from spec.options, the rest from the header.
+  // hidden and epochs from spec.options (and with a schedule, the checkpoint's capacity), the rest
+  // from the header.
   static RunShape for_run(const RunSpec& spec, const ArchiveHeader& header);
   bool operator==(const RunShape&) const = default;
 };
@@ -120,6 +130,7 @@ struct RunRecordInfo {
   // the summary's `compute` column (format 3 on), stored in kComputeBytes, longer text cut.
   std::string compute;
   Eigen::MatrixXf reconstructions;  // input_size x n_recon decoder outputs for header.recon_indices
+  int rung = -1;  // scheduled archives: the summary's rung column (the rung the run reached)
 };
 
 class SweepArchive {
@@ -171,6 +182,25 @@ class SweepArchive {
   // its /runs_state byte (last). Empty matrices (a failed run) are stored as NaN; non-empty
   // ones must match shape(run_index). Refuses a run that is already done.
   void write_run(std::size_t run_index, const RunResult& result, const RunRecordInfo& info);
+
+  // ------------------------------------------------------------ scheduled archives only
+  // INDEPENDENT, like write_run, for a run paused at rung `info.rung` of its schedule: writes the
+  // run as it stands there (weights, codes, curves, metrics; its summary row, with state stopped,
+  // which holds if the rung stops it) and its checkpoint (at most the capacity; zero padded),
+  // then fdatasync, then its /runs_rung byte, then fdatasync. The run stays pending in
+  // /runs_state. Refuses a done run, a result that is not `stopped`, a rung not above the run's.
+  void write_rung(std::size_t run_index, const RunResult& result, const RunRecordInfo& info,
+                  std::span<const std::byte> checkpoint);
+  // INDEPENDENT: a paused run that its rung stops: only its /runs_state byte (stopped), then
+  // fdatasync; its data is what write_rung wrote. Refuses a run without a rung or already done.
+  void mark_stopped(std::size_t run_index);
+  // The rung each run reached as read at open (its /runs_rung byte - 1, -1 for none), updated by
+  // this rank's own write_rung calls; all -1 without a schedule.
+  [[nodiscard]] std::vector<int> run_rungs() const;
+  // INDEPENDENT reads of what write_rung (any rank's, synced) stored: the checkpoint bytes
+  // (capacity, zero padded) and a curve (epochs values, NaN where not reached).
+  [[nodiscard]] std::vector<std::byte> read_checkpoint(std::size_t run_index) const;
+  [[nodiscard]] std::vector<double> read_curve(std::size_t run_index, std::string_view curve) const;
 
   // COLLECTIVE. When every run of the study is done (in the file, whichever rank or job wrote it),
   // rank 0 first marks the Pareto front in /summary (kParetoFrontColumn and

@@ -11,6 +11,7 @@
 // handlers, starts MPI and calls these in order.
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 #include "aesweep/config/study_config.hpp"
 #include "aesweep/core/dataset.hpp"
 #include "aesweep/dist/scheduler.hpp"
+#include "aesweep/sweep/schedule.hpp"
 
 namespace aesweep::sweep {
 
@@ -29,10 +31,13 @@ struct Study {
   std::vector<RunSpec> runs;
   std::vector<StudySection> sections;
   Dataset data;
+  // The study's [schedule] when it is active (successive halving, hyperband).
+  std::optional<RungSchedule> schedule;
 };
 
 // Expands `config`, loads its data and checks every run against it (input size, a validation
-// split that leaves samples on both sides). Throws ConfigError or DataError naming the problem.
+// split that leaves samples on both sides, one for a schedule's validation_loss). Throws
+// ConfigError or DataError naming the problem.
 [[nodiscard]] Study load_study(StudyConfig config);
 
 // Test digits whose reconstructions every run stores: the first `per_class` of each class, by
@@ -49,8 +54,12 @@ void check_free_space(const std::string& out, const ArchiveHeader& header, const
                       OpenMode mode);
 
 // What is left to train: work items are single runs or groups that train together, formed from
-// the whole study so every rank and every resumed job sees the same groups.
+// the whole study so every rank and every resumed job sees the same groups. With a schedule,
+// work items are segments (RungSchedule::segment: a run up to its next rung), known only as rungs
+// are decided: `items` and `pending` are then empty and rank 0's Promotions hands them out; runs
+// never train in groups (a group's runs would stop at different rungs).
 struct WorkPlan {
+  const RungSchedule* schedule = nullptr;
   std::vector<std::vector<std::size_t>> items;  // every item of the study, runs by index
   std::vector<std::size_t> pending;             // items with a run still to do
   std::vector<double> cost;                     // estimated cost of each pending item
@@ -59,6 +68,12 @@ struct WorkPlan {
   std::size_t pending_runs = 0;
   std::size_t done_runs = 0;    // done in the archive before this job
   std::size_t fused_items = 0;  // pending items of two or more runs
+  double cost_per_epoch(std::size_t run) const { return epoch_cost[run]; }
+  std::vector<double> epoch_cost;  // estimated cost of one epoch of each run
+  // "12" for a run, "12+3" for a group of 4 runs, "12@2" for run 12's segment to rung 2.
+  [[nodiscard]] std::string item_text(std::size_t item) const;
+  // The first run of an item.
+  [[nodiscard]] std::size_t first_run(std::size_t item) const;
 };
 [[nodiscard]] WorkPlan plan_work(const Study& study, const std::vector<RunStatus>& states,
                                  const cli::FuseSettings& fuse);
@@ -66,6 +81,17 @@ struct WorkPlan {
 // Estimated cost of training a run: hidden x input x epochs x samples (x1.3 with the
 // contractive penalty), enough to hand out the longest runs first.
 [[nodiscard]] double estimated_cost(const RunSpec& run, const Dataset& data);
+
+// The epochs a schedule trains in all when no run ends early: per pool, each rung's runs times the
+// epochs from the rung before (max(1, floor(n / eta)) going on at each rung); pending runs only
+// when `only` is given (true = count it).
+[[nodiscard]] double scheduled_epochs(const RungSchedule& schedule, const std::vector<bool>* only = nullptr);
+
+// Rank 0, a scheduled study: the promotions as the archive left them (each run's state, rung and
+// metric at its rungs read back), ready to start().
+[[nodiscard]] Promotions read_promotions(const RungSchedule& schedule, const SweepArchive& archive);
+// The cost of each of these segments (its epochs).
+[[nodiscard]] std::vector<double> segment_costs(const WorkPlan& plan, const std::vector<std::size_t>& segments);
 
 // Trains one work item and writes each of its pending runs to the archive (runs an earlier job
 // saved are retrained only for their group and not written again). A run that throws is
@@ -77,6 +103,7 @@ class RunItem {
   std::vector<RunReport> operator()(std::size_t item, const PollFunction& poll) const;
 
  private:
+  std::vector<RunReport> segment(std::size_t item, const PollFunction& poll) const;
   const Study& study_;
   const WorkPlan& plan_;
   const std::vector<RunStatus>& states_;
@@ -93,8 +120,13 @@ class Progress {
   Progress(const Study& study, const WorkPlan& plan, int ranks, std::string out);
   // The opening lines: runs, already complete, to train, ranks, archive; fused groups.
   [[nodiscard]] std::string start_text() const;
-  // Counts one finished run and returns its line; `elapsed` seconds since start.
+  // Counts one finished run and returns its line; `elapsed` seconds since start. With a schedule a
+  // report may be a run paused at a rung (status pending): its line says so and counts no run.
   std::string finish(const RunReport& report, const WorkQueue& queue, double elapsed);
+  // A schedule stopped `run` at rung `rung` (counted as finished).
+  std::string stopped(std::size_t run, int rung, double elapsed);
+  // How busy the ranks were (the sweep's last line).
+  [[nodiscard]] static std::string idle_text(const CoordinationStats& stats);
   // Runs trained by this job, and runs of the study still pending.
   [[nodiscard]] std::size_t trained() const { return done_; }
   [[nodiscard]] std::size_t left() const { return plan_.pending_runs - done_; }
