@@ -192,7 +192,8 @@ class SweepArchive {
   void write_rung(std::size_t run_index, const RunResult& result, const RunRecordInfo& info,
                   std::span<const std::byte> checkpoint);
   // INDEPENDENT: a paused run that its rung stops: only its /runs_state byte (stopped), then
-  // fdatasync; its data is what write_rung wrote. Refuses a run without a rung or already done.
+  // fdatasync; its data is what write_rung (of any rank) wrote. Refuses a run already done (as
+  // this rank knows) and an archive without a schedule.
   void mark_stopped(std::size_t run_index);
   // The rung each run reached as read at open (its /runs_rung byte - 1, -1 for none), updated by
   // this rank's own write_rung calls; all -1 without a schedule.
