@@ -38,14 +38,7 @@ using Map = Eigen::Map<Eigen::MatrixXf, 0, Eigen::OuterStride<>>;
   const ConstMap A(a, trans_a ? k : m, trans_a ? m : k, Eigen::OuterStride<>(lda));
   const ConstMap B(b, trans_b ? n : k, trans_b ? k : n, Eigen::OuterStride<>(ldb));
   Map C(c, m, n, Eigen::OuterStride<>(ldc));
-  auto run = [&](const auto& x, const auto& y) {
-    if (accumulate) C.noalias() += x * y;
-    else C.noalias() = x * y;
-  };
-  if (trans_a && trans_b) run(A.transpose(), B.transpose());
-  else if (trans_a) run(A.transpose(), B);
-  else if (trans_b) run(A, B.transpose());
-  else run(A, B);
+  eigen_product(C, A, trans_a, B, trans_b, accumulate);
 }
 
 std::string proc_cpuinfo_field(const std::string& name) {

@@ -47,6 +47,19 @@ bool bf16_supported();
 // Why not, in a sentence naming the missing piece ("" when supported).
 std::string bf16_unsupported_reason();
 
+// C (+)= op(A) op(B) by Eigen's own kernels.
+template <typename Out, typename A, typename B>
+void eigen_product(Out&& c, const A& a, bool trans_a, const B& b, bool trans_b, bool accumulate) {
+  auto run = [&](const auto& x, const auto& y) {
+    if (accumulate) c.noalias() += x * y;
+    else c.noalias() = x * y;
+  };
+  if (trans_a && trans_b) run(a.transpose(), b.transpose());
+  else if (trans_a) run(a.transpose(), b);
+  else if (trans_b) run(a, b.transpose());
+  else run(a, b);
+}
+
 // C (+)= op(A) op(B) on Eigen column-major objects with contiguous columns (matrices, maps, blocks of
 // whole columns). Floats go through the backend; doubles stay with Eigen (the fp64 reference path).
 template <typename Out, typename A, typename B>
@@ -57,14 +70,7 @@ void product(Out&& c, const A& a, bool trans_a, const B& b, bool trans_b, bool a
     sgemm(trans_a, trans_b, c.rows(), c.cols(), k, a.data(), a.outerStride(), b.data(), b.outerStride(), accumulate,
           c.data(), c.outerStride());
   } else {
-    auto run = [&](const auto& x, const auto& y) {
-      if (accumulate) c.noalias() += x * y;
-      else c.noalias() = x * y;
-    };
-    if (trans_a && trans_b) run(a.transpose(), b.transpose());
-    else if (trans_a) run(a.transpose(), b);
-    else if (trans_b) run(a, b.transpose());
-    else run(a, b);
+    eigen_product(c, a, trans_a, b, trans_b, accumulate);
   }
 }
 
