@@ -122,6 +122,11 @@ std::vector<Column> table_columns(const StudyStatus& s) {
     if (std::any_of(columns.begin(), columns.end(), [&](const Column& c) { return c.header == metric; })) continue;
     columns.push_back({metric, false, [metric](const SummaryRow& r) { return metric_text(r, metric); }});
   }
+  if (s.has_rung)  // the rung a scheduled run reached (index into the schedule's rungs)
+    columns.push_back({"rung", false, [](const SummaryRow& r) {
+                         const double v = r.extra.empty() ? std::nan("") : r.extra.front();
+                         return std::isfinite(v) && v >= 0 ? std::to_string(int(v)) : std::string("-");
+                       }});
   columns.push_back({"pareto", false, [&s](const SummaryRow& r) {
                        const bool on = std::binary_search(s.pareto_front.begin(), s.pareto_front.end(), r.index);
                        return std::string(on ? "*" : "");
@@ -181,6 +186,7 @@ StudyStatus summarize_status(const SweepArchiveReader& reader, const SummarySnap
   s.created = reader.header().created;
   s.dataset = reader.header().dataset_name;
   s.counts = count(snapshot.states);
+  s.has_rung = !snapshot.extra_present.empty() && snapshot.extra_present.front();
   for (const auto& section : reader.header().sections) {
     std::set<std::size_t> distinct;
     for (const auto run : section.runs)
@@ -219,7 +225,7 @@ StudyStatus summarize_status(const SweepArchiveReader& reader, const SummarySnap
 StudyStatus read_status(const std::string& path, const StatusOptions& options) {
   (void)status_metric(options.by);  // a bad --by is reported before the file is touched
   const SweepArchiveReader reader = SweepArchiveReader::open_to_watch(path);
-  return summarize_status(reader, reader.read_done_summary(), options);
+  return summarize_status(reader, reader.read_done_summary({kRungColumn}), options);
 }
 
 std::string status_table(const StudyStatus& s) {
@@ -301,7 +307,9 @@ std::string status_json(const StudyStatus& s) {
            json_string(r.section) + ", \"status\": " + json_string(std::string(to_string(r.outcome.state)));
     for (const auto& f : scalar_fields()) out += ", " + json_string(std::string(f.name)) + ": " + json_number(f.get(r.outcome));
     out += ", \"rank\": " + std::to_string(r.outcome.rank) + ", \"host\": " + json_string(r.outcome.host) +
-           ", \"error\": " + json_string(r.outcome.error) + "}";
+           ", \"error\": " + json_string(r.outcome.error);
+    if (s.has_rung) out += ", \"rung\": " + json_number(r.extra.empty() ? std::nan("") : r.extra.front());
+    out += "}";
   }
   out += "],\n \"pareto_front\": [";
   for (std::size_t k = 0; k < s.pareto_front.size(); ++k) out += (k ? ", " : "") + std::to_string(s.pareto_front[k]);

@@ -256,6 +256,17 @@ TEST_F(ScheduleE2E, OneTwoAndThreeRanksStopTheSameRunsWithTheSameBits) {
     if (rungs[i] == 1 && a.read_result(i).epochs[0].validation_loss < winner_at_1) ++better;
   EXPECT_EQ(better, 0u);
 
+  // aesweep status counts the stopped runs and shows the rung each best run reached.
+  ASSERT_EQ(run({AESWEEP_BINARY, "status", path("np3.h5"), "--by", "epochs_run", "--top", "12"}, "status.txt"), 0)
+      << log("status.txt");
+  const std::string status = log("status.txt");
+  EXPECT_NE(status.find("runs: 0 pending, 1 complete, 0 diverged, 0 failed, 11 stopped (12 of 12 done, 100%)"),
+            std::string::npos) << status;
+  EXPECT_NE(status.find(" rung "), std::string::npos) << status;
+  ASSERT_EQ(run({AESWEEP_BINARY, "status", path("np3.h5"), "--json"}, "status.json"), 0) << log("status.json");
+  EXPECT_NE(log("status.json").find("\"rung\": 2"), std::string::npos) << log("status.json");
+  EXPECT_NE(log("status.json").find("\"stopped\": 11"), std::string::npos) << log("status.json");
+
   // The run trained to the end through two checkpoints equals the same run trained straight
   // through in the study without a schedule.
   ASSERT_EQ(run(sweep_args(2, "halving.ini", "none.h5", {"--set", "schedule.kind=none", "--set", "train.epochs=9"}),

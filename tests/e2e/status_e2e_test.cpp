@@ -163,7 +163,7 @@ TEST_F(StatusE2E, WatchesARunningSweepUnderMpiexecAndEveryCountOnlyGrows) {
   EXPECT_NE(out.find("\"ranked\": 9"), std::string::npos) << "the diverged run has no finite test MSE:\n" << out;
 
   ASSERT_EQ(status({archive, "--top", "3", "--by", "latent_density"}, &out), 0) << out;
-  EXPECT_NE(out.find("runs: 0 pending, 9 complete, 1 diverged, 0 failed (10 of 10 done, 100%)"), std::string::npos) << out;
+  EXPECT_NE(out.find("runs: 0 pending, 9 complete, 1 diverged, 0 failed, 0 stopped (10 of 10 done, 100%)"), std::string::npos) << out;
   EXPECT_NE(out.find("best 3 of 10 runs by latent_density (lowest first):"), std::string::npos) << out;
   EXPECT_NE(out.find("  boom     0 pending, 0 complete, 1 diverged"), std::string::npos) << out;
 }

@@ -52,6 +52,8 @@ struct StudyStatus {
   // The Pareto front of test MSE against latent density over the complete runs (pareto.hpp), run
   // indices ascending, computed from the rows read (so also for an unfinished sweep).
   std::vector<std::size_t> pareto_front;
+  // A scheduled study (successive halving, hyperband): each best run's rung reached is shown.
+  bool has_rung = false;
 };
 
 // Reads the archive (open_to_watch + read_done_summary) and ranks its done runs.
