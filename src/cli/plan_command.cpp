@@ -45,6 +45,7 @@ int plan_command(const std::vector<std::string>& args) {
                 (searches == 1 ? " search section" : " search sections");
   std::printf("study %s: %zu runs in %s, hash %s\n", config.path.c_str(), plan.size(), sections.c_str(),
               study_hash(config, plan).c_str());
+  if (config.schedule.active()) std::printf("schedule: %s\n", config.schedule.summary().c_str());
   // What each search draws: its method, seed, points and distributions.
   for (std::size_t s = 0; s < plan.section_count(); ++s) {
     const SearchSpace* search = plan.section_search(s);

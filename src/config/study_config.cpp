@@ -280,6 +280,14 @@ std::vector<int> ScheduleSettings::rungs() const {
   return r;
 }
 
+std::string ScheduleSettings::summary() const {
+  if (!active()) return "none: every run trains to its end";
+  std::string epochs;
+  for (int r : rungs()) epochs += (epochs.empty() ? "" : ", ") + std::to_string(r);
+  return std::string(to_string(kind)) + " on " + std::string(to_string(metric)) + ", eta " + std::to_string(eta) +
+         ", rungs at epochs " + epochs;
+}
+
 std::string ScheduleSettings::text() const {
   if (!active()) return "kind = none\n";
   return "kind = " + std::string(to_string(kind)) + "\nmetric = " + std::string(to_string(metric)) +

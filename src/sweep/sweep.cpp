@@ -395,6 +395,7 @@ std::string Progress::start_text() const {
   std::snprintf(line, sizeof line, ", %zu already complete, %zu to train on %d ranks; archive ", plan_.done_runs,
                 plan_.pending_runs, ranks_);
   text += line + out_ + "\n";
+  if (study_.config.schedule.active()) text += "aesweep sweep: schedule " + study_.config.schedule.summary() + "\n";
   text += "aesweep sweep: products by " + gemm::backend_description() + " on rank 0's CPU (" + gemm::cpu_description() +
           "); each run's summary row records its rank's (column compute)\n";
   if (plan_.fused_items > 0) {

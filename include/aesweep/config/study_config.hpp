@@ -74,6 +74,8 @@ struct ScheduleSettings {
   bool active() const { return kind != ScheduleKind::none; }
   // The epochs of the rungs: min_epochs * eta^k below max_epochs, then max_epochs.
   std::vector<int> rungs() const;
+  // One line for plan and sweep: "successive_halving on validation_loss, eta 3, rungs at epochs 1, 3, 9, 27".
+  std::string summary() const;
   // "kind = successive_halving\nmetric = validation_loss\nmin_epochs = 1\nmax_epochs = 27\neta = 3\n"
   // (canonical, one setting a line); what the study hash and the archive record.
   std::string text() const;
