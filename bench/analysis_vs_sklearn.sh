@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 build=${AESWEEP_BUILD_DIR:-build}
 threads=${1:-$(getconf _NPROCESSORS_ONLN)}
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads
+# scikit-learn and numpy use OpenBLAS: let it pick its kernels for this CPU (this workplace forces Haswell).
+unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
 fashion=/usr/share/datasets/fashion-mnist
 work=${AESWEEP_BENCH_DIR:-/tmp/aesweep-bench}
 before=${AESWEEP_BEFORE:-}
