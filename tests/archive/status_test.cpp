@@ -141,12 +141,12 @@ TEST_F(StatusTest, TableAndJsonShowTheRunsTheFrontAndNullForNan) {
   // Every run has density 0.5: the front is the complete run of lowest MSE, run 0.
   EXPECT_EQ(s.pareto_front, (std::vector<std::size_t>{0}));
   const std::string table = cli::status_table(s);
-  EXPECT_THAT(table, HasSubstr("runs: 0 pending, 6 complete, 2 diverged, 1 failed (9 of 9 done, 100%)"));
+  EXPECT_THAT(table, HasSubstr("runs: 0 pending, 6 complete, 2 diverged, 1 failed, 0 stopped (9 of 9 done, 100%)"));
   EXPECT_THAT(table, HasSubstr("best 9 of 9 runs by wall_seconds (lowest first)"));
   EXPECT_THAT(table, HasSubstr("Pareto front (test MSE vs latent density, complete runs; * above): 1 run: 0"));
   EXPECT_THAT(table, HasSubstr("nan"));
   const std::string json = cli::status_json(s);
-  EXPECT_THAT(json, HasSubstr("\"counts\": {\"pending\": 0, \"complete\": 6, \"diverged\": 2, \"failed\": 1, \"runs\": 9, \"done\": 9}"));
+  EXPECT_THAT(json, HasSubstr("\"counts\": {\"pending\": 0, \"complete\": 6, \"diverged\": 2, \"failed\": 1, \"stopped\": 0, \"runs\": 9, \"done\": 9}"));
   EXPECT_THAT(json, HasSubstr("\"run\": 3, \"section\": \"baseline\", \"status\": \"diverged\", \"train_mse\": 0.029999999999999999, \"test_mse\": null"));
   EXPECT_THAT(json, HasSubstr("\"pareto_front\": [0]}"));
   EXPECT_THAT(json, Not(HasSubstr("nan")));
