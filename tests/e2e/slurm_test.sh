@@ -3,8 +3,9 @@
 # sweep with sbatch and checks the archive; then a sweep that is requeued mid-run (scontrol
 # requeue kills it) and one that gets the time-limit warning (SIGUSR1 to the batch script, as
 # --signal=B:USR1@T sends it), both of which must end with every run complete and equal to the
-# uninterrupted sweep. Each requeue waits out Slurm's fixed restart delay (about 2 minutes), so
-# this takes 6 to 8 minutes. Needs root; installs slurm-wlm and munge.
+# uninterrupted sweep; then a Sobol search with successive halving requeued mid-sweep, which must
+# equal the same study swept on one rank. Each requeue waits out Slurm's fixed restart delay
+# (about 2 minutes), so this takes 8 to 11 minutes. Needs root; installs slurm-wlm and munge.
 # Usage: tests/e2e/slurm_test.sh BUILD_DIR
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -98,4 +99,50 @@ grep -q "restart 1" timelimit.out || { echo "the job did not restart" >&2; cat t
 check_archive timelimit.h5 plain.h5
 # The job scripts ask Slurm for that warning.
 grep -q "^#SBATCH --signal=B:USR1@" "$root/jobs/slurm/sweep.sbatch"
+
+echo "== 4. a Sobol search with successive halving, requeued (killed) mid-sweep, equal to one rank"
+cat > search.ini <<'INI'
+[model]
+hidden = 256
+[train]
+epochs = 81
+batch_size = 32
+seed = 5
+validation_split = 0.1
+[search.pen]
+method = sobol
+runs = 9
+seed = 3
+reg.l1_activity = loguniform(1e-7, 1e-3)
+reg.dropout = uniform(0, 0.6)
+[schedule]
+kind = successive_halving
+metric = validation_loss
+min_epochs = 3
+eta = 3
+INI
+search_args=(search.ini --data "$data" --train-samples 4000 --test-samples 500)
+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 mpirun -np 1 "$AESWEEP" sweep "${search_args[@]}" \
+  --out search-np1.h5 --quiet
+job=$(sbatch --parsable "${common[@]}" --output=search.out "$root/jobs/slurm/sweep.sbatch" "${search_args[0]}" search.h5 "${search_args[@]:1}")
+deadline=$((SECONDS + 300))
+until grep -q "at rung 1" search.out 2>/dev/null; do  # rungs at 3, 9, 27 and 81 epochs
+  [ $SECONDS -lt $deadline ] || { echo "no progress in search.out" >&2; cat search.out >&2; exit 1; }
+  sleep 0.5
+done
+scontrol requeue "$job"
+wait_for "$job" 900
+grep -q "restart 1" search.out || { echo "the search job did not restart" >&2; cat search.out >&2; exit 1; }
+/usr/bin/python3 - search.h5 search-np1.h5 <<'PY'
+import sys, h5py, numpy as np
+with h5py.File(sys.argv[1], "r") as f, h5py.File(sys.argv[2], "r") as g:
+    a, b = f["runs_state"][:], g["runs_state"][:]
+    assert a.tolist() == b.tolist(), f"states {a.tolist()} vs one rank {b.tolist()}"
+    assert set(a.tolist()) <= {1, 4} and 1 in a.tolist() and 4 in a.tolist(), f"expected complete and stopped runs, got {a.tolist()}"
+    for name in f["runs"]:
+        for ds in ("encoder_kernel", "decoder_kernel", "latent_test", "validation_loss"):
+            x, y = f["runs"][name][ds][:], g["runs"][name][ds][:]
+            assert np.array_equal(x, y, equal_nan=True), f"run {name} {ds} differs from the one-rank sweep"
+print(f"search.h5: {len(a)} runs ({int((a == 1).sum())} complete, {int((a == 4).sum())} stopped), identical to one rank")
+PY
 echo "slurm test passed ($work)"
