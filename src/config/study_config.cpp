@@ -307,6 +307,137 @@ std::size_t parse_sample_count(std::string_view text) {
   return std::size_t(value);
 }
 
+namespace {
+
+// A search section's own settings: method, runs, seed.
+void read_search_setting(const Entry& e, const std::string& origin, SearchSettings& search) {
+  try {
+    if (e.key == "method") {
+      search.method = parse_search_method(e.value);
+      search.method_origin = origin;
+    } else if (e.key == "runs") {
+      search.runs = parse_search_runs(e.value, kMaxStudyRuns);
+      search.runs_origin = origin;
+    } else {
+      search.seed = parse_search_seed(e.value);
+      search.seed_origin = origin;
+    }
+  } catch (const ConfigError& error) {
+    throw ConfigError(origin + ": " + e.key + " in [" + e.section + "]: " + error.reason());
+  }
+}
+
+// An option key of a [sweep.NAME] or [search.NAME] section: one axis of it.
+void read_section_entry(const Entry& e, const std::string& origin, SweepSection& section) {
+  // A sweep section's keys are option keys as they are: "encoder.reg.l1_activity" is a typo,
+  // never a section of its own.
+  const bool search = is_search_section(e.section);
+  if (is_data_key(e.key))
+    throw ConfigError(origin + ": data options cannot be " + (search ? "searched" : "swept") + ": " +
+                      shown_value(e.key) + " in [" + e.section + "]; set it once in [data]");
+  if (!find_option(e.key))
+    throw ConfigError(origin + ": unknown key " + shown_value(e.key) + " in [" + e.section + "]: " +
+                      (search ? "a search section takes method, runs, seed and option keys such as "
+                                "reg.l1_activity (aesweep train --help lists them); another search section needs "
+                                "its own [search.NAME] header"
+                              : "a sweep section takes option keys such as reg.l1_activity (aesweep train --help "
+                                "lists them); another sweep section needs its own [sweep.NAME] header"));
+  if (!search && is_distribution(e.value))
+    throw ConfigError(origin + ": " + e.key + ": " + shown_value(e.value) + " in [" + e.section +
+                      "]: distributions belong in a [search.NAME] section; a sweep section takes values, "
+                      "lists, linspace or logspace");
+  section.axes.push_back({e.key, e.value, origin});
+}
+
+// A key outside the sweep and search sections: a default of every run (or a misplaced key).
+void read_default_entry(const Entry& e, const std::string& origin, StudyConfig& config) {
+  if (e.section.empty() && e.key.rfind("sweep.", 0) == 0)
+    throw ConfigError(origin + ": " + shown_value(e.key) +
+                      ": sweep keys belong under a [sweep.NAME] header, e.g. [sweep.a] then reg.l1_activity = 0, 1e-4");
+  if (e.section.empty() && e.key.rfind("search.", 0) == 0)
+    throw ConfigError(origin + ": " + shown_value(e.key) +
+                      ": search keys belong under a [search.NAME] header, e.g. [search.a] then method = sobol, "
+                      "runs = 64, reg.l1_activity = loguniform(1e-7, 1e-3)");
+  const std::string full = e.section.empty() ? e.key : e.section + "." + e.key;
+  if (!is_data_key(full) && !find_option(full)) {
+    std::string message = origin + ": unknown option " + shown_value(full);
+    if (!e.section.empty() && !is_option_section(e.section))
+      message += " (unknown key " + shown_value(e.key) + ": [" + e.section +
+                 "] is not a section aesweep reads; sections are " + kSections + ")";
+    else if (!e.section.empty())
+      message += " (unknown key " + shown_value(e.key) + " in [" + e.section +
+                 "]; aesweep train --help lists every option)";
+    else
+      message += " (unknown key; aesweep train --help lists every option)";
+    throw ConfigError(message);
+}
+apply_default(config, full, e.value, origin);
+}
+
+void check_sections(const StudyConfig& config) {
+  // A [sweep.NAME] header with no keys is an empty grid; a [search.NAME] section needs its method,
+  // its number of runs and something to draw.
+  for (const auto& sweep : config.sweeps) {
+    if (!sweep.search) {
+      if (sweep.axes.empty())
+        throw ConfigError(sweep.origin + ": section [sweep." + sweep.name + "] has no keys, so its grid is empty");
+      continue;
+    }
+    if (sweep.search->method_origin.empty())
+      throw ConfigError(sweep.origin + ": method: section " + sweep.header() +
+                        " lacks its method: add 'method = sobol' or 'method = random'");
+    if (sweep.search->runs_origin.empty())
+      throw ConfigError(sweep.origin + ": runs: section " + sweep.header() +
+                        " lacks its number of runs: add e.g. 'runs = 64'");
+    if (std::none_of(sweep.axes.begin(), sweep.axes.end(), [](const ConfigEntry& e) { return is_distribution(e.text); }))
+      throw ConfigError(sweep.origin + ": section " + sweep.header() +
+                        " draws no key: give at least one key a distribution (uniform(a, b), loguniform(a, b), "
+                        "int(a, b) or choice(v1, v2, ...)), or make it a [sweep." + sweep.name + "] section");
+}
+}
+
+// One --set KEY=VALUE, applied after the file.
+void apply_override(StudyConfig& config, const std::string& assignment, const std::string& origin) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) throw ConfigError(origin + ": expected KEY=VALUE");
+  const std::string key = trim_whitespace(assignment.substr(0, eq));
+  const std::string value = trim_whitespace(assignment.substr(eq + 1));
+  if (key.rfind("schedule.", 0) == 0) {
+    set_schedule(config.schedule, key.substr(9), value, origin);
+    config.overrides.push_back(assignment);
+    return;
+  }
+  if (!is_data_key(key) && !find_option(key)) throw ConfigError(origin + ": " + unknown_key_message(key));
+  if (is_distribution(value) && !is_data_key(key)) {
+    // A distribution takes the key's place in every search section (its place keeps the order
+    // of the section's lists); sweep sections and the defaults keep theirs.
+    bool any = false;
+    for (auto& sweep : config.sweeps) {
+      if (!sweep.search) continue;
+      any = true;
+      const auto it = std::find_if(sweep.axes.begin(), sweep.axes.end(), [&](const ConfigEntry& e) { return e.key == key; });
+      if (it != sweep.axes.end()) *it = {key, value, origin};
+      else sweep.axes.push_back({key, value, origin});
+    }
+    if (!any)
+      throw ConfigError(origin + ": " + key + ": a distribution needs a [search.NAME] section, and the study has "
+                        "none; give a value, a list, linspace or logspace");
+    config.overrides.push_back(assignment);
+    return;
+  }
+  for (auto& sweep : config.sweeps)
+    std::erase_if(sweep.axes, [&](const ConfigEntry& e) { return e.key == key; });
+  if (is_multi_valued(value) && !is_data_key(key)) {
+    if (config.sweeps.empty()) config.sweeps.push_back({"cli", origin, {}, {}});
+    for (auto& sweep : config.sweeps) sweep.axes.push_back({key, value, origin});
+  } else {
+    apply_default(config, key, value, origin);
+  }
+  config.overrides.push_back(assignment);
+}
+
+}  // namespace
+
 StudyConfig parse_study_config(const std::string& text, const std::string& path,
                                const std::vector<std::string>& overrides,
                                const std::vector<std::string>& override_origins) {
@@ -327,133 +458,17 @@ StudyConfig parse_study_config(const std::string& text, const std::string& path,
     if (h.name == "schedule") config.schedule.origin = "config " + path + " line " + std::to_string(h.line);
   for (const Entry& e : file.entries) {
     const std::string origin = "config " + path + " line " + std::to_string(e.line);
-    if (e.section == "schedule") {
-      set_schedule(config.schedule, e.key, e.value, origin);
-      continue;
-    }
-    if (e.section.empty() && e.key.rfind("schedule.", 0) == 0)
+    if (e.section == "schedule") set_schedule(config.schedule, e.key, e.value, origin);
+    else if (e.section.empty() && e.key.rfind("schedule.", 0) == 0)
       throw ConfigError(origin + ": " + shown_value(e.key) + ": schedule keys belong under a [schedule] header");
-    if (is_search_section(e.section) && is_search_setting(e.key)) {
-      SearchSettings& search = *config.sweeps[sweep_position.at(e.section)].search;
-      try {
-        if (e.key == "method") {
-          search.method = parse_search_method(e.value);
-          search.method_origin = origin;
-        } else if (e.key == "runs") {
-          search.runs = parse_search_runs(e.value, kMaxStudyRuns);
-          search.runs_origin = origin;
-        } else {
-          search.seed = parse_search_seed(e.value);
-          search.seed_origin = origin;
-        }
-      } catch (const ConfigError& error) {
-        throw ConfigError(origin + ": " + e.key + " in [" + e.section + "]: " + error.reason());
-      }
-      continue;
-    }
-    if (is_sweep_section(e.section)) {
-      // A sweep section's keys are option keys as they are: "encoder.reg.l1_activity" is a typo,
-      // never a section of its own.
-      const bool search = is_search_section(e.section);
-      if (is_data_key(e.key))
-        throw ConfigError(origin + ": data options cannot be " + (search ? "searched" : "swept") + ": " +
-                          shown_value(e.key) + " in [" + e.section + "]; set it once in [data]");
-      if (!find_option(e.key))
-        throw ConfigError(origin + ": unknown key " + shown_value(e.key) + " in [" + e.section + "]: " +
-                          (search ? "a search section takes method, runs, seed and option keys such as "
-                                    "reg.l1_activity (aesweep train --help lists them); another search section needs "
-                                    "its own [search.NAME] header"
-                                  : "a sweep section takes option keys such as reg.l1_activity (aesweep train --help "
-                                    "lists them); another sweep section needs its own [sweep.NAME] header"));
-      if (!search && is_distribution(e.value))
-        throw ConfigError(origin + ": " + e.key + ": " + shown_value(e.value) + " in [" + e.section +
-                          "]: distributions belong in a [search.NAME] section; a sweep section takes values, "
-                          "lists, linspace or logspace");
-      config.sweeps[sweep_position.at(e.section)].axes.push_back({e.key, e.value, origin});
-      continue;
-    }
-    if (e.section.empty() && e.key.rfind("sweep.", 0) == 0)
-      throw ConfigError(origin + ": " + shown_value(e.key) +
-                        ": sweep keys belong under a [sweep.NAME] header, e.g. [sweep.a] then reg.l1_activity = 0, 1e-4");
-    if (e.section.empty() && e.key.rfind("search.", 0) == 0)
-      throw ConfigError(origin + ": " + shown_value(e.key) +
-                        ": search keys belong under a [search.NAME] header, e.g. [search.a] then method = sobol, "
-                        "runs = 64, reg.l1_activity = loguniform(1e-7, 1e-3)");
-    const std::string full = e.section.empty() ? e.key : e.section + "." + e.key;
-    if (!is_data_key(full) && !find_option(full)) {
-      std::string message = origin + ": unknown option " + shown_value(full);
-      if (!e.section.empty() && !is_option_section(e.section))
-        message += " (unknown key " + shown_value(e.key) + ": [" + e.section +
-                   "] is not a section aesweep reads; sections are " + kSections + ")";
-      else if (!e.section.empty())
-        message += " (unknown key " + shown_value(e.key) + " in [" + e.section +
-                   "]; aesweep train --help lists every option)";
-      else
-        message += " (unknown key; aesweep train --help lists every option)";
-      throw ConfigError(message);
-    }
-    apply_default(config, full, e.value, origin);
+    else if (is_search_section(e.section) && is_search_setting(e.key))
+      read_search_setting(e, origin, *config.sweeps[sweep_position.at(e.section)].search);
+    else if (is_sweep_section(e.section)) read_section_entry(e, origin, config.sweeps[sweep_position.at(e.section)]);
+    else read_default_entry(e, origin, config);
   }
-  // A [sweep.NAME] header with no keys is an empty grid; a [search.NAME] section needs its method,
-  // its number of runs and something to draw.
-  for (const auto& sweep : config.sweeps) {
-    if (!sweep.search) {
-      if (sweep.axes.empty())
-        throw ConfigError(sweep.origin + ": section [sweep." + sweep.name + "] has no keys, so its grid is empty");
-      continue;
-    }
-    if (sweep.search->method_origin.empty())
-      throw ConfigError(sweep.origin + ": method: section " + sweep.header() +
-                        " lacks its method: add 'method = sobol' or 'method = random'");
-    if (sweep.search->runs_origin.empty())
-      throw ConfigError(sweep.origin + ": runs: section " + sweep.header() +
-                        " lacks its number of runs: add e.g. 'runs = 64'");
-    if (std::none_of(sweep.axes.begin(), sweep.axes.end(), [](const ConfigEntry& e) { return is_distribution(e.text); }))
-      throw ConfigError(sweep.origin + ": section " + sweep.header() +
-                        " draws no key: give at least one key a distribution (uniform(a, b), loguniform(a, b), "
-                        "int(a, b) or choice(v1, v2, ...)), or make it a [sweep." + sweep.name + "] section");
-  }
-
-  for (std::size_t i = 0; i < overrides.size(); ++i) {
-    const std::string& assignment = overrides[i];
-    const std::string origin = i < override_origins.size() ? override_origins[i] : "--set " + cut_text(assignment);
-    const auto eq = assignment.find('=');
-    if (eq == std::string::npos || eq == 0) throw ConfigError(origin + ": expected KEY=VALUE");
-    const std::string key = trim_whitespace(assignment.substr(0, eq));
-    const std::string value = trim_whitespace(assignment.substr(eq + 1));
-    if (key.rfind("schedule.", 0) == 0) {
-      set_schedule(config.schedule, key.substr(9), value, origin);
-      config.overrides.push_back(assignment);
-      continue;
-    }
-    if (!is_data_key(key) && !find_option(key)) throw ConfigError(origin + ": " + unknown_key_message(key));
-    if (is_distribution(value) && !is_data_key(key)) {
-      // A distribution takes the key's place in every search section (its place keeps the order
-      // of the section's lists); sweep sections and the defaults keep theirs.
-      bool any = false;
-      for (auto& sweep : config.sweeps) {
-        if (!sweep.search) continue;
-        any = true;
-        const auto it = std::find_if(sweep.axes.begin(), sweep.axes.end(), [&](const ConfigEntry& e) { return e.key == key; });
-        if (it != sweep.axes.end()) *it = {key, value, origin};
-        else sweep.axes.push_back({key, value, origin});
-      }
-      if (!any)
-        throw ConfigError(origin + ": " + key + ": a distribution needs a [search.NAME] section, and the study has "
-                          "none; give a value, a list, linspace or logspace");
-      config.overrides.push_back(assignment);
-      continue;
-    }
-    for (auto& sweep : config.sweeps)
-      std::erase_if(sweep.axes, [&](const ConfigEntry& e) { return e.key == key; });
-    if (is_multi_valued(value) && !is_data_key(key)) {
-      if (config.sweeps.empty()) config.sweeps.push_back({"cli", origin, {}, {}});
-      for (auto& sweep : config.sweeps) sweep.axes.push_back({key, value, origin});
-    } else {
-      apply_default(config, key, value, origin);
-    }
-    config.overrides.push_back(assignment);
-  }
+  check_sections(config);
+  for (std::size_t i = 0; i < overrides.size(); ++i)
+    apply_override(config, overrides[i], i < override_origins.size() ? override_origins[i] : "--set " + cut_text(overrides[i]));
   // An override may have removed a section's last axis: it is then a single run of the defaults.
   check_schedule(config);
   return config;
