@@ -5,7 +5,7 @@
 # Environment:
 #   AESWEEP_SKIP_SANITIZE=1  skip the sanitizer pass
 #   AESWEEP_SLURM_TEST=1     also run the Slurm job scripts on a real single-node cluster
-#                            (tests/e2e/slurm_test.sh; root; 6 to 8 minutes of requeue delays)
+#                            (tests/e2e/slurm_test.sh; root; 8 to 11 minutes of requeue delays)
 #   AESWEEP_FUZZ_SECONDS=N   also run each libFuzzer harness for N CPU seconds (clang-14; the
 #                            stored fuzz corpus is replayed by every pass anyway: label fuzz)
 set -euo pipefail
