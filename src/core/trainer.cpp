@@ -369,7 +369,7 @@ class Reader {
   Eigen::VectorXf get_floats(std::int64_t n) {
     need(std::size_t(n) * sizeof(float));
     Eigen::VectorXf v(n);
-    std::memcpy(v.data(), in_.data() + at_, std::size_t(n) * sizeof(float));
+    if (n > 0) std::memcpy(v.data(), in_.data() + at_, std::size_t(n) * sizeof(float));  // an empty v has no data()
     at_ += std::size_t(n) * sizeof(float);
     return v;
   }
