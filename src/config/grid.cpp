@@ -10,6 +10,7 @@
 
 #include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/error.hpp"
+#include "mix64.hpp"
 
 namespace aesweep {
 namespace {
@@ -75,14 +76,7 @@ std::vector<std::string> expand_values(const std::string& raw) {
 
 namespace {
 
-std::uint64_t mix64(std::uint64_t x) {  // splitmix64's finaliser
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
+using detail::mix64;
 
 std::uint64_t text_hash(std::size_t key, const std::string& text) {
   return mix64(fnv1a(0xcbf29ce484222325ULL ^ mix64(key + 1), text));

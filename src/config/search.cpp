@@ -10,6 +10,7 @@
 #include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/error.hpp"
 #include "aesweep/core/train_options.hpp"
+#include "mix64.hpp"
 
 namespace aesweep {
 namespace {
@@ -96,14 +97,7 @@ constexpr std::uint64_t kSobolPoints = std::uint64_t(1) << 32;
 
 // ------------------------------------------------------------------------------- hashing
 
-std::uint64_t mix64(std::uint64_t x) {  // splitmix64's finaliser
-  x ^= x >> 30;
-  x *= 0xbf58476d1ce4e5b9ULL;
-  x ^= x >> 27;
-  x *= 0x94d049bb133111ebULL;
-  x ^= x >> 31;
-  return x;
-}
+using detail::mix64;
 
 // 64 random bits of point `point`, dimension `dimension` of a random search.
 std::uint64_t random_bits(std::uint64_t seed, std::uint64_t point, std::size_t dimension) {

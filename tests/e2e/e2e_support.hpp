@@ -2,9 +2,15 @@
 // What the end-to-end tests share: where the real digits are, and the environment every
 // mpiexec they start needs.
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -42,5 +48,30 @@ inline pid_t spawn_logged(const std::vector<std::string>& args, const std::strin
   setpgid(pid, pid);
   return pid;
 }
+
+// The whole file as bytes ("" when it cannot be read).
+inline std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The pids of every process whose command line holds `marker` (a test's own archive path).
+inline std::vector<pid_t> processes_with(const std::string& marker) {
+  std::vector<pid_t> pids;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    std::string cmdline = read_text(entry.path() / "cmdline");
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find(marker) != std::string::npos) pids.push_back(pid_t(std::stol(name)));
+  }
+  return pids;
+}
+inline void kill_processes_with(const std::string& marker) {
+  for (const pid_t pid : processes_with(marker)) ::kill(pid, SIGKILL);
+}
+inline bool any_process_with(const std::string& marker) { return !processes_with(marker).empty(); }
 
 }  // namespace aesweep::e2e

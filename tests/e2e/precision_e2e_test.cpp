@@ -65,12 +65,7 @@ class PrecisionE2E : public ::testing::Test {
     waitpid(e2e::spawn_logged(args, (dir_ / log).string()), &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
-  std::string text(const std::string& log) const {
-    std::ifstream in(dir_ / log);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-  }
+  std::string text(const std::string& log) const { return e2e::read_text(dir_ / log); }
   fs::path dir_;
 };
 

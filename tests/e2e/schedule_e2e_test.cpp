@@ -30,12 +30,7 @@ namespace {
 
 using e2e::data_dir;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using e2e::read_text;
 
 // Twelve Sobol points, rungs 1, 3, 9: 12 -> 4 -> 1 run.
 constexpr const char* kHalving = R"(
@@ -196,9 +191,11 @@ void expect_same_study(const std::string& a_path, const std::string& b_path, boo
       EXPECT_TRUE(same_bits(x.epochs[e].test_loss, y.epochs[e].test_loss)) << i << " " << e;
       EXPECT_TRUE(same_bits(x.epochs[e].validation_loss, y.epochs[e].validation_loss)) << i << " " << e;
     }
-    for (const auto& f : scalar_fields())
-      if (f.name != "wall_seconds" && f.name != "samples_per_second")
+    for (const auto& f : scalar_fields()) {
+      if (f.name != "wall_seconds" && f.name != "samples_per_second") {
         EXPECT_TRUE(same_bits(f.get(x), f.get(y))) << f.name << " of run " << i;
+      }
+    }
     if (ra[i] > 0 && sa[i] == RunStatus::stopped) {
       TrainOptions o;  // the checkpoint's sizes: from the run's shape and settings
       o.model.input_size = a.run(i).shape.input_size;
@@ -298,26 +295,8 @@ TEST_F(ScheduleE2E, HyperbandIsTheSameAtTwoAndThreeRanks) {
   EXPECT_NE(a.header().schedule.find("rungs = 1 2 4"), std::string::npos) << a.header().schedule;
 }
 
-void kill_processes_with(const std::string& marker) {
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    std::string cmdline = read_text(entry.path() / "cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(marker) != std::string::npos) ::kill(pid_t(std::stol(name)), SIGKILL);
-  }
-}
-
-bool any_process_with(const std::string& marker) {
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    std::string cmdline = read_text(entry.path() / "cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(marker) != std::string::npos) return true;
-  }
-  return false;
-}
+using e2e::any_process_with;
+using e2e::kill_processes_with;
 
 // Killed once after the first rung's decision (runs paused at rung 1 or training towards it),
 // resumed, killed again, resumed to the end: the archive equals the uninterrupted one.

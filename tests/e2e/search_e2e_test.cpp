@@ -27,12 +27,7 @@ namespace {
 
 using e2e::data_dir;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using e2e::read_text;
 
 // Two grid runs and six Sobol points (one of them may coincide with nothing: all distinct).
 constexpr const char* kConfig = R"(
@@ -181,27 +176,8 @@ TEST_F(SearchE2E, OneAndTwoRanksGiveIdenticalArchivesOfThePlannedRuns) {
   }
 }
 
-// Kills every process whose command line holds `marker` (this test's own archive path), by pid.
-void kill_processes_with(const std::string& marker) {
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    std::string cmdline = read_text(entry.path() / "cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(marker) != std::string::npos) ::kill(pid_t(std::stol(name)), SIGKILL);
-  }
-}
-
-bool any_process_with(const std::string& marker) {
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    std::string cmdline = read_text(entry.path() / "cmdline");
-    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-    if (cmdline.find(marker) != std::string::npos) return true;
-  }
-  return false;
-}
+using e2e::any_process_with;
+using e2e::kill_processes_with;
 
 TEST_F(SearchE2E, SigkillThenResumeEqualsTheUninterruptedSearch) {
   ASSERT_EQ(run(sweep_args(2, "slow.ini", "reference.h5"), "reference.txt"), 0) << log("reference.txt");

@@ -44,12 +44,7 @@ optimizer.name = sgd
 optimizer.learning_rate = 10
 )";
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using e2e::read_text;
 
 int wait_exit(pid_t pid) {
   int status = 0;

@@ -27,12 +27,7 @@ namespace {
 
 using e2e::data_dir;
 
-std::string read_text(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using e2e::read_text;
 
 // Six runs of uneven cost (hidden 8 to 64) on 1,500 real digits.
 constexpr const char* kConfig = R"(
