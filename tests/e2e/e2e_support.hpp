@@ -1,8 +1,10 @@
 #pragma once
-// What the end-to-end tests share: where the real digits are, and the environment every
-// mpiexec they start needs.
+// What the end-to-end tests share: where the real digits are, the environment every mpiexec
+// they start needs, starting and waiting for the binaries, and a fixture with its own directory.
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -73,5 +75,62 @@ inline void kill_processes_with(const std::string& marker) {
   for (const pid_t pid : processes_with(marker)) ::kill(pid, SIGKILL);
 }
 inline bool any_process_with(const std::string& marker) { return !processes_with(marker).empty(); }
+
+// Waits for a child: its exit code, or 128 + the signal that ended it.
+inline int wait_exit(pid_t pid) {
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// A test with a directory of its own, <tmp>/PREFIX-PID-TEST, created empty before the test and
+// removed after it unless the test failed (then it stays, logs and archives in it). With
+// `needs_digits` the test fails at once, naming the fix, where the real digits are missing.
+class DirectoryTest : public ::testing::Test {
+ protected:
+  explicit DirectoryTest(std::string prefix, bool needs_digits = true)
+      : prefix_(std::move(prefix)), needs_digits_(needs_digits) {}
+
+  void SetUp() override {
+    if (needs_digits_) {
+      ASSERT_TRUE(std::filesystem::exists(std::filesystem::path(data_dir()) / "train-labels-idx1-ubyte.gz"))
+          << "real MNIST digits missing in " << data_dir() << ": run scripts/get_data.sh";
+    }
+    dir_ = std::filesystem::temp_directory_path() /
+           (prefix_ + "-" + std::to_string(getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override {
+    if (!dir_.empty() && !HasFailure()) std::filesystem::remove_all(dir_);
+  }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  static void write(const std::filesystem::path& p, const std::string& text) { std::ofstream(p) << text; }
+  // Runs argv to its end with stdout and stderr to the file `log_name`; its exit status.
+  int run(const std::vector<std::string>& args, const std::string& log_name = "log.txt") const {
+    return wait_exit(spawn_logged(args, path(log_name)));
+  }
+  std::string log(const std::string& name = "log.txt") const { return read_text(dir_ / name); }
+
+  // argv for `mpiexec -np RANKS aesweep sweep DIR/CONFIG --out DIR/OUT` on the first TRAIN and
+  // TEST real digits, then `extra`.
+  std::vector<std::string> sweep_command(int ranks, const std::string& config, const std::string& out,
+                                         const std::string& train, const std::string& test,
+                                         const std::vector<std::string>& extra = {}) const {
+    std::vector<std::string> args = {MPIEXEC, "-np", std::to_string(ranks), "--oversubscribe", AESWEEP_BINARY,
+                                     "sweep", path(config), "--out", path(out), "--data", data_dir(),
+                                     "--train-samples", train, "--test-samples", test};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+
+  std::filesystem::path dir_;
+
+ private:
+  std::string prefix_;
+  bool needs_digits_;
+};
 
 }  // namespace aesweep::e2e

@@ -43,36 +43,22 @@ std::string setting(const ArchivedRun& run, const std::string& key) {
   return "(no " + key + ")";
 }
 
-class PrecisionE2E : public ::testing::Test {
+class PrecisionE2E : public e2e::DirectoryTest {
  protected:
+  PrecisionE2E() : DirectoryTest("aesweep-precision") {}
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("aesweep-precision-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    std::ofstream(dir_ / "study.ini") << kConfig;
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
+    ASSERT_NO_FATAL_FAILURE(DirectoryTest::SetUp());
+    write(dir_ / "study.ini", kConfig);
   }
   std::vector<std::string> sweep_args(int ranks, const std::string& out) const {
-    return {MPIEXEC, "-np", std::to_string(ranks), "--oversubscribe", AESWEEP_BINARY, "sweep",
-            (dir_ / "study.ini").string(), "--out", (dir_ / out).string(), "--data", data_dir(),
-            "--train-samples", "1200", "--test-samples", "300"};
+    return sweep_command(ranks, "study.ini", out, "1200", "300");
   }
-  int run(const std::vector<std::string>& args, const std::string& log) const {
-    int status = 0;
-    waitpid(e2e::spawn_logged(args, (dir_ / log).string()), &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  std::string text(const std::string& log) const { return e2e::read_text(dir_ / log); }
-  fs::path dir_;
 };
 
 TEST_F(PrecisionE2E, Bf16RunsAreIdenticalAtOneAndTwoRanksAndCloseToFp32) {
   if (!gemm::bf16_supported()) GTEST_SKIP() << gemm::bf16_unsupported_reason();
-  ASSERT_EQ(run(sweep_args(1, "np1.h5"), "np1.txt"), 0) << text("np1.txt");
-  ASSERT_EQ(run(sweep_args(2, "np2.h5"), "np2.txt"), 0) << text("np2.txt");
+  ASSERT_EQ(run(sweep_args(1, "np1.h5"), "np1.txt"), 0) << log("np1.txt");
+  ASSERT_EQ(run(sweep_args(2, "np2.h5"), "np2.txt"), 0) << log("np2.txt");
   auto a = SweepArchiveReader::open((dir_ / "np1.h5").string());
   auto b = SweepArchiveReader::open((dir_ / "np2.h5").string());
   ASSERT_EQ(a.run_count(), 4u);
@@ -108,11 +94,11 @@ TEST_F(PrecisionE2E, Bf16IsRefusedWhereItCannotRunAndNoArchiveIsCreated) {
                         "train.txt");
   const int sweep = run(sweep_args(2, "refused.h5"), "sweep.txt");
   unsetenv("DNNL_MAX_CPU_ISA");
-  EXPECT_EQ(train, 2) << text("train.txt");
-  EXPECT_NE(text("train.txt").find("train.precision"), std::string::npos) << text("train.txt");
-  EXPECT_NE(text("train.txt").find("bf16"), std::string::npos) << text("train.txt");
-  EXPECT_EQ(sweep, 2) << text("sweep.txt");
-  EXPECT_NE(text("sweep.txt").find("train.precision = bf16 cannot run"), std::string::npos) << text("sweep.txt");
+  EXPECT_EQ(train, 2) << log("train.txt");
+  EXPECT_NE(log("train.txt").find("train.precision"), std::string::npos) << log("train.txt");
+  EXPECT_NE(log("train.txt").find("bf16"), std::string::npos) << log("train.txt");
+  EXPECT_EQ(sweep, 2) << log("sweep.txt");
+  EXPECT_NE(log("sweep.txt").find("train.precision = bf16 cannot run"), std::string::npos) << log("sweep.txt");
   EXPECT_FALSE(fs::exists(dir_ / "refused.h5"));
   EXPECT_FALSE(fs::exists(dir_ / "refused.h5.creating"));
   // fp32 still trains there.
@@ -121,7 +107,7 @@ TEST_F(PrecisionE2E, Bf16IsRefusedWhereItCannotRunAndNoArchiveIsCreated) {
                         "100", "--train.epochs", "1"},
                        "fp32.txt");
   unsetenv("DNNL_MAX_CPU_ISA");
-  EXPECT_EQ(fp32, 0) << text("fp32.txt");
+  EXPECT_EQ(fp32, 0) << log("fp32.txt");
 }
 
 }  // namespace

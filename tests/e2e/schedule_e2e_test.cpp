@@ -100,42 +100,19 @@ min_epochs = 2
 max_epochs = 18
 )";
 
-class ScheduleE2E : public ::testing::Test {
+class ScheduleE2E : public e2e::DirectoryTest {
  protected:
+  ScheduleE2E() : DirectoryTest("aesweep-schedule-e2e") {}
   void SetUp() override {
-    ASSERT_TRUE(fs::exists(fs::path(data_dir()) / "train-labels-idx1-ubyte.gz"))
-        << "real MNIST digits missing in " << data_dir() << ": run scripts/get_data.sh";
-    dir_ = fs::temp_directory_path() / ("aesweep-schedule-e2e-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    std::ofstream(dir_ / "halving.ini") << kHalving;
-    std::ofstream(dir_ / "hyperband.ini") << kHyperband;
-    std::ofstream(dir_ / "slow.ini") << kSlow;
-  }
-  void TearDown() override {
-    if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_);
+    ASSERT_NO_FATAL_FAILURE(DirectoryTest::SetUp());
+    write(dir_ / "halving.ini", kHalving);
+    write(dir_ / "hyperband.ini", kHyperband);
+    write(dir_ / "slow.ini", kSlow);
   }
   std::vector<std::string> sweep_args(int ranks, const std::string& config, const std::string& out,
-                                      std::vector<std::string> more = {}) const {
-    const std::string samples = config == "slow.ini" ? "20000" : "1500";
-    std::vector<std::string> args = {MPIEXEC, "-np", std::to_string(ranks), "--oversubscribe", AESWEEP_BINARY, "sweep",
-                                     (dir_ / config).string(), "--out", (dir_ / out).string(), "--data", data_dir(),
-                                     "--train-samples", samples, "--test-samples", "400"};
-    args.insert(args.end(), more.begin(), more.end());
-    return args;
+                                      const std::vector<std::string>& more = {}) const {
+    return sweep_command(ranks, config, out, config == "slow.ini" ? "20000" : "1500", "400", more);
   }
-  int wait_exit(pid_t pid) const {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  int run(const std::vector<std::string>& args, const std::string& log_name) {
-    return wait_exit(e2e::spawn_logged(args, (dir_ / log_name).string()));
-  }
-  std::string log(const std::string& name) const { return read_text(dir_ / name); }
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  fs::path dir_;
 };
 
 std::vector<std::uint8_t> rung_bytes(SweepArchiveReader& a) {
@@ -312,7 +289,7 @@ TEST_F(ScheduleE2E, SigkillMidRungThenResumeEqualsTheUninterruptedStudy) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     kill_processes_with(out);
-    wait_exit(pid);
+    e2e::wait_exit(pid);
     for (int i = 0; i < 300 && any_process_with(out); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
     ASSERT_NE(log(name).find(marks[k]), std::string::npos) << log(name);
     EXPECT_EQ(log(name).find("runs left"), std::string::npos) << "the kill came too late: " << log(name);

@@ -19,6 +19,7 @@
 
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "e2e_support.hpp"
+#include "same_runs.hpp"
 
 namespace fs = std::filesystem;
 
@@ -64,63 +65,20 @@ reg.l2_kernel = loguniform(1e-6, 1e-4)
 reg.dropout = uniform(0, 0.6)
 )";
 
-class SearchE2E : public ::testing::Test {
+class SearchE2E : public e2e::DirectoryTest {
  protected:
+  SearchE2E() : DirectoryTest("aesweep-search-e2e") {}
   void SetUp() override {
-    ASSERT_TRUE(fs::exists(fs::path(data_dir()) / "train-labels-idx1-ubyte.gz"))
-        << "real MNIST digits missing in " << data_dir() << ": run scripts/get_data.sh";
-    dir_ = fs::temp_directory_path() / ("aesweep-search-e2e-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    std::ofstream(dir_ / "study.ini") << kConfig;
-    std::ofstream(dir_ / "slow.ini") << kSlowConfig;
+    ASSERT_NO_FATAL_FAILURE(DirectoryTest::SetUp());
+    write(dir_ / "study.ini", kConfig);
+    write(dir_ / "slow.ini", kSlowConfig);
   }
-  void TearDown() override {
-    if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_);
-  }
-
   std::vector<std::string> sweep_args(int ranks, const std::string& config, const std::string& out) const {
-    return {MPIEXEC, "-np", std::to_string(ranks), "--oversubscribe", AESWEEP_BINARY, "sweep",
-            (dir_ / config).string(), "--out", (dir_ / out).string(), "--data", data_dir(),
-            "--train-samples", "1500", "--test-samples", "400"};
+    return sweep_command(ranks, config, out, "1500", "400");
   }
-  int wait_exit(pid_t pid) const {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  int run(const std::vector<std::string>& args, const std::string& log_name) {
-    return wait_exit(e2e::spawn_logged(args, (dir_ / log_name).string()));
-  }
-  std::string log(const std::string& name) const { return read_text(dir_ / name); }
-
-  fs::path dir_;
 };
 
-// Every run of both archives done and bitwise equal.
-void expect_same_runs(const std::string& a_path, const std::string& b_path, bool only_complete_in_a = false) {
-  auto a = SweepArchiveReader::open(a_path);
-  auto b = SweepArchiveReader::open(b_path);
-  ASSERT_EQ(a.run_count(), b.run_count());
-  EXPECT_EQ(a.header().config_hash, b.header().config_hash);
-  const auto sa = a.read_states(), sb = b.read_states();
-  for (std::size_t i = 0; i < a.run_count(); ++i) {
-    if (only_complete_in_a && sa[i] == RunStatus::pending) continue;
-    ASSERT_EQ(sa[i], sb[i]) << "run " << i;
-    ASSERT_TRUE(is_done(sa[i])) << "run " << i;
-    for (std::size_t k = 0; k < a.run(i).settings.size(); ++k)
-      EXPECT_EQ(a.run(i).settings[k].value, b.run(i).settings[k].value) << "run " << i;
-    const RunResult ra = a.read_result(i), rb = b.read_result(i);
-    EXPECT_TRUE(ra.w1 == rb.w1) << "W1 of run " << i;
-    EXPECT_TRUE(ra.w2 == rb.w2) << "W2 of run " << i;
-    EXPECT_TRUE(ra.b1 == rb.b1 && ra.b2 == rb.b2) << "biases of run " << i;
-    EXPECT_TRUE(a.read_latent(i) == b.read_latent(i)) << "latent codes of run " << i;
-    EXPECT_EQ(ra.metrics.test_mse, rb.metrics.test_mse) << "run " << i;
-    ASSERT_EQ(ra.epochs.size(), rb.epochs.size());
-    for (std::size_t e = 0; e < ra.epochs.size(); ++e) EXPECT_EQ(ra.epochs[e].test_loss, rb.epochs[e].test_loss);
-  }
-}
+using e2e::expect_same_runs;
 
 std::string setting(const ArchivedRun& run, const std::string& key) {
   for (const auto& s : run.settings)
@@ -188,7 +146,7 @@ TEST_F(SearchE2E, SigkillThenResumeEqualsTheUninterruptedSearch) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   std::this_thread::sleep_for(std::chrono::milliseconds(150));  // inside the next runs
   kill_processes_with(out);
-  wait_exit(pid);
+  e2e::wait_exit(pid);
   for (int i = 0; i < 300 && any_process_with(out); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
 
   expect_same_runs(out, (dir_ / "reference.h5").string(), /*only_complete_in_a=*/true);

@@ -46,12 +46,6 @@ optimizer.learning_rate = 10
 
 using e2e::read_text;
 
-int wait_exit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 // The "counts" object of status --json: state -> runs.
 std::map<std::string, long> counts(const std::string& json) {
   std::smatch m;
@@ -73,30 +67,22 @@ std::vector<std::size_t> json_front(const std::string& json) {
   return out;
 }
 
-class StatusE2E : public ::testing::Test {
+class StatusE2E : public e2e::DirectoryTest {
  protected:
+  StatusE2E() : DirectoryTest("aesweep-status-e2e") {}
   void SetUp() override {
-    ASSERT_TRUE(fs::exists(fs::path(e2e::data_dir()) / "train-labels-idx1-ubyte.gz"))
-        << "real MNIST digits missing in " << e2e::data_dir() << ": run scripts/get_data.sh";
-    dir_ = fs::temp_directory_path() / ("aesweep-status-e2e-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-    std::ofstream(dir_ / "study.ini") << kConfig;
-  }
-  void TearDown() override {
-    if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_);
+    ASSERT_NO_FATAL_FAILURE(DirectoryTest::SetUp());
+    write(dir_ / "study.ini", kConfig);
   }
   // `aesweep status ARGS...`: exit status, stdout+stderr in *output.
   int status(const std::vector<std::string>& args, std::string* output) const {
     std::vector<std::string> argv = {AESWEEP_BINARY, "status"};
     argv.insert(argv.end(), args.begin(), args.end());
-    const fs::path log = dir_ / "status.txt";
-    const int code = wait_exit(e2e::spawn_logged(argv, log.string()));
-    *output = read_text(log);
+    const fs::path log_file = dir_ / "status.txt";
+    const int code = e2e::wait_exit(e2e::spawn_logged(argv, log_file.string()));
+    *output = read_text(log_file);
     return code;
   }
-  fs::path dir_;
 };
 
 TEST_F(StatusE2E, WatchesARunningSweepUnderMpiexecAndEveryCountOnlyGrows) {

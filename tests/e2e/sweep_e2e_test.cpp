@@ -19,6 +19,7 @@
 #include "aesweep/archive/h5.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "e2e_support.hpp"
+#include "same_runs.hpp"
 
 namespace fs = std::filesystem;
 
@@ -55,73 +56,22 @@ reg.l2_kernel = 0, 1e-5, 1e-4
 reg.dropout = 0, 0.2, 0.4, 0.6
 )";
 
-class SweepE2E : public ::testing::Test {
+class SweepE2E : public e2e::DirectoryTest {
  protected:
+  SweepE2E() : DirectoryTest("aesweep-e2e") {}
   void SetUp() override {
-    ASSERT_TRUE(fs::exists(fs::path(data_dir()) / "train-labels-idx1-ubyte.gz"))
-        << "real MNIST digits missing in " << data_dir() << ": run scripts/get_data.sh";
-    dir_ = fs::temp_directory_path() / ("aesweep-e2e-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    ASSERT_NO_FATAL_FAILURE(DirectoryTest::SetUp());
     write(dir_ / "study.ini", kConfig);
     write(dir_ / "slow.ini", kSlowConfig);
   }
-  void TearDown() override {
-    if (!dir_.empty() && !HasFailure()) fs::remove_all(dir_);
-  }
-  static void write(const fs::path& p, const std::string& text) { std::ofstream(p) << text; }
-
-  // argv for `mpiexec -np N aesweep sweep ...`.
+  // argv for `mpiexec -np N aesweep sweep ...` on 1,500 + 400 digits.
   std::vector<std::string> sweep_args(int ranks, const std::string& config, const std::string& out,
-                                      std::vector<std::string> extra = {}) const {
-    std::vector<std::string> a = {MPIEXEC, "-np", std::to_string(ranks), "--oversubscribe", AESWEEP_BINARY,
-                                  "sweep", (dir_ / config).string(), "--out", (dir_ / out).string(),
-                                  "--data", data_dir(), "--train-samples", "1500", "--test-samples", "400"};
-    a.insert(a.end(), extra.begin(), extra.end());
-    return a;
+                                      const std::vector<std::string>& extra = {}) const {
+    return sweep_command(ranks, config, out, "1500", "400", extra);
   }
-
-  // Starts a command in its own process group with output to `log`; returns its pid.
-  pid_t spawn(const std::vector<std::string>& args, const fs::path& log) const {
-    return e2e::spawn_logged(args, log.string());
-  }
-  int wait_exit(pid_t pid) const {
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  }
-  int run(const std::vector<std::string>& args, const std::string& log_name = "log.txt") {
-    return wait_exit(spawn(args, dir_ / log_name));
-  }
-  std::string log(const std::string& name = "log.txt") const { return read_text(dir_ / name); }
-
-  fs::path dir_;
 };
 
-// Bitwise comparison of every complete run's data; `require_all` also demands every run complete.
-void expect_same_runs(const std::string& a_path, const std::string& b_path, bool only_complete_in_a = false) {
-  auto a = SweepArchiveReader::open(a_path);
-  auto b = SweepArchiveReader::open(b_path);
-  ASSERT_EQ(a.run_count(), b.run_count());
-  EXPECT_EQ(a.header().config_hash, b.header().config_hash);
-  const auto sa = a.read_states(), sb = b.read_states();
-  for (std::size_t i = 0; i < a.run_count(); ++i) {
-    if (only_complete_in_a && sa[i] == RunStatus::pending) continue;
-    ASSERT_EQ(sa[i], sb[i]) << "run " << i;
-    ASSERT_TRUE(is_done(sa[i])) << "run " << i;
-    const RunResult ra = a.read_result(i), rb = b.read_result(i);
-    EXPECT_TRUE(ra.w1 == rb.w1) << "W1 of run " << i;
-    EXPECT_TRUE(ra.b1 == rb.b1) << "b1 of run " << i;
-    EXPECT_TRUE(ra.w2 == rb.w2) << "W2 of run " << i;
-    EXPECT_TRUE(ra.b2 == rb.b2) << "b2 of run " << i;
-    EXPECT_TRUE(a.read_latent(i) == b.read_latent(i)) << "latent codes of run " << i;
-    EXPECT_EQ(ra.metrics.test_mse, rb.metrics.test_mse) << "run " << i;
-    EXPECT_EQ(ra.metrics.latent_density, rb.metrics.latent_density) << "run " << i;
-    ASSERT_EQ(ra.epochs.size(), rb.epochs.size());
-    for (std::size_t e = 0; e < ra.epochs.size(); ++e) EXPECT_EQ(ra.epochs[e].test_loss, rb.epochs[e].test_loss);
-  }
-}
+using e2e::expect_same_runs;
 
 TEST_F(SweepE2E, OneRankAndThreeRanksGiveIdenticalArchives) {
   ASSERT_EQ(run(sweep_args(1, "study.ini", "np1.h5"), "np1.txt"), 0) << log("np1.txt");
@@ -306,7 +256,7 @@ TEST_F(SweepE2E, SigkillAtSeveralPointsThenResumeEqualsUninterrupted) {
     SCOPED_TRACE("kill after " + std::to_string(finished_before_kill) + " finished runs");
     const std::string out = "killed" + std::to_string(finished_before_kill) + ".h5";
     const std::string log_name = "killed" + std::to_string(finished_before_kill) + ".txt";
-    const pid_t pid = spawn(sweep_args(2, "slow.ini", out), dir_ / log_name);
+    const pid_t pid = e2e::spawn_logged(sweep_args(2, "slow.ini", out), path(log_name));
     const std::string marker = "[" + std::to_string(finished_before_kill) + "/12]";
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     while (std::chrono::steady_clock::now() < deadline) {
@@ -321,7 +271,7 @@ TEST_F(SweepE2E, SigkillAtSeveralPointsThenResumeEqualsUninterrupted) {
     // mpiexec's ranks live in process groups of their own: kill every process of this sweep.
     const std::string pattern = "'" + (dir_ / out).string() + "'";
     std::system(("pkill -KILL -f " + pattern).c_str());
-    wait_exit(pid);
+    e2e::wait_exit(pid);
     for (int i = 0; i < 200 && std::system(("pgrep -f " + pattern + " > /dev/null").c_str()) == 0; ++i)
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     // The archive opens and every run marked complete is whole and equal to the reference.
