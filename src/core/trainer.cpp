@@ -10,10 +10,10 @@
 #include <optional>
 #include <stdexcept>
 #include <sstream>
-#include <type_traits>
 #include <unordered_map>
 
 #include "aesweep/core/autoencoder.hpp"
+#include "aesweep/core/bytes.hpp"
 #include "aesweep/core/corruption.hpp"
 #include "aesweep/core/error.hpp"
 #include "aesweep/core/gemm.hpp"
@@ -335,83 +335,51 @@ std::pair<std::int64_t, std::int64_t> moment_sizes(const TrainOptions& o, std::i
   return {params, params};
 }
 
-class Writer {
- public:
-  template <class T>
-  Writer& put(T v) {
-    static_assert(std::is_trivially_copyable_v<T>);
-    const auto* b = reinterpret_cast<const std::byte*>(&v);
-    out.insert(out.end(), b, b + sizeof v);
-    return *this;
-  }
-  void put_floats(const Eigen::VectorXf& v) {
-    const auto* b = reinterpret_cast<const std::byte*>(v.data());
-    out.insert(out.end(), b, b + std::size_t(v.size()) * sizeof(float));
-  }
-  void put_rng(const RngState& r) {
-    for (auto w : r.words) put(w);
-    put(r.cached_normal).put(std::uint64_t(r.has_cached_normal));
-  }
-  std::vector<std::byte> out;
-};
+void put_floats(ByteWriter& w, const Eigen::VectorXf& v) {
+  w.put_raw(std::as_bytes(std::span<const float>(v.data(), std::size_t(v.size()))));
+}
+void put_rng(ByteWriter& w, const RngState& r) {
+  for (auto word : r.words) w.put(word);
+  w.put(r.cached_normal).put(std::uint64_t(r.has_cached_normal));
+}
 
-class Reader {
- public:
-  explicit Reader(std::span<const std::byte> in) : in_(in) {}
-  template <class T>
-  T get() {
-    T v;
-    need(sizeof v);
-    std::memcpy(&v, in_.data() + at_, sizeof v);
-    at_ += sizeof v;
-    return v;
-  }
-  Eigen::VectorXf get_floats(std::int64_t n) {
-    need(std::size_t(n) * sizeof(float));
-    Eigen::VectorXf v(n);
-    if (n > 0) std::memcpy(v.data(), in_.data() + at_, std::size_t(n) * sizeof(float));  // an empty v has no data()
-    at_ += std::size_t(n) * sizeof(float);
-    return v;
-  }
-  RngState get_rng() {
-    RngState r;
-    for (auto& w : r.words) w = get<std::uint64_t>();
-    r.cached_normal = get<double>();
-    const auto flag = get<std::uint64_t>();
-    if (flag > 1) throw std::runtime_error("checkpoint: bad random-number state");
-    r.has_cached_normal = flag == 1;
-    return r;
-  }
-  std::span<const std::byte> rest() const { return in_.subspan(at_); }
-
- private:
-  void need(std::size_t n) const {
-    if (n > in_.size() - at_) throw std::runtime_error("checkpoint: truncated (" + std::to_string(in_.size()) + " bytes)");
-  }
-  std::span<const std::byte> in_;
-  std::size_t at_ = 0;
-};
+// n floats; n was checked against the run's sizes before.
+Eigen::VectorXf get_floats(ByteReader& r, std::int64_t n) {
+  const auto raw = r.get_raw(std::size_t(n) * sizeof(float));
+  Eigen::VectorXf v(n);
+  if (n > 0) std::memcpy(v.data(), raw.data(), raw.size());  // an empty v has no data()
+  return v;
+}
+RngState get_rng(ByteReader& r) {
+  RngState state;
+  for (auto& word : state.words) word = r.get<std::uint64_t>();
+  state.cached_normal = r.get<double>();
+  const auto flag = r.get<std::uint64_t>();
+  if (flag > 1) throw std::runtime_error("checkpoint: bad random-number state");
+  state.has_cached_normal = flag == 1;
+  return state;
+}
 
 }  // namespace
 
 std::vector<std::byte> encode_checkpoint(const TrainCheckpoint& c) {
-  Writer w;
+  ByteWriter w;
   for (char ch : kCheckpointMagic) w.put(ch);
   w.put(kCheckpointVersion).put(std::int32_t(c.epoch));
   w.put(std::int64_t(c.params.size())).put(std::int64_t(c.first_moment.size())).put(std::int64_t(c.second_moment.size()));
   w.put(c.optimizer_steps);
-  w.put_rng(c.shuffle);
-  w.put_rng(c.noise);
-  w.put_rng(c.dropout);
+  put_rng(w, c.shuffle);
+  put_rng(w, c.noise);
+  put_rng(w, c.dropout);
   w.put(c.best_validation).put(c.epochs_without_improvement).put(std::int32_t(0));
   w.put(c.samples_trained).put(c.training_seconds).put(c.wall_seconds);
   w.put(std::int64_t(c.epochs.size()));
-  w.put_floats(c.params);
-  w.put_floats(c.first_moment);
-  w.put_floats(c.second_moment);
+  put_floats(w, c.params);
+  put_floats(w, c.first_moment);
+  put_floats(w, c.second_moment);
   for (const auto& e : c.epochs)
     w.put(e.train_loss).put(e.train_objective).put(e.test_loss).put(e.validation_loss).put(e.seconds);
-  return std::move(w.out);
+  return w.take();
 }
 
 std::size_t checkpoint_capacity(const TrainOptions& options) {
@@ -422,7 +390,7 @@ std::size_t checkpoint_capacity(const TrainOptions& options) {
 }
 
 TrainCheckpoint decode_checkpoint(std::span<const std::byte> bytes, const TrainOptions& options) {
-  Reader r(bytes);
+  ByteReader r(bytes, "checkpoint");
   for (char ch : kCheckpointMagic)
     if (r.get<char>() != ch) throw std::runtime_error("checkpoint: not a training checkpoint (no magic)");
   const auto version = r.get<std::uint32_t>();
@@ -444,9 +412,9 @@ TrainCheckpoint decode_checkpoint(std::span<const std::byte> bytes, const TrainO
                              std::to_string(second_expected));
   c.optimizer_steps = r.get<std::int64_t>();
   if (c.optimizer_steps < 0) throw std::runtime_error("checkpoint: negative optimizer step count");
-  c.shuffle = r.get_rng();
-  c.noise = r.get_rng();
-  c.dropout = r.get_rng();
+  c.shuffle = get_rng(r);
+  c.noise = get_rng(r);
+  c.dropout = get_rng(r);
   c.best_validation = r.get<double>();
   c.epochs_without_improvement = r.get<std::int32_t>();
   (void)r.get<std::int32_t>();
@@ -457,9 +425,9 @@ TrainCheckpoint decode_checkpoint(std::span<const std::byte> bytes, const TrainO
   if (records != c.epoch)
     throw std::runtime_error("checkpoint: " + std::to_string(records) + " epoch records after epoch " +
                              std::to_string(c.epoch));
-  c.params = r.get_floats(params);
-  c.first_moment = r.get_floats(first);
-  c.second_moment = r.get_floats(second);
+  c.params = get_floats(r, params);
+  c.first_moment = get_floats(r, first);
+  c.second_moment = get_floats(r, second);
   c.epochs.resize(std::size_t(records));
   for (auto& e : c.epochs) {
     e.train_loss = r.get<double>();

@@ -6,6 +6,7 @@
 
 #include <Eigen/Core>
 #include <atomic>
+#include <cstring>
 
 #include "dist/fake_communicator.hpp"
 
@@ -96,6 +97,24 @@ TEST(Bytes, RoundTripOfEveryKindOfValue) {
   EXPECT_EQ((in.get<std::array<double, 2>>()), (std::array<double, 2>{1.5, -2.5}));
   EXPECT_EQ(in.remaining(), 0u);
   EXPECT_THROW((void)in.get<char>(), Error);
+}
+
+TEST(Bytes, RawBytesRoundTripWithoutALengthAndAShortReadThrows) {
+  const std::array<float, 3> values{1.5f, -0.0f, 3e38f};
+  const Bytes bytes = ByteWriter().put(std::int32_t(7)).put_raw(std::as_bytes(std::span(values))).put_raw({}).take();
+  ASSERT_EQ(bytes.size(), 4u + sizeof values);  // no length in front
+  ByteReader in(bytes, "checkpoint");
+  EXPECT_EQ(in.get<std::int32_t>(), 7);
+  EXPECT_TRUE(in.get_raw(0).empty());
+  const auto raw = in.get_raw(sizeof values);
+  EXPECT_EQ(std::memcmp(raw.data(), values.data(), sizeof values), 0);
+  EXPECT_EQ(in.remaining(), 0u);
+  try {
+    (void)in.get_raw(1);
+    FAIL() << "no exception";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("truncated checkpoint"), std::string::npos) << e.what();
+  }
 }
 
 TEST(Bytes, ATruncatedOrLyingMessageThrowsInsteadOfReadingPastItsEnd) {

@@ -11,7 +11,7 @@
 #include <optional>
 #include <string>
 
-#include "aesweep/dist/bytes.hpp"
+#include "aesweep/core/bytes.hpp"
 
 namespace aesweep {
 

@@ -1,7 +1,8 @@
 #pragma once
-// Byte payloads of messages between ranks, and the small pack/unpack helpers that build and read
-// them. Both ends run the same binary on the same kind of machine, so values travel in their
-// in-memory representation; a reader that runs out of bytes throws instead of reading past the end.
+// Byte payloads (messages between ranks, training checkpoints in an archive), and the small
+// pack/unpack helpers that build and read them. Both ends run the same binary on the same kind of
+// machine, so values travel in their in-memory representation; a reader that runs out of bytes
+// throws instead of reading past the end.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -97,6 +98,13 @@ class ByteReader {
     M m(rows, cols);
     copy_out(m.data(), sizeof(typename M::Scalar) * std::size_t(m.size()));
     return m;
+  }
+  // The next n bytes as they are (what put_raw wrote).
+  [[nodiscard]] std::span<const std::byte> get_raw(std::size_t n) {
+    if (n > remaining()) truncated();
+    const auto r = bytes_.subspan(position_, n);
+    position_ += n;
+    return r;
   }
   // Everything not read yet.
   [[nodiscard]] std::span<const std::byte> rest() {
