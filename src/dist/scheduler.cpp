@@ -20,13 +20,7 @@ Bytes tagged(std::size_t item, std::span<const std::byte> bytes) {
 
 WorkQueue::WorkQueue(std::vector<std::size_t> pending, const std::vector<double>& cost, int ranks)
     : in_flight_(std::size_t(std::max(ranks, 1))) {
-  std::vector<std::size_t> by_cost(pending.size());
-  std::iota(by_cost.begin(), by_cost.end(), std::size_t(0));
-  // Most expensive first; ties keep config order, so the hand-out is deterministic.
-  std::stable_sort(by_cost.begin(), by_cost.end(), [&](std::size_t a, std::size_t b) {
-    return (a < cost.size() ? cost[a] : 0.0) > (b < cost.size() ? cost[b] : 0.0);
-  });
-  for (std::size_t i : by_cost) order_.push_back(pending[i]);
+  add(pending, cost);
 }
 
 std::optional<std::size_t> WorkQueue::assign(int rank) {
@@ -43,17 +37,22 @@ std::optional<std::size_t> WorkQueue::hand_out(int rank) {
 void WorkQueue::add(const std::vector<std::size_t>& items, const std::vector<double>& cost) {
   std::vector<std::size_t> by_cost(items.size());
   std::iota(by_cost.begin(), by_cost.end(), std::size_t(0));
+  // Most expensive first; ties keep their order, so the hand-out is deterministic.
   std::stable_sort(by_cost.begin(), by_cost.end(), [&](std::size_t a, std::size_t b) {
     return (a < cost.size() ? cost[a] : 0.0) > (b < cost.size() ? cost[b] : 0.0);
   });
   for (std::size_t i : by_cost) order_.push_back(items[i]);
 }
 
-double CoordinationStats::idle_fraction() const {
-  if (elapsed <= 0 || idle_seconds.empty()) return 0.0;
+double CoordinationStats::idle_total() const {
   double idle = 0;
   for (double s : idle_seconds) idle += s;
-  return idle / (elapsed * double(idle_seconds.size()));
+  return idle;
+}
+
+double CoordinationStats::idle_fraction() const {
+  if (elapsed <= 0 || idle_seconds.empty()) return 0.0;
+  return idle_total() / (elapsed * double(idle_seconds.size()));
 }
 
 void WorkQueue::finish(int rank) {

@@ -169,14 +169,13 @@ double estimated_cost(const RunSpec& run, const Dataset& data) {
   return per_sample * double(o.training.epochs) * double(data.train_images.cols());
 }
 
-double scheduled_epochs(const RungSchedule& schedule, const std::vector<bool>* only) {
+double scheduled_epochs(const RungSchedule& schedule, const std::vector<bool>& only) {
   const auto& rungs = schedule.rungs();
   const std::size_t eta = std::size_t(schedule.settings().eta);
   double epochs = 0;
   for (std::size_t p = 0; p < schedule.pool_count(); ++p) {
     const auto& runs = schedule.pool_runs(p);
-    std::size_t n = runs.size();
-    if (only) n = std::size_t(std::count_if(runs.begin(), runs.end(), [&](std::size_t r) { return (*only)[r]; }));
+    std::size_t n = std::size_t(std::count_if(runs.begin(), runs.end(), [&](std::size_t r) { return only[r]; }));
     const int first = schedule.first_rung(runs.front());
     for (int k = first; k < int(rungs.size()) && n > 0; ++k) {
       epochs += double(n) * double(rungs[std::size_t(k)] - (k == first ? 0 : rungs[std::size_t(k - 1)]));
@@ -193,17 +192,14 @@ std::string WorkPlan::item_text(std::size_t item) const {
   return text;
 }
 
-std::size_t WorkPlan::first_run(std::size_t item) const {
-  return schedule ? schedule->segment_run(item) : items[item].front();
+double segment_cost(const WorkPlan& plan, std::size_t segment) {
+  return plan.epoch_cost[plan.schedule->segment_run(segment)] *
+         double(plan.schedule->segment_stop_epoch(segment) - plan.schedule->segment_start_epoch(segment));
 }
 
 std::vector<double> segment_costs(const WorkPlan& plan, const std::vector<std::size_t>& segments) {
   std::vector<double> cost;
-  for (std::size_t s : segments) {
-    const std::size_t run = plan.schedule->segment_run(s);
-    cost.push_back(plan.epoch_cost[run] *
-                   double(plan.schedule->segment_stop_epoch(s) - plan.schedule->segment_start_epoch(s)));
-  }
+  for (std::size_t s : segments) cost.push_back(segment_cost(plan, s));
   return cost;
 }
 
@@ -234,19 +230,20 @@ WorkPlan plan_work(const Study& study, const std::vector<RunStatus>& states, con
   plan.epoch_cost.assign(study.runs.size(), 0.0);
   std::vector<bool> pending(study.runs.size(), false);
   for (std::size_t i = 0; i < study.runs.size(); ++i) {
-    plan.epoch_cost[i] = estimated_cost(study.runs[i], study.data) / double(std::max(1, study.runs[i].options.training.epochs));
+    const double cost = estimated_cost(study.runs[i], study.data);
+    plan.epoch_cost[i] = cost / double(std::max(1, study.runs[i].options.training.epochs));
     if (states[i] != RunStatus::pending) {
       ++plan.done_runs;
       continue;
     }
     pending[i] = true;
     ++plan.pending_runs;
-    plan.run_cost[i] = estimated_cost(study.runs[i], study.data);
+    plan.run_cost[i] = cost;
     plan.total_cost += plan.run_cost[i];
   }
   if (plan.schedule) {
     // What the schedule should train of the pending runs (rough: runs of one pool cost alike).
-    const double all = scheduled_epochs(*plan.schedule, &pending);
+    const double all = scheduled_epochs(*plan.schedule, pending);
     double full = 0;
     for (std::size_t i = 0; i < pending.size(); ++i)
       if (pending[i]) full += double(study.runs[i].options.training.epochs);
@@ -411,9 +408,7 @@ std::string Progress::finish(const RunReport& r, const WorkQueue& queue, double 
   const bool paused = r.status == RunStatus::pending;
   if (!paused) ++done_;
   if (plan_.schedule) {  // a segment's epochs
-    const int start = plan_.schedule->segment_start_epoch(plan_.schedule->segment(r.run, r.rung));
-    const int stop = plan_.schedule->segment_stop_epoch(plan_.schedule->segment(r.run, r.rung));
-    done_cost_ += plan_.epoch_cost[r.run] * double(stop - start);
+    done_cost_ += segment_cost(plan_, plan_.schedule->segment(r.run, r.rung));
   } else {
     done_cost_ += plan_.run_cost[r.run];
   }
@@ -454,11 +449,7 @@ std::string Progress::idle_text(const CoordinationStats& stats) {
   std::snprintf(line, sizeof line,
                 "aesweep sweep: ranks held no work %.1f%% of the time (%.1f of %.1f rank-seconds; waiting for rungs, "
                 "and the last runs)\n",
-                100.0 * stats.idle_fraction(), [&] {
-                  double s = 0;
-                  for (double v : stats.idle_seconds) s += v;
-                  return s;
-                }(), stats.elapsed * double(stats.idle_seconds.size()));
+                100.0 * stats.idle_fraction(), stats.idle_total(), stats.elapsed * double(stats.idle_seconds.size()));
   return line;
 }
 

@@ -191,8 +191,11 @@ TEST(RungSchedule, HyperbandBracketsFollowLiEtAl) {
   }
   // A bracket that starts at the last rung trains its runs straight to the end.
   const Final f = simulate(schedule, [](std::size_t run, int rung) { return Outcome{false, {}, metric(run, rung)}; }, nullptr);
-  for (std::size_t i = 0; i < 60; ++i)
-    if (schedule.first_rung(i) == 3) EXPECT_EQ(f.status[i], RunStatus::complete) << i;
+  for (std::size_t i = 0; i < 60; ++i) {
+    if (schedule.first_rung(i) == 3) {
+      EXPECT_EQ(f.status[i], RunStatus::complete) << i;
+    }
+  }
 }
 
 TEST(RungSchedule, SegmentsAndMisuse) {

@@ -91,6 +91,8 @@ struct ItemProtocol {
 struct CoordinationStats {
   double elapsed = 0;
   std::vector<double> idle_seconds;
+  // Idle rank-seconds, summed over the ranks.
+  double idle_total() const;
   // Idle rank-seconds over all rank-seconds (0 when nothing ran).
   double idle_fraction() const;
 };

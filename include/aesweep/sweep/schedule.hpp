@@ -41,10 +41,9 @@ class RungSchedule {
   const std::vector<int>& rungs() const { return rungs_; }
   int last_rung() const { return int(rungs_.size()) - 1; }
   std::size_t run_count() const { return bracket_.size(); }
-  // The number of brackets (1 for successive halving) and a run's bracket (0 = starts at rung 0).
+  // The number of brackets (1 for successive halving).
   int brackets() const { return brackets_; }
-  int bracket(std::size_t run) const { return bracket_[run]; }
-  // The rung a run's bracket starts at.
+  // The rung a run's bracket starts at, which is also the bracket's number (0 = starts at rung 0).
   int first_rung(std::size_t run) const { return bracket_[run]; }
   // Pools (section x bracket), numbered by their first run; a run's pool and a pool's runs (index order).
   std::size_t pool_count() const { return pools_.size(); }

@@ -68,12 +68,9 @@ struct WorkPlan {
   std::size_t pending_runs = 0;
   std::size_t done_runs = 0;    // done in the archive before this job
   std::size_t fused_items = 0;  // pending items of two or more runs
-  double cost_per_epoch(std::size_t run) const { return epoch_cost[run]; }
   std::vector<double> epoch_cost;  // estimated cost of one epoch of each run
   // "12" for a run, "12+3" for a group of 4 runs, "12@2" for run 12's segment to rung 2.
   [[nodiscard]] std::string item_text(std::size_t item) const;
-  // The first run of an item.
-  [[nodiscard]] std::size_t first_run(std::size_t item) const;
 };
 [[nodiscard]] WorkPlan plan_work(const Study& study, const std::vector<RunStatus>& states,
                                  const cli::FuseSettings& fuse);
@@ -83,14 +80,15 @@ struct WorkPlan {
 [[nodiscard]] double estimated_cost(const RunSpec& run, const Dataset& data);
 
 // The epochs a schedule trains in all when no run ends early: per pool, each rung's runs times the
-// epochs from the rung before (max(1, floor(n / eta)) going on at each rung); pending runs only
-// when `only` is given (true = count it).
-[[nodiscard]] double scheduled_epochs(const RungSchedule& schedule, const std::vector<bool>* only = nullptr);
+// epochs from the rung before (max(1, floor(n / eta)) going on at each rung), counting the runs
+// marked in `only` (the pending ones).
+[[nodiscard]] double scheduled_epochs(const RungSchedule& schedule, const std::vector<bool>& only);
 
 // Rank 0, a scheduled study: the promotions as the archive left them (each run's state, rung and
 // metric at its rungs read back), ready to start().
 [[nodiscard]] Promotions read_promotions(const RungSchedule& schedule, const SweepArchive& archive);
-// The cost of each of these segments (its epochs).
+// The cost of a segment (its epochs times its run's cost per epoch), and of each of these segments.
+[[nodiscard]] double segment_cost(const WorkPlan& plan, std::size_t segment);
 [[nodiscard]] std::vector<double> segment_costs(const WorkPlan& plan, const std::vector<std::size_t>& segments);
 
 // Trains one work item and writes each of its pending runs to the archive (runs an earlier job
