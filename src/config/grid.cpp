@@ -15,15 +15,6 @@
 namespace aesweep {
 namespace {
 
-std::vector<std::string> split_commas(const std::string& text) {
-  std::vector<std::string> parts;
-  std::string part;
-  std::istringstream in(text);
-  while (std::getline(in, part, ',')) parts.push_back(trim_whitespace(part));
-  if (!text.empty() && text.back() == ',') parts.emplace_back();
-  return parts;
-}
-
 // "linspace(a, b, n)" -> {a, b, n} when text has that function form.
 bool parse_range(const std::string& text, const std::string& function, std::vector<std::string>& args) {
   if (text.rfind(function + "(", 0) != 0) return false;

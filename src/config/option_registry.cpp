@@ -17,18 +17,6 @@ const OptionRange& range_of(const std::string& key) {
   return *range;
 }
 
-// Parses a number and checks it against `range`: "expected an integer in [1, 100000], got '8.5'".
-double parse_in_range(std::string_view text, const OptionRange& range) {
-  double value = 0;
-  try {
-    value = parse_number(text);
-  } catch (const ConfigError&) {
-    throw ConfigError("expected " + range.text() + ", got " + shown_value(text));
-  }
-  if (!range.contains(value)) throw ConfigError("expected " + range.text() + ", got " + shown_value(text));
-  return value;
-}
-
 bool parse_bool(std::string_view raw) {
   const std::string text = trim_whitespace(raw);
   if (text == "true" || text == "1" || text == "yes" || text == "on") return true;
@@ -169,6 +157,18 @@ std::vector<OptionSpec> build_registry() {
 
 }  // namespace
 
+double parse_in_range(std::string_view text, const OptionRange& range) {
+  double value = 0;
+  try {
+    value = parse_number(text);
+  } catch (const ConfigError&) {
+    throw ConfigError("expected " + range.text() + ", got " + shown_value(text));
+  }
+  if (!range.contains(value)) throw ConfigError("expected " + range.text() + ", got " + shown_value(text));
+  return value;
+}
+
+
 std::string shown_value(std::string_view text, std::size_t limit) {
   if (text.size() <= limit) return "'" + std::string(text) + "'";
   return "'" + std::string(text.substr(0, limit)) + "...' (" + std::to_string(text.size()) + " bytes)";
@@ -179,6 +179,18 @@ std::string trim_whitespace(std::string_view text) {
   if (first == std::string_view::npos) return {};
   const auto last = text.find_last_not_of(" \t\r\n");
   return std::string(text.substr(first, last - first + 1));
+}
+
+std::vector<std::string> split_commas(std::string_view text) {
+  std::vector<std::string> parts;
+  if (text.empty()) return parts;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = text.find(',', start);
+    parts.push_back(trim_whitespace(text.substr(start, comma == std::string_view::npos ? std::string_view::npos : comma - start)));
+    if (comma == std::string_view::npos) return parts;
+    start = comma + 1;
+  }
 }
 
 std::string format_number(double value) {

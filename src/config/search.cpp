@@ -114,18 +114,6 @@ struct SplitMix {
 
 // -------------------------------------------------------------------------- distributions
 
-std::vector<std::string> split_arguments(const std::string& inner) {
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  while (true) {
-    const std::size_t comma = inner.find(',', start);
-    parts.push_back(trim_whitespace(inner.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return parts;
-}
-
 const char* const kForms = "uniform(a, b), loguniform(a, b), int(a, b) or choice(v1, v2, ...)";
 
 }  // namespace
@@ -211,7 +199,7 @@ Distribution parse_distribution(std::string_view key_view, std::string_view raw)
   TrainOptions probe;
   if (d.kind == Distribution::Kind::choice) {
     if (inner.empty()) throw fail("choice() is empty: list at least one value, e.g. choice(relu, tanh)");
-    const auto items = split_arguments(inner);
+    const auto items = split_commas(inner);
     for (std::size_t i = 0; i < items.size(); ++i) {
       if (items[i].empty())
         throw fail("item " + std::to_string(i + 1) + " of " + shown_value(text) + " is empty");
@@ -227,7 +215,7 @@ Distribution parse_distribution(std::string_view key_view, std::string_view raw)
     return d;
   }
 
-  const auto args = split_arguments(inner);
+  const auto args = split_commas(inner);
   if (args.size() != 2) throw fail(name + " takes (low, high), got " + shown_value(text));
   for (const auto& a : args) {
     try {

@@ -38,22 +38,9 @@ const char* const kSections =
 
 // ---------------------------------------------------------------------------------- [schedule]
 const char* const kScheduleKeys = "kind, metric, min_epochs, max_epochs and eta";
-bool is_schedule_key(const std::string& key) {
-  return key == "kind" || key == "metric" || key == "min_epochs" || key == "max_epochs" || key == "eta";
-}
-
-int schedule_integer(const std::string& text, int low, int high) {
-  double v = 0;
-  try {
-    v = parse_number(text);
-  } catch (const ConfigError&) {
-    v = std::nan("");
-  }
-  if (!(v >= low && v <= high) || v != std::floor(v))
-    throw ConfigError("expected an integer in [" + std::to_string(low) + ", " + std::to_string(high) + "], got " +
-                      shown_value(text));
-  return int(v);
-}
+// min_epochs and max_epochs become train.epochs, so they take its range; eta its own.
+int schedule_epochs(const std::string& text) { return int(parse_in_range(text, *find_range("train.epochs"))); }
+constexpr OptionRange kEtaRange{"schedule.eta", 2, 1000, false, false, true};
 
 // One key of [schedule] (or --set schedule.KEY=VALUE); throws ConfigError naming origin and key.
 void set_schedule(ScheduleSettings& schedule, const std::string& key, const std::string& text, const std::string& origin) {
@@ -68,11 +55,11 @@ void set_schedule(ScheduleSettings& schedule, const std::string& key, const std:
       else if (text == "test_loss") schedule.metric = ScheduleMetric::test_loss;
       else throw ConfigError("expected validation_loss or test_loss, got " + shown_value(text));
     } else if (key == "min_epochs") {
-      schedule.min_epochs = schedule_integer(text, 1, 100000);
+      schedule.min_epochs = schedule_epochs(text);
     } else if (key == "max_epochs") {
-      schedule.max_epochs = schedule_integer(text, 1, 100000);
+      schedule.max_epochs = schedule_epochs(text);
     } else if (key == "eta") {
-      schedule.eta = schedule_integer(text, 2, 1000);
+      schedule.eta = int(parse_in_range(text, kEtaRange));
     } else {
       throw ConfigError("unknown key " + shown_value(key) + " in [schedule]; it takes " + kScheduleKeys);
     }

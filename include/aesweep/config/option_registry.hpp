@@ -41,11 +41,19 @@ std::string format_number(double value);
 // `text` without leading and trailing whitespace.
 std::string trim_whitespace(std::string_view text);
 
+// The comma-separated parts of `text`, each trimmed; empty parts stay ("a,,b" and "a," hold an
+// empty one), "" has none.
+std::vector<std::string> split_commas(std::string_view text);
+
 // `text` in single quotes, cut to `limit` characters with "...' (N bytes)" when longer, so a
 // huge bad value is not echoed whole.
 std::string shown_value(std::string_view text, std::size_t limit = 80);
 
 // Parses a whole string as a finite double; throws ConfigError.
 double parse_number(std::string_view text);
+
+// Parses a number and checks it against `range`; throws ConfigError "expected an integer in
+// [1, 100000], got '8.5'".
+double parse_in_range(std::string_view text, const OptionRange& range);
 
 }  // namespace aesweep
