@@ -116,13 +116,13 @@ po::options_description study_options(bool run_options) {
 int threads_option(const po::variables_map& vm) { return checked_int(vm, "threads"); }
 
 bool parse_command_line(const std::vector<std::string>& args, po::options_description& visible,
-                        const std::string& usage, po::variables_map& vm) {
+                        const std::string& usage, po::variables_map& vm, const char* positional) {
   visible.add_options()("help,h", "show this help");
   po::options_description all = visible;
-  all.add_options()("config", po::value<std::string>(), "INI config file");
-  po::positional_options_description positional;
-  positional.add("config", 1);
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
+  all.add_options()(positional, po::value<std::string>(), "the positional argument");
+  po::positional_options_description where;
+  where.add(positional, 1);
+  po::store(po::command_line_parser(args).options(all).positional(where).run(), vm);
   po::notify(vm);
   if (!vm.count("help")) return true;
   std::cout << usage << "\n" << visible << "\n";

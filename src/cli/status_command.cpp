@@ -13,6 +13,7 @@
 
 #include "aesweep/archive/pareto.hpp"
 #include "aesweep/cli/commands.hpp"
+#include "aesweep/cli/common.hpp"
 #include "aesweep/core/error.hpp"
 
 namespace po = boost::program_options;
@@ -325,19 +326,9 @@ int status_command(const std::vector<std::string>& args) {
       ("top", po::value<std::string>()->default_value("10"),
        ("how many of the best runs to show: an integer in [1, " + std::to_string(kStatusTopMax) + "]").c_str())
       ("json", "print one JSON object (counts, sections, best runs with every outcome column, Pareto front; "
-               "NaN as null) instead of the table")
-      ("help,h", "show this help");
-  po::options_description all = visible;
-  all.add_options()("archive", po::value<std::string>(), "the sweep archive");
-  po::positional_options_description positional;
-  positional.add("archive", 1);
+               "NaN as null) instead of the table");
   po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << kUsage << "\n" << visible << "\n";
-    return 0;
-  }
+  if (!parse_command_line(args, visible, kUsage, vm, "archive")) return 0;
   if (!vm.count("archive")) throw ConfigError("missing ARCHIVE, the sweep's HDF5 file (see 'aesweep status --help')");
   StatusOptions options;
   options.by = vm["by"].as<std::string>();

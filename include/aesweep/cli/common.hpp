@@ -24,10 +24,12 @@ std::string option_range(const std::string& option);
 // --threads, checked against its range.
 int threads_option(const boost::program_options::variables_map& vm);
 
-// Parses a subcommand's arguments: `visible` (shown by --help, which it gains here) plus the
-// optional positional CONFIG.ini. Returns false after printing the help when --help was given.
+// Parses a subcommand's arguments: `visible` (shown by --help, which it gains here) plus one
+// optional positional argument, stored as `positional` (the CONFIG.ini by default). Returns false
+// after printing the help when --help was given.
 bool parse_command_line(const std::vector<std::string>& args, boost::program_options::options_description& visible,
-                        const std::string& usage, boost::program_options::variables_map& vm);
+                        const std::string& usage, boost::program_options::variables_map& vm,
+                        const char* positional = "config");
 
 // The config file named by the positional argument (may be empty) with every command-line
 // setting applied as an override, in this order: --KEY options, then --set, then --data flags.
