@@ -37,9 +37,7 @@ void block_sums(const Sorted& s, Eigen::Index i0, Eigen::Index bi, Eigen::Index 
                 bool col_sums, int n_labels, Eigen::MatrixXf& d, Eigen::VectorXf& acc, double* sums) {
   auto dv = d.topLeftCorner(bi, bj);
   // The products through the project's matrix-product backend (core/gemm, issue 11).
-  const Eigen::Index dims = s.x.rows();
-  gemm::sgemm(true, false, bi, bj, dims, s.x.data() + i0 * dims, dims, s.x.data() + j0 * dims, dims, false, d.data(),
-              d.rows());
+  gemm::product(dv, s.x.middleCols(i0, bi), true, s.x.middleCols(j0, bj), false, false);
   const float* ni = s.norms.data() + i0;
   for (Eigen::Index j = 0; j < bj; ++j) {
     const float nj = s.norms[j0 + j];
