@@ -273,6 +273,36 @@ RunItem::RunItem(const Study& study, const WorkPlan& plan, const std::vector<Run
 // A schedule's segment: trains the run from its checkpoint (or the start) to its rung. Paused
 // there, it is written with its checkpoint and reported pending with its metric; ended (the last
 // rung, divergence, patience, failure), it is written done.
+RunRecordInfo RunItem::record_info(std::size_t run, const RunResult& result) const {
+  RunRecordInfo info;
+  info.rank = rank_;
+  info.host = host_;
+  info.compute = compute_description();
+  if (result.w1.size() > 0)
+    info.reconstructions = reconstruct(study_.runs[run].options.model, result, header_.recon_originals);
+  return info;
+}
+
+template <class Write>
+void RunItem::save(std::size_t run, Write&& write) const {
+  try {
+    write();
+  } catch (const std::exception& e) {  // the archive cannot take results any more: nothing further can be saved
+    throw ArchiveError("rank " + std::to_string(rank_) + " could not write run " + std::to_string(run) + " to " +
+                       archive_.path() + ": " + e.what());
+  }
+}
+
+RunReport RunItem::report_of(std::size_t run, const RunResult& result) {
+  RunReport report;
+  report.run = run;
+  report.status = result.status;
+  report.test_mse = result.metrics.test_mse;
+  report.latent_density = result.metrics.latent_density;
+  report.seconds = result.wall_seconds;
+  return report;
+}
+
 std::vector<RunReport> RunItem::segment(std::size_t item, const PollFunction& poll) const {
   const RungSchedule& schedule = *plan_.schedule;
   const std::size_t index = schedule.segment_run(item);
@@ -299,37 +329,24 @@ std::vector<RunReport> RunItem::segment(std::size_t item, const PollFunction& po
     at_rung = TrainCheckpoint{};
   }
   const bool paused = at_rung.epoch > 0;
-  RunRecordInfo info;
-  info.rank = rank_;
-  info.host = host_;
-  info.compute = compute_description();
+  RunRecordInfo info = record_info(index, result);
   // The rung it reached: this one if paused or at the end, else the one it continued from.
   const bool at_end = result.status == RunStatus::complete && result.epochs_run == stop && rung == schedule.last_rung();
   info.rung = paused || at_end ? rung : rung > schedule.first_rung(index) ? rung - 1 : -1;
-  if (result.w1.size() > 0)
-    info.reconstructions = reconstruct(options.model, result, header_.recon_originals);
-  RunReport report;
-  report.run = index;
-  report.rung = rung;
-  try {
-    if (paused) {
-      result.status = RunStatus::stopped;  // what the summary row says if the rung stops it
-      archive_.write_rung(index, result, info, encode_checkpoint(at_rung));
-      report.status = RunStatus::pending;
-      const EpochRecord& record = result.epochs.at(std::size_t(stop - 1));
-      report.metric = schedule.settings().metric == ScheduleMetric::validation_loss ? record.validation_loss
-                                                                                     : record.test_loss;
-    } else {
-      archive_.write_run(index, result, info);
-      report.status = result.status;
-    }
-  } catch (const std::exception& e) {  // the archive cannot take results any more: nothing further can be saved
-    throw ArchiveError("rank " + std::to_string(rank_) + " could not write run " + std::to_string(index) + " to " +
-                       archive_.path() + ": " + e.what());
+  if (paused) {
+    result.status = RunStatus::stopped;  // what the summary row says if the rung stops it
+    save(index, [&] { archive_.write_rung(index, result, info, encode_checkpoint(at_rung)); });
+  } else {
+    save(index, [&] { archive_.write_run(index, result, info); });
   }
-  report.test_mse = result.metrics.test_mse;
-  report.latent_density = result.metrics.latent_density;
-  report.seconds = result.wall_seconds;
+  RunReport report = report_of(index, result);
+  report.rung = rung;
+  if (paused) {
+    report.status = RunStatus::pending;
+    const EpochRecord& record = result.epochs.at(std::size_t(stop - 1));
+    report.metric = schedule.settings().metric == ScheduleMetric::validation_loss ? record.validation_loss
+                                                                                   : record.test_loss;
+  }
   return {report};
 }
 
@@ -359,25 +376,9 @@ std::vector<RunReport> RunItem::operator()(std::size_t item, const PollFunction&
     const std::size_t index = members[k];
     if (states_[index] != RunStatus::pending) continue;  // saved by an earlier job; retrained only for its group
     const RunResult& result = results[k];
-    RunRecordInfo info;
-    info.rank = rank_;
-    info.host = host_;
-    info.compute = compute_description();
-    if (result.w1.size() > 0)
-      info.reconstructions = reconstruct(study_.runs[index].options.model, result, header_.recon_originals);
-    try {
-      archive_.write_run(index, result, info);
-    } catch (const std::exception& e) {  // the archive cannot take results any more: nothing further can be saved
-      throw ArchiveError("rank " + std::to_string(rank_) + " could not write run " + std::to_string(index) + " to " +
-                         archive_.path() + ": " + e.what());
-    }
-    RunReport report;
-    report.run = index;
-    report.status = result.status;
-    report.test_mse = result.metrics.test_mse;
-    report.latent_density = result.metrics.latent_density;
-    report.seconds = result.wall_seconds;
-    reports.push_back(report);
+    const RunRecordInfo info = record_info(index, result);
+    save(index, [&] { archive_.write_run(index, result, info); });
+    reports.push_back(report_of(index, result));
   }
   return reports;
 }

@@ -102,6 +102,14 @@ class RunItem {
 
  private:
   std::vector<RunReport> segment(std::size_t item, const PollFunction& poll) const;
+  // What a run's record carries besides its result: rank, host, compute, reconstructions.
+  RunRecordInfo record_info(std::size_t run, const RunResult& result) const;
+  // Calls `write` (a write of `run` to the archive); a failure becomes an ArchiveError naming this
+  // rank, the run and the archive.
+  template <class Write>
+  void save(std::size_t run, Write&& write) const;
+  // The report of a run written with this result (status, test MSE, density, seconds).
+  static RunReport report_of(std::size_t run, const RunResult& result);
   const Study& study_;
   const WorkPlan& plan_;
   const std::vector<RunStatus>& states_;
