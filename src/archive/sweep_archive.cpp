@@ -504,7 +504,6 @@ struct SweepArchive::Impl {
   h5::Dataset summary;
   // Scheduled studies: /runs_rung and each run's rung as read at open (plus this rank's writes).
   bool scheduled = false;
-  std::string schedule;
   h5::Dataset runs_rung;
   std::vector<int> rungs;
   SummaryColumns columns;
@@ -787,7 +786,6 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator&
     impl->independent = h5::Transfer::mpio(h5::IoMode::independent);
     impl->shapes = shapes;
     impl->scheduled = !header.schedule.empty();
-    impl->schedule = header.schedule;
     impl->columns = summary_columns(runs, /*pareto=*/true, impl->scheduled);
     impl->base_rows.reserve(runs.size());
     for (const auto& run : runs) impl->base_rows.push_back(summary_base_row(impl->columns, run));
