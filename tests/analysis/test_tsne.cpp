@@ -209,7 +209,7 @@ TEST(TsneFft, RepulsionMatchesExactOnRealEmbedding) {
     std::cout << "[ info     ] scale " << scale << ": FFT force error " << f.force << ", Z error " << f.z
               << "; Barnes-Hut " << b.force << ", " << b.z << "\n";
     if (scale == 1.0) {
-      // Boxes of one unit with 4 nodes: ~1% (FIt-SNE's 3 nodes: ~4%), Barnes-Hut ~0.7%.
+      // Boxes of one unit with 4 nodes: ~1% (FIt-SNE's 3 nodes: ~4%), Barnes-Hut ~0.3%.
       EXPECT_LT(f.force, 2e-2);
       EXPECT_LT(f.z, 1e-3);
     } else {
