@@ -718,14 +718,7 @@ void SweepArchive::Impl::reopen() {
   file = h5::File::open(path, h5::Access::read_write, h5::FileAccess::mpio(*comm));
   runs_state = file.open_dataset(layout::kRunsState);
   summary = file.open_dataset(layout::kSummary);
-  const std::vector<std::uint8_t> bytes = runs_state.read<std::uint8_t>(independent);
-  states.clear();
-  for (const auto b : bytes) {
-    const auto status = run_status_of_byte(b);
-    if (!status)
-      throw ArchiveError("archive " + path + " has an unknown run state " + std::to_string(b) + " in /runs_state");
-    states.push_back(*status);
-  }
+  states = run_states_of_bytes(runs_state.read<std::uint8_t>(independent), path);
   rungs.assign(states.size(), -1);
   if (scheduled) {
     runs_rung = file.open_dataset(layout::kRunsRung);

@@ -83,6 +83,18 @@ std::optional<RunStatus> run_status_of_byte(std::uint8_t byte) {
   return status;
 }
 
+std::vector<RunStatus> run_states_of_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path) {
+  std::vector<RunStatus> states;
+  states.reserve(bytes.size());
+  for (const auto b : bytes) {
+    const auto status = run_status_of_byte(b);
+    if (!status)
+      throw ArchiveError("archive " + path + " has an unknown run state " + std::to_string(b) + " in /runs_state");
+    states.push_back(*status);
+  }
+  return states;
+}
+
 namespace {
 // Plain answers for the common mistakes before HDF5's own, longer error stack.
 void require_hdf5_file(const std::string& path) {
@@ -291,17 +303,10 @@ const ArchivedRun& SweepArchiveReader::run(std::size_t run_index) const {
 }
 
 std::vector<RunStatus> SweepArchiveReader::read_states() const {
-  std::vector<RunStatus> states;
   const h5::Dataset dataset = file_.open_dataset(layout::kRunsState);
   int n = -1;
   expect_dims(dataset, {&n});
-  for (const auto b : dataset.read<std::uint8_t>()) {
-    const auto status = run_status_of_byte(b);
-    if (!status)
-      throw ArchiveError("archive " + path_ + " has an unknown run state " + std::to_string(b) + " in /runs_state");
-    states.push_back(*status);
-  }
-  return states;
+  return run_states_of_bytes(dataset.read<std::uint8_t>(), path_);
 }
 
 namespace {

@@ -24,6 +24,8 @@ namespace aesweep {
 [[nodiscard]] const std::vector<RunStatus>& run_status_values();
 // The status a /runs_state byte stands for; nothing for a byte that names none (a damaged file).
 [[nodiscard]] std::optional<RunStatus> run_status_of_byte(std::uint8_t byte);
+// The statuses of /runs_state's bytes; throws ArchiveError naming `path` for a byte that names none.
+[[nodiscard]] std::vector<RunStatus> run_states_of_bytes(const std::vector<std::uint8_t>& bytes, const std::string& path);
 
 // One run as listed in the archive (attributes of /runs/<index>).
 struct ArchivedRun {
