@@ -520,8 +520,9 @@ class Descent {
     }
   }
 
-  // One fork/join per iteration: repulsion per group and attraction per row block are
-  // independent; Z is only needed afterwards. KL = sum p log p - sum p log q + log Z sum p
+  // Repulsion and attraction per row block are independent and Z is only needed afterwards: one
+  // fork/join per iteration with the FFT, two with Barnes-Hut (the tree built beside the
+  // attraction, then the repulsion per group). KL = sum p log p - sum p log q + log Z sum p
   // (sklearn clamps q / Z at FLOAT32_TINY; q / Z stays far above it in practice).
   // Fills neg_, attr_ and the per-thread parts; returns Z.
   double forces(double exaggeration, bool want_error) {
