@@ -161,6 +161,9 @@ void bf16gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const bf16*
 #endif
 }
 
+// The scalar loop is VCVTNEPS2BF16's definition (Intel SDM), which treats subnormal inputs as zero:
+// a value converts to the same bits in the vector body, in the scalar tail, and in a build without
+// AVX512_BF16, so bf16 results do not depend on the build or on where a value sits in the array.
 void to_bf16(const float* in, bf16* out, Index n) {
   Index i = 0;
 #if defined(__AVX512BF16__)
@@ -173,6 +176,7 @@ void to_bf16(const float* in, bf16* out, Index n) {
     std::uint32_t u;
     std::memcpy(&u, in + i, 4);
     if ((u & 0x7fffffffu) > 0x7f800000u) out[i] = bf16((u >> 16) | 0x40u);  // NaN stays a (quiet) NaN
+    else if ((u & 0x7f800000u) == 0) out[i] = bf16((u >> 16) & 0x8000u);     // subnormal: signed zero
     else out[i] = bf16((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
   }
 }

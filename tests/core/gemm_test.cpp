@@ -73,11 +73,44 @@ TEST(Gemm, SameProductTwiceGivesTheSameBits) {
   EXPECT_EQ(std::memcmp(c1.data(), c2.data(), sizeof(float) * std::size_t(c1.size())), 0);
 }
 
-// Software round-to-nearest-even, the definition the vectorised conversion must follow.
+// Software round-to-nearest-even, the definition the vectorised conversion must follow (for
+// normal numbers; subnormals are checked below).
 gemm::bf16 rounded(float f) {
   std::uint32_t u;
   std::memcpy(&u, &f, 4);
   return gemm::bf16((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+float of_bits(std::uint32_t u) {
+  float f;
+  std::memcpy(&f, &u, 4);
+  return f;
+}
+
+// Subnormal inputs become zero of the same sign, as the AVX512_BF16 instruction makes them, so a
+// value converts alike in the vector body, in the scalar tail and in a build without the
+// instruction. Plain rounding would keep 0x007fffff as the bf16 subnormal 0x0080, where the
+// instruction gives 0x0000 (checked on AMD Zen 5).
+TEST(Gemm, Bf16FlushesSubnormalsToSignedZeroInBodyAndTail) {
+  const std::uint32_t subnormals[] = {0x00000001u, 0x80000001u, 0x007fffffu, 0x807fffffu, 0x00400000u, 0x00017fffu};
+  const std::uint32_t normals[] = {0x00800000u, 0x0080ffffu, 0x80800000u};  // the smallest normals stay
+  for (int offset : {0, 16, 33}) {  // vector body (where the CPU has one) and scalar tail
+    std::vector<float> in(40, 1.0f);
+    int i = offset;
+    for (auto u : subnormals) in[i++ % 40] = of_bits(u);
+    for (auto u : normals) in[i++ % 40] = of_bits(u);
+    std::vector<gemm::bf16> out(in.size());
+    gemm::to_bf16(in.data(), out.data(), Eigen::Index(in.size()));
+    i = offset;
+    for (auto u : subnormals) {
+      EXPECT_EQ(out[i % 40], gemm::bf16((u >> 16) & 0x8000u)) << std::hex << u << " at " << std::dec << i % 40;
+      ++i;
+    }
+    for (auto u : normals) {
+      EXPECT_EQ(out[i % 40], rounded(of_bits(u))) << std::hex << u << " at " << std::dec << i % 40;
+      ++i;
+    }
+  }
 }
 
 TEST(Gemm, Bf16RoundingIsNearestEvenAndKeepsSpecialValues) {

@@ -26,7 +26,8 @@ void sgemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const float* a
 void bf16gemm(bool trans_a, bool trans_b, Index m, Index n, Index k, const bf16* a, Index lda, const bf16* b,
               Index ldb, bool accumulate, float* c, Index ldc);
 
-// fp32 -> bf16, round to nearest even (NaN stays NaN), n values.
+// fp32 -> bf16, round to nearest even, n values; NaN stays NaN (quieted), subnormals become signed
+// zero (as the AVX512_BF16 instruction does, on every build).
 void to_bf16(const float* in, bf16* out, Index n);
 float from_bf16(bf16 value);
 
