@@ -12,8 +12,13 @@
 #   overhead   coordinator_overhead 20000 at 2..CORES ranks
 #   tiny       a sweep of 400 near-empty runs at 1, 2, 4, ..., CORES ranks (coordination cost)
 #   scaling    a sweep of 96 uneven runs (hidden 64/256/1024) at CORES, ..., 2, 1 ranks
+#   determinism the scaling archives compared run by run (weights, codes, curves): same bits at
+#              every rank count
 #   full       CORES single-threaded aesweep ranks vs CORES single-threaded PyTorch processes, fp32
 #              and bf16 (like bench/train_throughput.sh)
+#   hidden     hidden 16, 64 and 1568 on one rank, fp32, against PyTorch fp32 (one round each)
+# STEPS (default: all of gemm single overhead tiny scaling full hidden) picks the steps after smoke;
+# FULL_ROUNDS (default 1) repeats the full step; FULL_RANKS (default: every core) lists its rank counts.
 # Everything goes to $OUT (or /tmp/device-out): log.txt (all output), results.jsonl (one JSON
 # line per measurement), gemm.md, machine.txt. A failed or skipped step is recorded and the run
 # goes on.
@@ -22,6 +27,10 @@ cd "$(dirname "$0")/.." || exit 1
 T0=$(date +%s)
 BUDGET=${BUDGET:-370}
 ROUNDS=${ROUNDS:-2}
+FULL_ROUNDS=${FULL_ROUNDS:-1}
+# The steps to run after machine and smoke (all by default): a second pass can repeat a few.
+STEPS=${STEPS:-gemm single overhead tiny scaling full hidden}
+want() { [[ " $STEPS " == *" $1 "* ]]; }
 out=${OUT:-/tmp/device-out}
 mkdir -p "$out"
 exec > >(tee -a "$out/log.txt") 2>&1
@@ -90,9 +99,11 @@ if ! run_step smoke 40 mpirun -np 2 $BIND $aeb/bin/coordinator_overhead 1000; th
 fi
 record "{\"step\": \"binding\", \"mpirun_option\": \"$BIND\"}"
 
-say "gemm_backends --rounds 3 --hidden 196"
-run_step gemm 100 $bin/gemm_backends --rounds 3 --hidden 196 > "$out/gemm.md"
-cat "$out/gemm.md"
+if want gemm; then
+  say "gemm_backends --rounds 3 --hidden 196"
+  run_step gemm 100 $bin/gemm_backends --rounds 3 --hidden 196 > "$out/gemm.md"
+  cat "$out/gemm.md"
+fi
 
 # ---- one rank: aesweep train vs PyTorch, fp32 and bf16, interleaved
 train_one() {  # precision round [binary-dir impl-name]
@@ -111,7 +122,7 @@ torch_one() {  # precision round
   o=$(run_step "torch_$1" 90 $PY bench/torch_train.py --data "$data" --seed "$2" "${flag[@]}") || { echo "$o"; return; }
   record "$($PY -c 'import json, sys; r = json.loads(sys.argv[3].strip().splitlines()[-1]); r.update(step="single", round=int(sys.argv[2])); print(json.dumps(r))' "$1" "$2" "$o")"
 }
-for round in $(seq 1 "$ROUNDS"); do
+want single && for round in $(seq 1 "$ROUNDS"); do
   say "single rank, round $round"
   for p in fp32 bf16; do train_one $p "$round"; done
   # the portable build beside the tuned one: what SSE2-only elementwise code costs
@@ -120,7 +131,7 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 # ---- coordinator cost with instant runs
-for r in 2 4 8 16 32; do
+want overhead && for r in 2 4 8 16 32; do
   [ "$r" -le "$cores" ] || continue
   say "coordinator_overhead 20000 at $r ranks"
   o=$(run_step "overhead_$r" 40 mpirun -np "$r" $BIND $aeb/bin/coordinator_overhead 20000) && echo "$o" &&
@@ -157,12 +168,12 @@ sweep() {  # study ranks max_seconds extra-args...
   run_step "${study}_$r" "$max" mpirun -np "$r" --oversubscribe $BIND $bin/aesweep sweep "$work/$study.ini" \
     --out "$work/$study-$r.h5" --quiet --data "$data" "$@" || return
   end=$(date +%s.%N)
-  record "$($PY - "$work/$study-$r.h5" "$r" "$start" "$end" "$study" <<'PY'
+  record "$($PY - "$work/$study-$r.h5" "$r" "$start" "$end" "$study" "${ROUND:-1}" <<'PY'
 import json, sys, h5py, numpy as np
 path, ranks, wall, study = sys.argv[1], int(sys.argv[2]), float(sys.argv[4]) - float(sys.argv[3]), sys.argv[5]
 s = h5py.File(path, "r")["summary"][:]
 train = float(s["wall_seconds"].sum())
-print(json.dumps({"step": "sweep", "study": study, "ranks": ranks, "runs": len(s), "wall_seconds": round(wall, 2),
+print(json.dumps({"step": "sweep", "study": study, "ranks": ranks, "round": int(sys.argv[6]), "runs": len(s), "wall_seconds": round(wall, 2),
                   "runs_per_hour": round(len(s) / wall * 3600), "run_seconds_summed": round(train, 2),
                   "overhead_per_run_ms": round((wall * ranks - train) / len(s) * 1000, 2),
                   "samples_per_second_mean": round(float(np.mean(s["samples_per_second"]))),
@@ -172,27 +183,57 @@ print(json.dumps({"step": "sweep", "study": study, "ranks": ranks, "runs": len(s
 PY
 )"
 }
-r=1; while [ "$r" -le "$cores" ]; do sweep tiny "$r" 40 --train-samples 2000 --test-samples 500; r=$((r * 2)); done
+if want tiny; then
+  r=1; while [ "$r" -le "$cores" ]; do sweep tiny "$r" 40 --train-samples 2000 --test-samples 500; r=$((r * 2)); done
+fi
 ranks=(); r=1; while [ "$r" -le "$cores" ]; do ranks=("$r" "${ranks[@]}"); r=$((r * 2)); done
+if want scaling; then
 for r in "${ranks[@]}"; do sweep scaling "$r" 150; done
+# The same study at every rank count must give the same bits (issue 11: -np 1 and -np N identical).
+say "determinism: the scaling archives compared run by run"
+$PY - "$work" "${ranks[@]}" <<'PY' | tee -a "$res"
+import json, os, sys, h5py, numpy as np
+work, ranks = sys.argv[1], [int(r) for r in sys.argv[2:]]
+files = {r: f"{work}/scaling-{r}.h5" for r in ranks if os.path.exists(f"{work}/scaling-{r}.h5")}
+fields = ("encoder_kernel", "encoder_bias", "decoder_kernel", "decoder_bias", "latent_test", "train_loss", "test_loss")
+out = {"step": "determinism", "ranks_compared": sorted(files), "runs": 0, "differing": []}
+if len(files) >= 2:
+    ref_r = min(files)
+    with h5py.File(files[ref_r], "r") as ref:
+        names = sorted(ref["runs"])
+        out["runs"] = len(names)
+        for r, path in sorted(files.items()):
+            if r == ref_r:
+                continue
+            with h5py.File(path, "r") as other:
+                for n in names:
+                    for f in fields:
+                        a, b = ref["runs"][n][f][()], other["runs"][n][f][()]
+                        if a.tobytes() != b.tobytes():
+                            out["differing"].append(f"{r} ranks: run {n} {f}")
+out["identical"] = len(files) >= 2 and not out["differing"]
+out["differing"] = out["differing"][:20]
+print(json.dumps(out))
+PY
+fi
 
 # ---- all cores: CORES aesweep ranks against CORES PyTorch processes
-seeds=$(seq -s, 1 $((2 * cores)))
 for p in fp32 bf16; do
   cp bench/reference.ini "$work/full_$p.ini"
 done
-for p in fp32 bf16; do
-  sweep "full_$p" "$cores" 90 --set "train.seed=$seeds" --set "train.precision=$p"
-  say "pytorch $p, $cores single-threaded processes"
+want full && for round in $(seq 1 "$FULL_ROUNDS"); do for n in ${FULL_RANKS:-$cores}; do for p in fp32 bf16; do
+  rm -f "$work/full_$p-$n.h5" "$work"/torch-$p.*.json
+  ROUND=$round sweep "full_$p" "$n" 90 --set "train.seed=$(seq -s, 1 $((2 * n)))" --set "train.precision=$p"
+  say "pytorch $p, $n single-threaded processes, round $round"
   flag=(); [ "$p" = bf16 ] && flag=(--bf16)
   t=$(($(left) - 5)); [ "$t" -gt 120 ] && t=120
   if [ "$t" -lt 10 ]; then record "{\"step\": \"full_torch_$p\", \"skipped\": \"out of time budget\"}"; continue; fi
   pids=()
-  for i in $(seq 1 "$cores"); do
+  for i in $(seq 1 "$n"); do
     timeout -k 5 "$t" $PY bench/torch_train.py --data "$data" --seed "$i" "${flag[@]}" > "$work/torch-$p.$i.json" & pids+=($!)
   done
   for q in "${pids[@]}"; do wait "$q"; done
-  record "$($PY - "$work" "$p" <<'PY'
+  record "$($PY - "$work" "$p" "$round" <<'PY'
 import glob, json, sys
 rows = []
 for f in sorted(glob.glob(f"{sys.argv[1]}/torch-{sys.argv[2]}.*.json")):
@@ -200,12 +241,26 @@ for f in sorted(glob.glob(f"{sys.argv[1]}/torch-{sys.argv[2]}.*.json")):
         rows.append(json.loads(open(f).read().strip().splitlines()[-1]))
     except Exception:
         pass
-print(json.dumps({"step": "full_torch", "precision": sys.argv[2], "processes": len(rows),
+print(json.dumps({"step": "full_torch", "precision": sys.argv[2], "round": int(sys.argv[3]), "processes": len(rows),
                   "samples_per_second_summed": round(sum(r["samples_per_second"] for r in rows)),
                   "without_test_curve_summed": round(sum(r["samples_per_second_without_test_curve"] for r in rows)),
                   "test_mse": sum(r["test_mse"] for r in rows) / max(1, len(rows))}))
 PY
 )"
+done; done; done
+
+# ---- other hidden sizes, one rank, fp32: aesweep against PyTorch's bare loop (one round each)
+want hidden && for h in 16 64 1568; do
+  say "hidden $h, single rank"
+  o=$(run_step "train_h$h" 90 $bin/aesweep train bench/reference.ini --data "$data" --quiet \
+        --set train.seed=1 --set train.epochs=5 --set model.hidden=$h --threads 1) || continue
+  record "$($PY -c '
+import json, sys
+kv = dict(l.split(None, 1) for l in sys.argv[2].splitlines() if len(l.split(None, 1)) == 2)
+print(json.dumps({"step": "hidden", "impl": "aesweep", "hidden": int(sys.argv[1]),
+                  "samples_per_second": float(kv["samples_per_second"]), "test_mse": float(kv["test_mse"])}))' "$h" "$o")"
+  o=$(run_step "torch_h$h" 120 $PY bench/torch_train.py --data "$data" --seed 1 --epochs 5 --hidden $h) || continue
+  record "$($PY -c 'import json, sys; r = json.loads(sys.argv[2].strip().splitlines()[-1]); r.update(step="hidden", hidden=int(sys.argv[1])); print(json.dumps(r))' "$h" "$o")"
 done
 
 say "summary"
@@ -233,15 +288,35 @@ if "pytorch_fp32_bare" in med:
             out[f"single_aesweep_{p}_over_pytorch_fp32_bare"] = round(med["aesweep_" + p] / med["pytorch_fp32_bare"], 2)
         if "aesweep_" + p in med and f"pytorch_{p}_bare" in med:
             out[f"single_aesweep_{p}_over_pytorch_{p}_bare"] = round(med["aesweep_" + p] / med[f"pytorch_{p}_bare"], 2)
-full = {r["study"][5:]: r for r in rows if r.get("step") == "sweep" and r.get("study", "").startswith("full_")}
-torch_full = {r["precision"]: r for r in rows if r.get("step") == "full_torch" and r.get("processes")}
-if "fp32" in torch_full:
-    for p, r in full.items():
-        out[f"all_cores_aesweep_{p}_over_pytorch_fp32_bare"] = round(
-            r["samples_per_second_summed_over_ranks"] / torch_full["fp32"]["without_test_curve_summed"], 2)
-        if p in torch_full:
-            out[f"all_cores_aesweep_{p}_over_pytorch_{p}_bare"] = round(
-                r["samples_per_second_summed_over_ranks"] / torch_full[p]["without_test_curve_summed"], 2)
+# N ranks against N processes: medians over the FULL_ROUNDS rounds, and each round's ratio
+full, torch_full = {}, {}
+for r in rows:
+    if r.get("step") == "sweep" and r.get("study", "").startswith("full_"):
+        full.setdefault((r["study"][5:], r["ranks"]), {})[r.get("round", 1)] = r["samples_per_second_summed_over_ranks"]
+    if r.get("step") == "full_torch" and r.get("processes"):
+        torch_full.setdefault((r["precision"], r["processes"]), {})[r.get("round", 1)] = r["without_test_curve_summed"]
+cores = max([n for _, n in full] or [0])
+for (p, n), ours in sorted(full.items()):
+    label = "all_cores" if n == cores else f"{n}_ranks"
+    out[f"{label}_aesweep_{p}_per_rank"] = round(statistics.median(ours.values()) / n)
+    for q in sorted({"fp32", p}):
+        theirs = torch_full.get((q, n))
+        if theirs:
+            out[f"{label}_aesweep_{p}_over_pytorch_{q}_bare"] = round(
+                statistics.median(ours.values()) / statistics.median(theirs.values()), 2)
+            out[f"{label}_aesweep_{p}_over_pytorch_{q}_bare_per_round"] = [
+                round(ours[k] / theirs[k], 2) for k in sorted(ours) if k in theirs]
+hid = {}
+for r in rows:
+    if r.get("step") == "hidden":
+        hid.setdefault(r["hidden"], {})[r.get("impl", "pytorch")] = r
+for h, d in sorted(hid.items()):
+    if "aesweep" in d and "pytorch" in d:
+        out[f"hidden_{h}_aesweep_fp32_over_pytorch_fp32_bare"] = round(
+            d["aesweep"]["samples_per_second"] / d["pytorch"]["samples_per_second_without_test_curve"], 2)
+det = [r for r in rows if r.get("step") == "determinism"]
+if det:
+    out["scaling_archives_identical_across_ranks"] = det[-1]["identical"]
 print(json.dumps(out))
 PY
 say "done in $(($(date +%s) - T0)) s"
