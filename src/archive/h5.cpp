@@ -182,6 +182,10 @@ FileAccess FileAccess::mpio(const Communicator& comm) {
   return fapl;
 }
 
+void FileAccess::disable_file_locking() {
+  checked([&] { return H5Pset_file_locking(id(), false, true); }, "turn off file locking in", name());
+}
+
 DatasetCreate DatasetCreate::contiguous_early(FillTime fill) {
   DatasetCreate dcpl(H5P_DATASET_CREATE, "dataset creation (contiguous, early allocation)");
   checked([&] { return H5Pset_layout(dcpl.id(), H5D_CONTIGUOUS); }, "set contiguous layout on",
@@ -280,6 +284,14 @@ std::size_t Datatype::size() const {
 
 H5T_class_t Datatype::type_class() const {
   return checked([&] { return H5Tget_class(id()); }, "get the class of", name());
+}
+
+std::optional<Datatype> Datatype::member_type(const std::string& member) const {
+  ErrorSilencer quiet;
+  const int index = H5Tget_member_index(id(), member.c_str());
+  if (index < 0) return std::nullopt;
+  return adopt(checked([&] { return H5Tget_member_type(id(), unsigned(index)); }, "get the member type of", name()),
+               member);
 }
 
 Datatype Datatype::adopt(hid_t id, std::string name) { return Datatype(id, H5Tclose, std::move(name)); }

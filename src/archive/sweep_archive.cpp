@@ -210,33 +210,45 @@ struct SummaryColumns {
   std::vector<std::string> string_keys;
 };
 
-// index, section, state, numeric settings (float64), string settings (fixed strings sized to
-// the longest value), outcome columns, and (format 3 on) the Pareto marks.
-SummaryColumns summary_columns(const std::vector<RunSpec>& runs, bool pareto, bool scheduled) {
+// What the runs' settings ask of the summary: the keys in first-seen order, which of them are
+// numeric, each one's longest value, and the longest section name. One pass over every setting
+// of every run, done once per open; the layouts below are built from it.
+struct SettingColumns {
   std::vector<std::string> order;
-  std::set<std::string> numeric, known;
+  std::set<std::string> numeric;
   std::map<std::string, std::size_t> longest;
   std::size_t longest_section = 1;
+};
+
+SettingColumns scan_settings(const std::vector<RunSpec>& runs) {
+  SettingColumns s;
+  std::set<std::string> known;
   for (const auto& run : runs) {
-    longest_section = std::max(longest_section, run.section.size());
-    for (const auto& s : run.settings) {
-      if (known.insert(s.key).second) order.push_back(s.key);
-      if (s.numeric) numeric.insert(s.key);
-      longest[s.key] = std::max(longest[s.key], s.value.size());
+    s.longest_section = std::max(s.longest_section, run.section.size());
+    for (const auto& setting : run.settings) {
+      if (known.insert(setting.key).second) s.order.push_back(setting.key);
+      if (setting.numeric) s.numeric.insert(setting.key);
+      s.longest[setting.key] = std::max(s.longest[setting.key], setting.value.size());
     }
   }
+  return s;
+}
+
+// index, section, state, numeric settings (float64), string settings (fixed strings sized to
+// the longest value), outcome columns, and (format 3 on) the Pareto marks.
+SummaryColumns summary_columns(const SettingColumns& settings, bool pareto, bool scheduled) {
   SummaryColumns c;
   c.record.add("index", layout::FieldKind::i64);
-  c.record.add("section", layout::FieldKind::str, longest_section);
+  c.record.add("section", layout::FieldKind::str, settings.longest_section);
   c.record.add("state", layout::FieldKind::u8);
-  for (const auto& key : order)
-    if (numeric.count(key)) {
+  for (const auto& key : settings.order)
+    if (settings.numeric.count(key)) {
       c.record.add(key, layout::FieldKind::f64);
       c.numeric_keys.push_back(key);
     }
-  for (const auto& key : order)
-    if (!numeric.count(key)) {
-      c.record.add(key, layout::FieldKind::str, longest[key]);
+  for (const auto& key : settings.order)
+    if (!settings.numeric.count(key)) {
+      c.record.add(key, layout::FieldKind::str, settings.longest.at(key));
       c.string_keys.push_back(key);
     }
   layout::add_outcome_fields(c.record, false);
@@ -259,12 +271,16 @@ std::string state_values_text(bool scheduled) {
   return text;
 }
 
+// Throws "RUN is already STATE" + why_only_pending for a run that is no longer pending.
+void require_pending(const std::string& run, RunStatus current, const std::string& why_only_pending) {
+  if (aesweep::is_done(current))
+    throw ArchiveError(run + " is already " + std::string(to_string(current)) + why_only_pending);
+}
+
 // Does the file's /summary have the Pareto columns (format 3 on)?
 bool has_pareto_columns(const h5::Dataset& summary) {
-  h5::ErrorSilencer quiet;
   const h5::Datatype type = summary.type();
-  return H5Tget_member_index(type.id(), kParetoFrontColumn) >= 0 &&
-         H5Tget_member_index(type.id(), kParetoFrontSectionColumn) >= 0;
+  return type.member_type(kParetoFrontColumn) && type.member_type(kParetoFrontSectionColumn);
 }
 
 // The part of a summary row known before training: index, section, settings; outcome blank.
@@ -531,6 +547,16 @@ struct SweepArchive::Impl {
     if (sync_fd >= 0) ::close(sync_fd);
     sync_fd = -1;
   }
+  // A run's byte in /runs_state or /runs_rung, then durable: the commit point of write_run,
+  // write_rung and mark_stopped (everything before it already on disk).
+  void commit_byte(h5::Dataset& bytes, std::size_t run_index, std::uint8_t value, const char* what) const {
+    bytes.write_rows<std::uint8_t>(run_index, std::span<const std::uint8_t>(&value, 1), independent);
+    make_durable(run_index, what);
+  }
+  // "run N of archive PATH", for the messages of the calls that write one run.
+  std::string run_label(std::size_t run_index) const {
+    return "run " + std::to_string(run_index) + " of archive " + path;
+  }
 
   void create(const ArchiveHeader& header, const std::string& created, const std::string& archive_id,
               const std::vector<RunSpec>& runs);
@@ -773,13 +799,15 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator&
   impl->rank = comm.rank();
   impl->size = comm.size();
 
+  SettingColumns settings;
   on_all_ranks(comm, [&] {
     impl->path = resolve_links(path);  // a link is followed: the archive is built where it points
     validate_inputs(impl->path, header, runs, shapes);
     impl->independent = h5::Transfer::mpio(h5::IoMode::independent);
     impl->shapes = shapes;
     impl->scheduled = !header.schedule.empty();
-    impl->columns = summary_columns(runs, /*pareto=*/true, impl->scheduled);
+    settings = scan_settings(runs);
+    impl->columns = summary_columns(settings, /*pareto=*/true, impl->scheduled);
     impl->base_rows.reserve(runs.size());
     for (const auto& run : runs) impl->base_rows.push_back(summary_base_row(impl->columns, run));
     impl->section_groups = section_groups(header, runs);
@@ -789,7 +817,7 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator&
   Decision d;
   if (impl->rank == 0)
     d = decide(impl->path, header, shapes, impl->columns.record.size(),
-               summary_columns(runs, /*pareto=*/false, impl->scheduled).record.size(), mode);
+               summary_columns(settings, /*pareto=*/false, impl->scheduled).record.size(), mode);
   Bytes decision;
   if (impl->rank == 0)
     decision = ByteWriter().put(static_cast<int>(d.action)).put(d.message).put(d.created).put(d.archive_id).put(d.detail).take();
@@ -808,7 +836,7 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator&
       else impl->reopen();
       if (!has_pareto_columns(impl->summary)) {  // an archive of format 1 or 2: rows without the marks
         impl->pareto_columns = false;
-        impl->columns = summary_columns(runs, /*pareto=*/false, impl->scheduled);
+        impl->columns = summary_columns(settings, /*pareto=*/false, impl->scheduled);
         impl->base_rows.clear();
         for (const auto& run : runs) impl->base_rows.push_back(summary_base_row(impl->columns, run));
       }
@@ -929,9 +957,8 @@ void SweepArchive::write_run(std::size_t run_index, const RunResult& result, con
   Impl& a = *impl_;
   a.require_open();
   const RunStatus current = state(run_index);
-  const std::string run = "run " + std::to_string(run_index) + " of archive " + a.path;
-  if (aesweep::is_done(current))
-    throw ArchiveError(run + " is already " + std::string(to_string(current)) + "; only pending runs are written");
+  const std::string run = a.run_label(run_index);
+  require_pending(run, current, "; only pending runs are written");
   // Everything is checked before the first write, so a bad result leaves the run pending and untouched.
   check_result(run, a.shapes[run_index], result, info);
   a.write_arrays(run_index, result, info);
@@ -940,9 +967,7 @@ void SweepArchive::write_run(std::size_t run_index, const RunResult& result, con
   // state byte is written, and the state byte before write_run returns, so a run marked done
   // survives the loss of this node (power included), not only a killed process.
   a.make_durable(run_index, "data");
-  const std::uint8_t state_byte = static_cast<std::uint8_t>(result.status);
-  a.runs_state.write_rows<std::uint8_t>(run_index, std::span<const std::uint8_t>(&state_byte, 1), a.independent);
-  a.make_durable(run_index, "state byte");
+  a.commit_byte(a.runs_state, run_index, static_cast<std::uint8_t>(result.status), "state byte");
   a.states[run_index] = result.status;
 }
 
@@ -951,10 +976,9 @@ void SweepArchive::write_rung(std::size_t run_index, const RunResult& result, co
   Impl& a = *impl_;
   a.require_open();
   const RunStatus current = state(run_index);
-  const std::string run = "run " + std::to_string(run_index) + " of archive " + a.path;
+  const std::string run = a.run_label(run_index);
   if (!a.scheduled) throw ArchiveError(run + ": the archive has no schedule, so no rungs");
-  if (aesweep::is_done(current))
-    throw ArchiveError(run + " is already " + std::string(to_string(current)) + "; only pending runs reach rungs");
+  require_pending(run, current, "; only pending runs reach rungs");
   if (result.status != RunStatus::stopped)
     throw ArchiveError(run + ": a run paused at a rung is written as stopped (what it is if the rung stops it)");
   if (info.rung < 0 || info.rung > 254 || info.rung <= a.rungs[run_index])
@@ -971,9 +995,7 @@ void SweepArchive::write_rung(std::size_t run_index, const RunResult& result, co
   a.file.open_dataset(layout::run_path(run_index) + "/" + layout::kCheckpoint).write<std::uint8_t>(bytes, a.independent);
   // As write_run: the data on disk before the rung byte, the rung byte before returning.
   a.make_durable(run_index, "rung data");
-  const std::uint8_t rung_byte = static_cast<std::uint8_t>(info.rung + 1);
-  a.runs_rung.write_rows<std::uint8_t>(run_index, std::span<const std::uint8_t>(&rung_byte, 1), a.independent);
-  a.make_durable(run_index, "rung byte");
+  a.commit_byte(a.runs_rung, run_index, static_cast<std::uint8_t>(info.rung + 1), "rung byte");
   a.rungs[run_index] = info.rung;
 }
 
@@ -981,13 +1003,11 @@ void SweepArchive::mark_stopped(std::size_t run_index) {
   Impl& a = *impl_;
   a.require_open();
   const RunStatus current = state(run_index);
-  const std::string run = "run " + std::to_string(run_index) + " of archive " + a.path;
-  if (aesweep::is_done(current)) throw ArchiveError(run + " is already " + std::string(to_string(current)));
+  const std::string run = a.run_label(run_index);
+  require_pending(run, current, "");
   // Whether it reached a rung is rank 0's Promotions' to know: another rank wrote that rung.
   if (!a.scheduled) throw ArchiveError(run + ": the archive has no schedule, so no run stops at a rung");
-  const std::uint8_t state_byte = static_cast<std::uint8_t>(RunStatus::stopped);
-  a.runs_state.write_rows<std::uint8_t>(run_index, std::span<const std::uint8_t>(&state_byte, 1), a.independent);
-  a.make_durable(run_index, "state byte");
+  a.commit_byte(a.runs_state, run_index, static_cast<std::uint8_t>(RunStatus::stopped), "state byte");
   a.states[run_index] = RunStatus::stopped;
 }
 

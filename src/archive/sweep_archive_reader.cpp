@@ -144,9 +144,8 @@ SweepArchiveReader SweepArchiveReader::open_to_watch(const std::string& path) {
   reading(path, [&] {
     h5::FileAccess fapl = h5::FileAccess::defaults();
     // No flock: a reader must never make a writer or another reader wait or fail, nor fail on a
-    // lock someone else holds (HDF5_USE_FILE_LOCKING in the environment still overrides this).
-    if (H5Pset_file_locking(fapl.id(), false, true) < 0)
-      throw ArchiveError("HDF5: cannot turn off file locking for " + path);
+    // lock someone else holds.
+    fapl.disable_file_locking();
     r.file_ = h5::File::open(path, h5::Access::read_only, fapl);
     r.load(/*every_run=*/false);
   });
@@ -317,11 +316,9 @@ struct Member {
   std::size_t size;
 };
 std::optional<Member> compound_member(const h5::Datatype& type, const std::string& name) {
-  h5::ErrorSilencer quiet;
-  const int index = H5Tget_member_index(type.id(), name.c_str());
-  if (index < 0) return std::nullopt;
-  const h5::Datatype member = h5::Datatype::adopt(H5Tget_member_type(type.id(), unsigned(index)), name);
-  return Member{member.type_class(), member.size()};
+  const auto member = type.member_type(name);
+  if (!member) return std::nullopt;
+  return Member{member->type_class(), member->size()};
 }
 
 bool is_number(const Member& m) { return m.type_class == H5T_INTEGER || m.type_class == H5T_FLOAT; }

@@ -23,6 +23,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -110,6 +111,8 @@ class FileAccess : public PropertyList {
   // modules); `comm` must be an MpiCommunicator.
   [[nodiscard]] static FileAccess mpio(const Communicator& comm);
   [[nodiscard]] bool is_mpio() const noexcept { return mpio_; }
+  // No flock on the file (HDF5_USE_FILE_LOCKING in the environment still overrides this).
+  void disable_file_locking();
 
  private:
   using PropertyList::PropertyList;
@@ -160,6 +163,8 @@ class Datatype : public Handle {
   void insert(const std::string& member, std::size_t offset, const Datatype& member_type);
   [[nodiscard]] std::size_t size() const;
   [[nodiscard]] H5T_class_t type_class() const;
+  // The type of the compound member `name`, or nothing when this type has no such member.
+  [[nodiscard]] std::optional<Datatype> member_type(const std::string& name) const;
   // Wraps an id returned by H5?get_type; takes ownership.
   static Datatype adopt(hid_t id, std::string name);
 
