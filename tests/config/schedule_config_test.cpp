@@ -10,6 +10,7 @@
 #include "aesweep/config/grid.hpp"
 #include "aesweep/config/study_config.hpp"
 #include "aesweep/core/error.hpp"
+#include "config_errors.hpp"
 
 namespace aesweep {
 namespace {
@@ -21,19 +22,12 @@ StudyConfig parse(const std::string& text, const std::vector<std::string>& overr
 }
 
 std::string error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
-  try {
-    expand_study(parse(text, overrides));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return test::config_error_of([&] { expand_study(parse(text, overrides)); });
 }
 
 void expect_error(const std::string& text, std::initializer_list<std::string> parts,
                   const std::vector<std::string>& overrides = {}) {
-  const std::string message = error_of(text, overrides);
-  ASSERT_FALSE(message.empty()) << "accepted:\n" << text;
-  for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "lacks '" << part << "': " << message;
+  test::expect_config_error(error_of(text, overrides), text, "", parts);
 }
 
 TEST(ScheduleConfig, ParsesEveryKeyAndSetsTheRunsEpochs) {

@@ -13,6 +13,7 @@
 #include "aesweep/config/grid.hpp"
 #include "aesweep/config/option_registry.hpp"
 #include "aesweep/config/study_config.hpp"
+#include "config_errors.hpp"
 #include "aesweep/core/error.hpp"
 
 namespace aesweep {
@@ -26,23 +27,14 @@ StudyConfig parse(const std::string& text, const std::vector<std::string>& overr
 
 // The ConfigError message of parsing and planning `text`, "" when there is none.
 std::string error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
-  try {
-    const StudyPlan plan(parse(text, overrides));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
+  return test::config_error_of([&] { const StudyPlan plan(parse(text, overrides)); });
 }
 
-// Expects an error naming the file and each of `parts` ("line 3", the key, ...).
+// Expects an error naming the file (unless overrides are given) and each of `parts`.
 void expect_error(const std::string& text, std::initializer_list<std::string> parts,
                   const std::vector<std::string>& overrides = {}) {
-  const std::string message = error_of(text, overrides);
-  ASSERT_FALSE(message.empty()) << "accepted:\n" << text;
-  if (overrides.empty()) {
-    EXPECT_NE(message.find(std::string("config ") + kPath), std::string::npos) << message;
-  }
-  for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "lacks '" << part << "': " << message;
+  test::expect_config_error(error_of(text, overrides), text, overrides.empty() ? std::string("config ") + kPath : "",
+                            parts);
 }
 
 std::string value_of(const RunSpec& run, const std::string& key) {

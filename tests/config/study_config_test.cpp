@@ -10,6 +10,7 @@
 #include "aesweep/config/grid.hpp"
 #include "aesweep/config/study_config.hpp"
 #include "aesweep/core/error.hpp"
+#include "config_errors.hpp"
 #include "support/test_support.hpp"
 
 namespace aesweep {
@@ -28,21 +29,12 @@ class StudyConfigFile : public ::testing::Test {
   }
   // The ConfigError message of loading and expanding `text`, "" when there is none.
   std::string error_of(const std::string& text, const std::vector<std::string>& overrides = {}) {
-    try {
-      const StudyConfig c = load(text, overrides);
-      expand_study(c);
-    } catch (const ConfigError& e) {
-      return e.what();
-    }
-    return "";
+    return test::config_error_of([&] { expand_study(load(text, overrides)); });
   }
   // Expects an error naming the file, each of `parts` (e.g. "line 3", the key).
   void expect_error(const std::string& text, std::initializer_list<std::string> parts,
                     const std::vector<std::string>& overrides = {}) {
-    const std::string message = error_of(text, overrides);
-    ASSERT_FALSE(message.empty()) << "accepted:\n" << text;
-    EXPECT_NE(message.find(path_), std::string::npos) << "does not name the file: " << message;
-    for (const auto& part : parts) EXPECT_NE(message.find(part), std::string::npos) << "lacks '" << part << "': " << message;
+    test::expect_config_error(error_of(text, overrides), text, path_, parts);
   }
   test::TempDir dir_;
   std::string path_;
