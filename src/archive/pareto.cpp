@@ -29,13 +29,11 @@ std::vector<bool> pareto_front(std::span<const double> error, std::span<const do
   std::vector<bool> front(n, false);
   double best_density = std::numeric_limits<double>::infinity();
   double best_error = std::numeric_limits<double>::infinity();  // the error of the point that set best_density
-  bool any = false;
-  for (const std::size_t i : order) {
-    if (!any || density[i] < best_density) {
+  for (const std::size_t i : order) {  // densities here are finite, so the first point always enters
+    if (density[i] < best_density) {
       front[i] = true;
       best_density = density[i];
       best_error = error[i];
-      any = true;
     } else if (density[i] == best_density && error[i] == best_error) {
       front[i] = true;  // a duplicate of a front point
     }

@@ -217,15 +217,15 @@ Distribution parse_distribution(std::string_view key_view, std::string_view raw)
 
   const auto args = split_commas(inner);
   if (args.size() != 2) throw fail(name + " takes (low, high), got " + shown_value(text));
-  for (const auto& a : args) {
+  const auto parse_end = [&](const std::string& a) {
     try {
-      (void)parse_number(a);
+      return parse_number(a);
     } catch (const ConfigError&) {
       throw fail(shown_value(text) + ": " + shown_value(a) + " is not a finite number");
     }
-  }
-  d.low = parse_number(args[0]);
-  d.high = parse_number(args[1]);
+  };
+  d.low = parse_end(args[0]);
+  d.high = parse_end(args[1]);
   if (!(d.low < d.high))
     throw fail(shown_value(text) + ": the low end must be below the high end (for one value, set the key to it)");
   if (d.kind == Distribution::Kind::loguniform && !(d.low > 0))

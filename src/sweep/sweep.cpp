@@ -32,6 +32,11 @@ std::string header_of(const StudyPlan& plan, const std::string& name) {
   return "[sweep." + name + "]";
 }
 
+// "run 7 of [sweep.NAME]" ("run 7" for a run of no section), for messages about one run.
+std::string run_label(const StudyPlan& plan, const RunSpec& run) {
+  return "run " + std::to_string(run.index) + (run.section.empty() ? "" : " of " + header_of(plan, run.section));
+}
+
 // The sweep's structure as the archive stores it (/sections).
 std::vector<StudySection> study_sections(const StudyPlan& plan) {
   std::vector<StudySection> sections;
@@ -78,7 +83,7 @@ Study load_study(StudyConfig config) {
                               gemm::bf16_unsupported_reason() + "; use train.precision = fp32",
                           {"train.precision"});
     } catch (const ConfigError& e) {
-      throw e.at("run " + std::to_string(run.index) + (run.section.empty() ? "" : " of " + header_of(plan, run.section)));
+      throw e.at(run_label(plan, run));
     }
   }
   if (config.schedule.active()) {
@@ -88,9 +93,8 @@ Study load_study(StudyConfig config) {
         if (!(run.options.training.validation_split > 0)) {
           const auto it = s.origins.find("metric");
           throw ConfigError((it != s.origins.end() ? it->second : s.origin) +
-                            ": schedule.metric: metric = validation_loss needs a validation split, and run " +
-                            std::to_string(run.index) + (run.section.empty() ? "" : " of " + header_of(plan, run.section)) +
-                            " has train.validation_split = 0; use metric = test_loss or splits > 0");
+                            ": schedule.metric: metric = validation_loss needs a validation split, and " +
+                            run_label(plan, run) + " has train.validation_split = 0; use metric = test_loss or splits > 0");
         }
     study.schedule.emplace(s, study.runs);
   }
@@ -420,29 +424,30 @@ std::string Progress::finish(const RunReport& r, const WorkQueue& queue, double 
     // An item shows as its first run, "+N" for the N runs training with it, "@k" for a segment.
     flight += " " + std::to_string(rank) + ":" + (f ? plan_.item_text(*f) : std::string("-"));
   }
-  const std::string& section = study_.runs[r.run].section;
   // The section name and the in-flight list have no length limit: only the numbers go through
   // fixed buffers.
-  char head[256], tail[160];
-  std::snprintf(head, sizeof head, "[%zu/%zu] run %zu (", plan_.done_runs + done_, study_.runs.size(), r.run);
+  char tail[160];
   char what[64];
   if (paused) std::snprintf(what, sizeof what, "at rung %d, %s %.6g", int(r.rung),
                             std::string(to_string(plan_.schedule->settings().metric)).c_str(), r.metric);
   else std::snprintf(what, sizeof what, "%s", std::string(to_string(r.status)).c_str());
-  std::snprintf(tail, sizeof tail, ") rank %d: %s test_mse %.5f density %.3f %s | in flight", r.rank, what,
+  std::snprintf(tail, sizeof tail, " rank %d: %s test_mse %.5f density %.3f %s | in flight", r.rank, what,
                 r.test_mse, r.latent_density, cli::format_duration(r.seconds).c_str());
-  return head + (section.empty() ? std::string("-") : section) + tail + flight + " | elapsed " +
-         cli::format_duration(elapsed) + " ETA " + cli::format_duration(eta) + "\n";
+  return line_head(r.run) + tail + flight + " | elapsed " + cli::format_duration(elapsed) + " ETA " +
+         cli::format_duration(eta) + "\n";
 }
 
 std::string Progress::stopped(std::size_t run, int rung, double elapsed) {
   ++done_;
-  char line[256];
-  std::snprintf(line, sizeof line, "[%zu/%zu] run %zu (", plan_.done_runs + done_, study_.runs.size(), run);
+  return line_head(run) + " stopped at rung " + std::to_string(rung) + " (epoch " +
+         std::to_string(plan_.schedule->rungs()[std::size_t(rung)]) + ") | elapsed " + cli::format_duration(elapsed) +
+         "\n";
+}
+
+std::string Progress::line_head(std::size_t run) const {
   const std::string& section = study_.runs[run].section;
-  return line + (section.empty() ? std::string("-") : section) + ") stopped at rung " + std::to_string(rung) +
-         " (epoch " + std::to_string(plan_.schedule->rungs()[std::size_t(rung)]) + ") | elapsed " +
-         cli::format_duration(elapsed) + "\n";
+  return "[" + std::to_string(plan_.done_runs + done_) + "/" + std::to_string(study_.runs.size()) + "] run " +
+         std::to_string(run) + " (" + (section.empty() ? std::string("-") : section) + ")";
 }
 
 std::string Progress::idle_text(const CoordinationStats& stats) {

@@ -145,6 +145,8 @@ class Progress {
   std::string out_;
   std::size_t done_ = 0;
   double done_cost_ = 0;
+  // "[done/total] run N (SECTION)", the start of a line about run N ("-" for no section).
+  [[nodiscard]] std::string line_head(std::size_t run) const;
 };
 
 // This machine's host name, "unknown" if it cannot be read.
