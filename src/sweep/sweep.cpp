@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <optional>
 
 #include "aesweep/config/grid.hpp"
 #include "aesweep/core/error.hpp"
@@ -145,6 +146,34 @@ ArchiveHeader make_header(const Study& study, const std::string& command, int re
   return header;
 }
 
+namespace {
+
+// Bytes of an existing archive that are allocated in HDF5 but not yet on disk: the holes a sparse
+// file system fills as runs are written. Nothing when the file is not a regular file.
+std::optional<double> unwritten_bytes(const std::filesystem::path& target) {
+  struct stat st {};
+  if (::stat(target.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+  return std::max(0.0, double(st.st_size) - double(st.st_blocks) * 512.0);
+}
+
+}  // namespace
+
+std::string disk_space_hint(const std::string& path) {
+  namespace fs = std::filesystem;
+  try {  // called while reporting another error: never throws one of its own
+    std::error_code ec;
+    const fs::path target = fs::absolute(fs::path(resolve_links(path)), ec);
+    const fs::space_info space = fs::space(target.parent_path(), ec);
+    const auto unwritten = unwritten_bytes(target);
+    if (ec || !unwritten || double(space.available) >= *unwritten) return "";
+    return "; " + target.parent_path().string() + " has " + bytes_text(double(space.available)) +
+           " free and the archive still needs about " + bytes_text(*unwritten) +
+           " (disk full or quota reached?): free space and rerun the same command to resume";
+  } catch (const std::exception&) {
+    return "";
+  }
+}
+
 void check_free_space(const std::string& out, const ArchiveHeader& header, const std::vector<RunSpec>& runs,
                       OpenMode mode) {
   namespace fs = std::filesystem;
@@ -155,10 +184,9 @@ void check_free_space(const std::string& out, const ArchiveHeader& header, const
   const fs::space_info space = fs::space(dir, ec);
   if (ec) return;  // a file system that cannot say: nothing to compare with
   double needed = SweepArchive::estimate_bytes(header, runs);
-  struct stat st {};
-  const bool resuming =
-      mode == OpenMode::create_or_resume && ::stat(target.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-  if (resuming) needed = std::max(0.0, double(st.st_size) - double(st.st_blocks) * 512.0);
+  const auto unwritten = mode == OpenMode::create_or_resume ? unwritten_bytes(target) : std::nullopt;
+  const bool resuming = unwritten.has_value();
+  if (resuming) needed = *unwritten;
   if (needed <= double(space.available)) return;
   throw ConfigError("archive " + out + " would need about " + bytes_text(needed) + " more disk space for " +
                     std::to_string(runs.size()) + " runs" + (resuming ? " (the runs not yet written)" : "") +
@@ -293,7 +321,7 @@ void RunItem::save(std::size_t run, Write&& write) const {
     write();
   } catch (const std::exception& e) {  // the archive cannot take results any more: nothing further can be saved
     throw ArchiveError("rank " + std::to_string(rank_) + " could not write run " + std::to_string(run) + " to " +
-                       archive_.path() + ": " + e.what());
+                       archive_.path() + ": " + e.what() + disk_space_hint(archive_.path()));
   }
 }
 

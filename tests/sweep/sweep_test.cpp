@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "aesweep/config/study_config.hpp"
@@ -139,6 +140,28 @@ TEST(SweepSteps, ProgressShowsAGroupInFlightAsItsFirstRunPlusTheOthers) {
   report.rank = 0;
   const std::string line = progress.finish(report, queue, 1.0);
   EXPECT_THAT(line, HasSubstr("| in flight 0:3 1:0+2 |")) << line;
+}
+
+// A write that failed because the disk filled up says so: the archive's unwritten (sparse)
+// storage is more than the disk has free. A file with a hole 1 GiB larger than the free space
+// stands for an archive whose runs no longer fit; a fully written file, or none, gets no hint.
+TEST(SweepSteps, AFailedWriteNamesTheFreeSpaceWhenTheDiskCannotHoldTheRest) {
+  namespace fs = std::filesystem;
+  const fs::path dir = testing::make_temp_dir("disk-hint");
+  const fs::path sparse = dir / "full.h5";
+  { std::ofstream(sparse) << "x"; }
+  fs::resize_file(sparse, fs::space(dir).available + (std::uintmax_t(1) << 30));
+  const std::string hint = sweep::disk_space_hint(sparse.string());
+  EXPECT_THAT(hint, HasSubstr(" free and the archive still needs about ")) << hint;
+  EXPECT_THAT(hint, HasSubstr("rerun the same command to resume")) << hint;
+  EXPECT_THAT(hint, HasSubstr(dir.string())) << hint;
+
+  const fs::path written = dir / "written.h5";
+  { std::ofstream(written) << std::string(1 << 16, 'x'); }
+  EXPECT_EQ(sweep::disk_space_hint(written.string()), "");
+  EXPECT_EQ(sweep::disk_space_hint((dir / "none.h5").string()), "");
+  EXPECT_EQ(sweep::disk_space_hint((dir / "no-dir" / "none.h5").string()), "");
+  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -53,6 +53,11 @@ struct Study {
 void check_free_space(const std::string& out, const ArchiveHeader& header, const std::vector<RunSpec>& runs,
                       OpenMode mode);
 
+// After a failed write to the archive at `path`: "; DIR has N free and the archive still needs
+// about M (disk full or quota reached?): free space and rerun the same command to resume" when
+// its disk has less room than its unwritten sparse storage, else "".
+[[nodiscard]] std::string disk_space_hint(const std::string& path);
+
 // What is left to train: work items are single runs or groups that train together, formed from
 // the whole study so every rank and every resumed job sees the same groups. With a schedule,
 // work items are segments (RungSchedule::segment: a run up to its next rung), known only as rungs
