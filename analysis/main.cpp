@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <cerrno>
 #include <iostream>
 #include <optional>
@@ -31,6 +32,8 @@ struct Cli {
   bool force = false;
   bool verbose = false;
   AnalysisOptions options;
+  // Rank 0: the disk space held for the results until the files are closed (SpaceReservation).
+  std::shared_ptr<SpaceReservation> reservation;
 };
 
 // One numeric option: its flag, where its value goes, its range and its help. The range is
@@ -282,6 +285,12 @@ std::optional<int> settle_inputs(Communicator& comm, int argc, char** argv, Cli&
       const auto reader = SweepArchiveReader::open(cli.archive);
       check_analysis_target(cli.archive, archive_identity(reader.header()), cli.out);
       if (!cli.out.empty() && same_file(cli.archive, cli.out)) cli.out.clear();  // in place
+      // Room for every complete or diverged run's results (runs already analysed included: an
+      // upper bound), held before anything is written.
+      std::size_t analysable = 0;
+      for (const RunStatus s : reader.read_states()) analysable += s == RunStatus::complete || s == RunStatus::diverged;
+      cli.reservation = std::make_shared<SpaceReservation>(
+          cli.out.empty() ? cli.archive : cli.out, analysis_bytes(analysable, reader.header().n_test, cli.options));
     }
   } catch (const std::exception& e) {
     error = e.what();
@@ -308,7 +317,11 @@ int analyze(Communicator& comm, int argc, char** argv, Cli& cli) {
   }
   // Every rank has closed its read-only handle before rank 0 opens the file for writing.
   comm.barrier();
-  if (comm.rank() == 0) return coordinate(comm, cli, labels);
+  if (comm.rank() == 0) {
+    const int code = coordinate(comm, cli, labels);
+    cli.reservation.reset();  // the files are closed: give back the blocks not used
+    return code;
+  }
   serve_analysis(comm, labels, cli.options);
   return 0;
 }

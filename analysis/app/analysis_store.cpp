@@ -1,5 +1,7 @@
 #include "analysis_store.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -229,6 +231,76 @@ void AnalysisStore::write(const RunAnalysis& a) const {
   }
   g.write_attribute("seconds", a.seconds);
   g.write_attribute("complete", std::int64_t(1));
+}
+
+namespace {
+
+std::string size_text(double bytes) {
+  char text[32];
+  if (bytes < 1e6) std::snprintf(text, sizeof text, "%.0f KB", bytes / 1e3);
+  else if (bytes < 1e9) std::snprintf(text, sizeof text, "%.1f MB", bytes / 1e6);
+  else std::snprintf(text, sizeof text, "%.1f GB", bytes / 1e9);
+  return text;
+}
+
+[[noreturn]] void refuse_for_space(const std::string& path, double bytes, const std::string& why) {
+  throw ConfigError("the analysis needs about " + size_text(bytes) + " of disk space next to " + path + ", but " + why +
+                    ": free space, or write the results to another disk with --out FILE (nothing was written)");
+}
+
+// The free space of the directory holding `path`, checked against `bytes`.
+void check_free(const std::string& path, double bytes) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path dir = fs::absolute(fs::path(path), ec).parent_path();
+  const fs::space_info space = fs::space(dir, ec);
+  if (ec) return;  // a file system that cannot say: nothing to compare with
+  if (double(space.available) < bytes) refuse_for_space(path, bytes, dir.string() + " has " + size_text(double(space.available)) + " free");
+}
+
+}  // namespace
+
+SpaceReservation::SpaceReservation(const std::string& path, double bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) {  // a file still to be created (--out): its directory's free space
+    check_free(path, bytes);
+    return;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    check_free(path, bytes);
+    return;
+  }
+  const int rc = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, off_t(bytes));
+  const int err = errno;
+  if (rc == 0) {
+    fd_ = fd;
+    return;
+  }
+  ::close(fd);
+  if (err == ENOSPC || err == EDQUOT) refuse_for_space(path, bytes, "its disk (or quota) has not that much room left");
+  if (err == EFBIG) refuse_for_space(path, bytes, "the file would pass the largest size its file system allows");
+  check_free(path, bytes);  // EOPNOTSUPP and the like: a file system without fallocate
+}
+
+void SpaceReservation::release() {
+  if (fd_ < 0) return;
+  // Truncating to the current size gives back the blocks held past the end (ext4, XFS, tmpfs).
+  struct stat st {};
+  if (::fstat(fd_, &st) == 0) (void)!::ftruncate(fd_, st.st_size);
+  ::close(fd_);
+  fd_ = -1;
+}
+
+SpaceReservation::~SpaceReservation() { release(); }
+
+double analysis_bytes(std::size_t runs, std::int64_t n_test, const AnalysisOptions& options) {
+  const double n = double(std::max<std::int64_t>(n_test, 0));
+  const double k_entries = double(std::max(0, options.kmeans.k_max - options.kmeans.k_min + 1));
+  const double per_run = (options.run_tsne ? 8.0 * n : 0.0) + 16.0 * double(options.cosine.histogram_bins) +
+                         32.0 * k_entries + 16.0 * 1024;
+  return 2.0 * double(runs) * per_run + 1024.0 * 1024;
 }
 
 }  // namespace aesweep::analysis

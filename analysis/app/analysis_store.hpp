@@ -38,6 +38,35 @@ class AnalysisStore {
 void check_analysis_target(const std::string& source_path, const std::string& source_identity,
                            const std::string& target_path);
 
+// Disk blocks held for the results, past the end of the HDF5 file they are appended to. HDF5
+// appends new objects at the end of the file; a write that fails for lack of space in the middle
+// of a metadata update can leave the whole file unreadable, the sweep's results with it (seen:
+// an archive analysed on a full disk could no longer be opened). With the blocks held before the
+// first write, the appends cannot run out of space. fallocate(FALLOC_FL_KEEP_SIZE): the file's
+// size and contents do not change; on a file system without fallocate the free space is checked
+// instead. The blocks not used are given back (ftruncate to the file's size) by release() or the
+// destructor, after HDF5 has closed the file.
+class SpaceReservation {
+ public:
+  // Holds `bytes` past the end of the existing file `path`, or, when `path` does not exist yet,
+  // checks that its directory has that much free. ConfigError naming both sizes and what to do
+  // when the disk has not the room: nothing is written then.
+  SpaceReservation(const std::string& path, double bytes);
+  ~SpaceReservation();
+  SpaceReservation(const SpaceReservation&) = delete;
+  SpaceReservation& operator=(const SpaceReservation&) = delete;
+  void release();
+  [[nodiscard]] bool holds_blocks() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// What analysing `runs` runs of `n_test` test codes with `options` may append to the file, with a
+// margin: the t-SNE embedding, the histograms and k-means entries, and the object headers and
+// attributes (about 10 KB a run, measured), all doubled, plus 1 MiB.
+double analysis_bytes(std::size_t runs, std::int64_t n_test, const AnalysisOptions& options);
+
 // True when both paths name the same existing file.
 bool same_file(const std::string& a, const std::string& b);
 

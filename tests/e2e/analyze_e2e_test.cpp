@@ -232,5 +232,51 @@ TEST_F(AnalyzeE2E, MessagesNameTheOptionAndItsRangeAndADamagedArchiveInOneSenten
   EXPECT_NE(log().find("HDF5 error chain: H5Fopen"), std::string::npos) << log();
 }
 
+// On a disk without room for the results the analysis is refused before it writes anything (an
+// HDF5 metadata write cut short by a full disk left a whole archive unreadable); with room, the
+// space it holds is given back at the end. Runs in a private mount namespace on a small tmpfs;
+// skipped where that cannot be made (not root, no unshare).
+TEST_F(AnalyzeE2E, AFullDiskIsRefusedBeforeAnythingIsWrittenAndHeldRoomIsGivenBack) {
+  if (run("unshare -m sh -c 'mount -t tmpfs -o size=1m tmpfs " + dir_.string() + "'") != 0)
+    GTEST_SKIP() << "cannot mount a tmpfs in a private mount namespace here: " << log();
+  const std::string archive = (dir_ / "study.h5").string();
+  ASSERT_EQ(run(mpi(1) + AESWEEP_BINARY + " sweep " + (dir_ / "study.ini").string() + " --out " + archive +
+                " --data " + data_dir() + " --train-samples 600 --test-samples 200 --set train.epochs=1 --quiet"),
+            0)
+      << log();
+  const auto size = fs::file_size(archive);
+  const fs::path mnt = dir_ / "mnt";
+  fs::create_directories(mnt);
+  const std::string analyze = mpi(1) + AESWEEP_ANALYZE + " " + (mnt / "a.h5").string() + " --tsne-iter 250 --k-max 4";
+  // Refused on a full disk: exit 2, the reason, the archive byte for byte as it was. Then, with the
+  // filler gone, analysed; the free space after is what it was less the results' own growth.
+  const std::string script =
+      "set -u; mount -t tmpfs -o size=" + std::to_string(size / 1024 + 4096) + "k tmpfs " + mnt.string() +
+      " || exit 90; cp " + archive + " " + mnt.string() + "/a.h5; dd if=/dev/zero of=" + mnt.string() +
+      "/filler bs=64k 2>/dev/null; " + analyze + "; echo refused_rc=$?; cmp " + archive + " " + mnt.string() +
+      "/a.h5 && echo archive_unchanged; rm " + mnt.string() + "/filler; avail() { df -k --output=avail " +
+      mnt.string() + " | tail -1; }; before=$(avail); " + analyze + "; echo analysed_rc=$?; after=$(avail); " +
+      "grown=$(( ($(stat -c %s " + mnt.string() + "/a.h5) - " + std::to_string(size) +
+      ") / 1024 )); echo lost_kb=$(( before - after - grown )); cp " + mnt.string() + "/a.h5 " + dir_.string() +
+      "/analysed.h5";
+  std::ofstream(dir_ / "disk.sh") << script << "\n";
+  ASSERT_EQ(run("unshare -m sh " + (dir_ / "disk.sh").string()), 0) << log();
+  const std::string out = log();
+  EXPECT_NE(out.find("refused_rc=2"), std::string::npos) << out;
+  EXPECT_NE(out.find("the analysis needs about"), std::string::npos) << out;
+  EXPECT_NE(out.find("--out FILE (nothing was written)"), std::string::npos) << out;
+  EXPECT_NE(out.find("archive_unchanged"), std::string::npos) << out;
+  EXPECT_NE(out.find("analysed_rc=0"), std::string::npos) << out;
+  // The held blocks came back: at most a few pages of tmpfs rounding lost, not the reservation
+  // (about 1 MB here).
+  const auto lost = out.find("lost_kb=");
+  ASSERT_NE(lost, std::string::npos) << out;
+  EXPECT_LT(std::stol(out.substr(lost + 8)), 64) << out;
+  auto reader = SweepArchiveReader::open((dir_ / "analysed.h5").string());
+  EXPECT_EQ(reader.read_states().size(), 4u);
+  const h5::File file = h5::File::open((dir_ / "analysed.h5").string(), h5::Access::read_only, h5::FileAccess::defaults());
+  EXPECT_TRUE(file.has_child("analysis"));
+}
+
 }  // namespace
 }  // namespace aesweep
