@@ -295,6 +295,20 @@ CoordinationStats run_staged(int ranks, std::map<std::size_t, int>& computed_by,
   return stats;
 }
 
+// Idle times measured by the ranks can pass the coordinator's elapsed time by a hair when there
+// was nothing to do (a resumed, finished sweep printed "idle 100.4% of the time"): the fraction
+// stays within [0, 1].
+TEST(CoordinationStats, IdleFractionStaysAFraction) {
+  CoordinationStats stats;
+  stats.elapsed = 0.010;
+  stats.idle_seconds = {0.0101, 0.0100};
+  EXPECT_EQ(stats.idle_fraction(), 1.0);
+  stats.idle_seconds = {0.005, 0.0};
+  EXPECT_DOUBLE_EQ(stats.idle_fraction(), 0.25);
+  stats.elapsed = 0;
+  EXPECT_EQ(stats.idle_fraction(), 0.0);
+}
+
 TEST(ItemProtocol, ItemsAddedWhileRunningReachIdleRanksAndAreCountedIdleMeanwhile) {
   for (int ranks : {1, 2, 3, 5}) {
     SCOPED_TRACE(ranks);
