@@ -12,7 +12,7 @@ import matplotlib.colors as mcolors  # noqa: E402
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from .util import MAX_LINES, finite, fmt_value, near_square_shape  # noqa: E402
+from .util import MAX_LINES, finite, fmt_value, near_square_shape, write_file  # noqa: E402
 
 STYLE = {
     "font.size": 10, "axes.titlesize": 10.5, "axes.labelsize": 10, "legend.fontsize": 8.5,
@@ -56,8 +56,10 @@ class Canvas:
             sup.set_text(textwrap.fill(sup.get_text(), width))
         legend = [t.get_text() for ax in fig.axes if ax.get_legend() is not None
                   for t in ax.get_legend().get_texts()]
-        fig.savefig(os.path.join(self.outdir, name), dpi=self.dpi)
-        plt.close(fig)
+        try:
+            write_file(os.path.join(self.outdir, name), lambda path: fig.savefig(path, dpi=self.dpi, format="png"))
+        finally:
+            plt.close(fig)
         self.figures.append(Figure(group, name, title, caption, legend))
 
     def figure(self, name):

@@ -3,7 +3,7 @@ figure with its caption, and a summary table with one row per run."""
 import html
 import os
 
-from .util import finite, fmt_number, run_ids
+from .util import finite, fmt_number, run_ids, write_file
 
 STYLE = ("body{font-family:sans-serif;max-width:1300px;margin:1em auto;padding:0 1em;color:#222}"
          "figure{margin:1.5em 0;border-bottom:1px solid #ddd;padding-bottom:1em}"
@@ -136,8 +136,14 @@ def write_html(path, title, facts, notes, groups, table, archive, dpi):
     if archive.config_text:
         out.append(f"<details><summary>Study config</summary><pre>{h(archive.config_text)}</pre></details>")
     out.append(f"<p><small>Written by analysis/report.py (dpi {dpi}).</small></p></body></html>")
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(out) + "\n")
+    write_text(path, "\n".join(out) + "\n")
+
+
+def write_text(path, content):
+    def write(tmp):
+        with open(tmp, "w", encoding="utf-8") as fh:
+            fh.write(content)
+    write_file(path, write)
 
 
 def write_markdown(path, title, facts, notes, groups, table):
@@ -151,8 +157,7 @@ def write_markdown(path, title, facts, notes, groups, table):
     header, rows = table
     md += ["", "## Summary table", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     md += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write("\n".join(md) + "\n")
+    write_text(path, "\n".join(md) + "\n")
 
 
 def write_index(canvas, archive, sections, outdir, dpi):

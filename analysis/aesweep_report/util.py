@@ -2,6 +2,7 @@
 comparison, image shapes, list thinning and wrapping, the --runs parser."""
 import argparse
 import math
+import os
 import re
 
 import numpy as np
@@ -12,6 +13,22 @@ MAX_LINES = 12
 
 class ReportError(Exception):
     """A problem with the input that ends the report with a message and exit status 2."""
+
+
+def write_file(path, write):
+    """Calls write(temporary_path), then renames the result to `path`: a file of the report is
+    whole or absent, never cut short. A failure (a full disk, a quota) is a ReportError naming
+    the file, and leaves no temporary file behind."""
+    tmp = os.path.join(os.path.dirname(path) or ".", f".{os.path.basename(path)}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except OSError as e:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise ReportError(f"{path}: cannot write ({e.strerror or e})") from None
 
 
 def text(value):

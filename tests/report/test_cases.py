@@ -1,12 +1,15 @@
 """The report on synthetic archives covering every partial and degenerate case, and its errors."""
 import os
+import resource
+import signal
+import subprocess
 
 import h5py
 import numpy as np
 import pytest
 
 import studies
-from helpers import check_report, render, run_cli
+from helpers import PYTHON, REPORT, assert_png, check_report, render, run_cli
 from synthetic import build_archive
 
 OVERVIEW = ["mse_vs_lambda.png", "density_vs_lambda.png", "cosine_vs_lambda.png", "knn_silhouette_vs_lambda.png"]
@@ -191,3 +194,24 @@ def test_command_writes_the_report(nonsquare, tmp_path):
     assert p.stdout.startswith("report.py: wrote ") and "index.html" in p.stdout
     html = check_report(out, ["weights_one.png"], ["weights_hidden.png"])
     assert "<td>000002</td>" in html and "<td>000000</td>" not in html
+
+
+def test_error_a_file_that_cannot_be_written_is_named_and_nothing_is_cut_short(full_archive, tmp_path):
+    """A full disk or quota while the figures are written: the file is named, exit 2, and no
+    figure is left cut short (each is written to a temporary name, then renamed). The child's
+    file-size limit (16 KB; SIGXFSZ ignored, so writes past it fail with EFBIG) stands for the
+    full disk."""
+    out = tmp_path / "out"
+
+    def limit():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (16 * 1024, resource.RLIM_INFINITY))
+
+    p = subprocess.run([PYTHON, REPORT, full_archive, "-o", str(out), "--dpi", "90"], capture_output=True,
+                       text=True, timeout=600, preexec_fn=limit)
+    assert_error(p, str(out), "cannot write")
+    assert "damaged" not in p.stderr
+    for name in os.listdir(out):
+        assert not name.endswith(".tmp"), name
+        if name.endswith(".png"):
+            assert_png(str(out / name), min_bytes=100)
