@@ -244,6 +244,7 @@ int coordinate(Communicator& comm, const Cli& cli, const std::vector<int>& label
   source.record = [&](const RunAnalysis& a) {
     store.write(a);
     target.flush();
+    if (cli.reservation) cli.reservation->renew();
     ++done;
     if (cli.quiet) return;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -285,12 +286,21 @@ std::optional<int> settle_inputs(Communicator& comm, int argc, char** argv, Cli&
       const auto reader = SweepArchiveReader::open(cli.archive);
       check_analysis_target(cli.archive, archive_identity(reader.header()), cli.out);
       if (!cli.out.empty() && same_file(cli.archive, cli.out)) cli.out.clear();  // in place
-      // Room for every complete or diverged run's results (runs already analysed included: an
-      // upper bound), held before anything is written.
-      std::size_t analysable = 0;
-      for (const RunStatus s : reader.read_states()) analysable += s == RunStatus::complete || s == RunStatus::diverged;
-      cli.reservation = std::make_shared<SpaceReservation>(
-          cli.out.empty() ? cli.archive : cli.out, analysis_bytes(analysable, reader.header().n_test, cli.options));
+      // Room for the results of every complete or diverged run not yet analysed with these
+      // options, held before anything is written.
+      std::vector<std::int64_t> analysable;
+      const auto states = reader.read_states();
+      for (std::size_t i = 0; i < states.size(); ++i)
+        if (states[i] == RunStatus::complete || states[i] == RunStatus::diverged) analysable.push_back(std::int64_t(i));
+      std::size_t already = 0;
+      if (!cli.force && cli.out.empty()) already = analysed_runs(reader.file(), cli.options, analysable);
+      if (!cli.force && !cli.out.empty() && std::filesystem::exists(cli.out))
+        already = analysed_runs(h5::File::open(cli.out, h5::Access::read_only, h5::FileAccess::defaults()), cli.options,
+                                analysable);
+      if (analysable.size() > already)
+        cli.reservation = std::make_shared<SpaceReservation>(
+            cli.out.empty() ? cli.archive : cli.out,
+            analysis_bytes(analysable.size() - already, reader.header().n_test, cli.options));
     }
   } catch (const std::exception& e) {
     error = e.what();
@@ -345,5 +355,6 @@ int main(int argc, char** argv) {
   } catch (...) {
     std::fprintf(stderr, "aesweep-analyze: fatal on rank %d: an exception of unknown type\n", rank);
   }
+  cli.reservation.reset();  // abort_all runs no destructors: give back the held disk space first
   MpiEnvironment::abort_all(1);
 }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -166,12 +167,32 @@ AnalysisStore::AnalysisStore(const h5::File& file, const AnalysisOptions& option
   runs_ = open_or_create(group, "runs");
 }
 
-bool AnalysisStore::has_run(std::int64_t run) const {
-  // The run's group, or one written after an interrupted earlier attempt (name.partialN).
+namespace {
+
+// Whether `runs` (an /analysis/<hash>/runs group) holds complete results of `run`: its group, or
+// one written after an interrupted earlier attempt (name.partialN).
+bool has_complete_run(const h5::Group& runs, std::int64_t run) {
   const std::string name = run_name(run);
-  for (const auto& child : runs_.child_names())
-    if (child.rfind(name, 0) == 0 && runs_.open_group(child).has_attribute("complete")) return true;
+  for (const auto& child : runs.child_names())
+    if (child.rfind(name, 0) == 0 && runs.open_group(child).has_attribute("complete")) return true;
   return false;
+}
+
+}  // namespace
+
+bool AnalysisStore::has_run(std::int64_t run) const { return has_complete_run(runs_, run); }
+
+std::size_t analysed_runs(const h5::File& file, const AnalysisOptions& options, const std::vector<std::int64_t>& runs) {
+  const std::string hash = text_hash(options.describe());
+  if (!file.has_child("analysis")) return 0;
+  const h5::Group root = file.open_group("analysis");
+  if (!root.has_child(hash)) return 0;
+  const h5::Group group = root.open_group(hash);
+  if (!group.has_child("runs")) return 0;
+  const h5::Group done = group.open_group("runs");
+  std::size_t count = 0;
+  for (const auto run : runs) count += has_complete_run(done, run);
+  return count;
 }
 
 void AnalysisStore::write(const RunAnalysis& a) const {
@@ -248,14 +269,26 @@ std::string size_text(double bytes) {
                     ": free space, or write the results to another disk with --out FILE (nothing was written)");
 }
 
-// The free space of the directory holding `path`, checked against `bytes`.
-void check_free(const std::string& path, double bytes) {
+// The free space of the directory holding `path` (of the file system of `fd` when given),
+// checked against `bytes`.
+void check_free(const std::string& path, double bytes, int fd = -1) {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path dir = fs::absolute(fs::path(path), ec).parent_path();
-  const fs::space_info space = fs::space(dir, ec);
-  if (ec) return;  // a file system that cannot say: nothing to compare with
-  if (double(space.available) < bytes) refuse_for_space(path, bytes, dir.string() + " has " + size_text(double(space.available)) + " free");
+  double available = 0;
+  std::string where;
+  struct statvfs vfs {};
+  if (fd >= 0) {
+    if (::fstatvfs(fd, &vfs) != 0) return;  // a file system that cannot say: nothing to compare with
+    available = double(vfs.f_bavail) * double(vfs.f_frsize);
+    where = "its disk";
+  } else {
+    std::error_code ec;
+    const fs::path dir = fs::absolute(fs::path(path), ec).parent_path();
+    const fs::space_info space = fs::space(dir, ec);
+    if (ec) return;
+    available = double(space.available);
+    where = dir.string();
+  }
+  if (available < bytes) refuse_for_space(path, bytes, where + " has " + size_text(available) + " free");
 }
 
 }  // namespace
@@ -276,12 +309,33 @@ SpaceReservation::SpaceReservation(const std::string& path, double bytes) {
   const int err = errno;
   if (rc == 0) {
     fd_ = fd;
+    end_ = off_t(st.st_size) + off_t(bytes);
     return;
   }
+  // ext4 and XFS keep what a failed fallocate did allocate: give it back before refusing.
+  (void)!::ftruncate(fd, st.st_size);
+  if (err == ENOSPC || err == EDQUOT) {
+    ::close(fd);
+    refuse_for_space(path, bytes, "its disk (or quota) has not that much room left");
+  }
+  if (err == EFBIG) {
+    ::close(fd);
+    refuse_for_space(path, bytes, "the file would pass the largest size its file system allows");
+  }
+  try {  // EOPNOTSUPP and the like: a file system without fallocate
+    check_free(path, bytes, fd);
+  } catch (...) {
+    ::close(fd);
+    throw;
+  }
   ::close(fd);
-  if (err == ENOSPC || err == EDQUOT) refuse_for_space(path, bytes, "its disk (or quota) has not that much room left");
-  if (err == EFBIG) refuse_for_space(path, bytes, "the file would pass the largest size its file system allows");
-  check_free(path, bytes);  // EOPNOTSUPP and the like: a file system without fallocate
+}
+
+void SpaceReservation::renew() const {
+  if (fd_ < 0) return;
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0 || st.st_size >= end_) return;
+  (void)::fallocate(fd_, FALLOC_FL_KEEP_SIZE, st.st_size, end_ - st.st_size);  // best effort
 }
 
 void SpaceReservation::release() {

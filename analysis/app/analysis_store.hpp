@@ -3,7 +3,11 @@
 // sweep archive (or another file with --out), so analyses with different options sit side by
 // side and a re-run with the same options skips what is there. Layout in docs/archive.md.
 // One process only (rank 0), through the archive module's HDF5 layer.
+#include <sys/types.h>
+
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "aesweep/archive/h5.hpp"
 #include "run_analysis.hpp"
@@ -55,17 +59,24 @@ class SpaceReservation {
   ~SpaceReservation();
   SpaceReservation(const SpaceReservation&) = delete;
   SpaceReservation& operator=(const SpaceReservation&) = delete;
+  // After HDF5 flushed the file: holds again what a flush that shrank the file to its end of
+  // allocation gave back (best effort).
+  void renew() const;
   void release();
   [[nodiscard]] bool holds_blocks() const { return fd_ >= 0; }
 
  private:
   int fd_ = -1;
+  off_t end_ = 0;  // the file's size when reserved plus the bytes held
 };
 
 // What analysing `runs` runs of `n_test` test codes with `options` may append to the file, with a
 // margin: the t-SNE embedding, the histograms and k-means entries, and the object headers and
 // attributes (about 10 KB a run, measured), all doubled, plus 1 MiB.
 double analysis_bytes(std::size_t runs, std::int64_t n_test, const AnalysisOptions& options);
+
+// How many of `runs` already have complete results for these options in `file` (read only).
+std::size_t analysed_runs(const h5::File& file, const AnalysisOptions& options, const std::vector<std::int64_t>& runs);
 
 // True when both paths name the same existing file.
 bool same_file(const std::string& a, const std::string& b);
