@@ -196,22 +196,29 @@ import json, os, sys, h5py, numpy as np
 work, ranks = sys.argv[1], [int(r) for r in sys.argv[2:]]
 files = {r: f"{work}/scaling-{r}.h5" for r in ranks if os.path.exists(f"{work}/scaling-{r}.h5")}
 fields = ("encoder_kernel", "encoder_bias", "decoder_kernel", "decoder_bias", "latent_test", "train_loss", "test_loss")
+# Only runs complete in both archives are compared: a sweep stopped by its timeout leaves pending ones.
+done = lambda f: {i for i, s in enumerate(f["runs_state"][()]) if s == 1}
 out = {"step": "determinism", "ranks_compared": sorted(files), "runs": 0, "differing": []}
 if len(files) >= 2:
     ref_r = min(files)
     with h5py.File(files[ref_r], "r") as ref:
         names = sorted(ref["runs"])
+        ref_done = done(ref)
         out["runs"] = len(names)
         for r, path in sorted(files.items()):
             if r == ref_r:
                 continue
             with h5py.File(path, "r") as other:
+                both = ref_done & done(other)
+                out.setdefault("compared", {})[r] = len(both)
                 for n in names:
+                    if int(n) not in both:
+                        continue
                     for f in fields:
                         a, b = ref["runs"][n][f][()], other["runs"][n][f][()]
                         if a.tobytes() != b.tobytes():
                             out["differing"].append(f"{r} ranks: run {n} {f}")
-out["identical"] = len(files) >= 2 and not out["differing"]
+out["identical"] = len(files) >= 2 and not out["differing"] and all(v > 0 for v in out.get("compared", {}).values())
 out["differing"] = out["differing"][:20]
 print(json.dumps(out))
 PY
@@ -233,7 +240,7 @@ want full && for round in $(seq 1 "$FULL_ROUNDS"); do for n in ${FULL_RANKS:-$co
     timeout -k 5 "$t" $PY bench/torch_train.py --data "$data" --seed "$i" "${flag[@]}" > "$work/torch-$p.$i.json" & pids+=($!)
   done
   for q in "${pids[@]}"; do wait "$q"; done
-  record "$($PY - "$work" "$p" "$round" <<'PY'
+  record "$($PY - "$work" "$p" "$round" "$n" <<'PY'
 import glob, json, sys
 rows = []
 for f in sorted(glob.glob(f"{sys.argv[1]}/torch-{sys.argv[2]}.*.json")):
@@ -241,7 +248,10 @@ for f in sorted(glob.glob(f"{sys.argv[1]}/torch-{sys.argv[2]}.*.json")):
         rows.append(json.loads(open(f).read().strip().splitlines()[-1]))
     except Exception:
         pass
-print(json.dumps({"step": "full_torch", "precision": sys.argv[2], "round": int(sys.argv[3]), "processes": len(rows),
+# processes: those started; finished: those whose result could be read (a round counts only when
+# every one finished)
+print(json.dumps({"step": "full_torch", "precision": sys.argv[2], "round": int(sys.argv[3]),
+                  "processes": int(sys.argv[4]) if len(rows) == int(sys.argv[4]) else 0, "finished": len(rows),
                   "samples_per_second_summed": round(sum(r["samples_per_second"] for r in rows)),
                   "without_test_curve_summed": round(sum(r["samples_per_second_without_test_curve"] for r in rows)),
                   "test_mse": sum(r["test_mse"] for r in rows) / max(1, len(rows))}))
@@ -264,7 +274,7 @@ print(json.dumps({"step": "hidden", "impl": "aesweep", "hidden": int(sys.argv[1]
 done
 
 say "summary"
-$PY - "$res" <<'PY' | tee -a "$res"
+$PY - "$res" "$cores" <<'PY' | tee -a "$res"
 import json, statistics, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
 out = {"step": "summary"}
@@ -295,7 +305,7 @@ for r in rows:
         full.setdefault((r["study"][5:], r["ranks"]), {})[r.get("round", 1)] = r["samples_per_second_summed_over_ranks"]
     if r.get("step") == "full_torch" and r.get("processes"):
         torch_full.setdefault((r["precision"], r["processes"]), {})[r.get("round", 1)] = r["without_test_curve_summed"]
-cores = max([n for _, n in full] or [0])
+cores = int(sys.argv[2])
 for (p, n), ours in sorted(full.items()):
     label = "all_cores" if n == cores else f"{n}_ranks"
     out[f"{label}_aesweep_{p}_per_rank"] = round(statistics.median(ours.values()) / n)
