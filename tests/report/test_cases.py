@@ -201,6 +201,7 @@ def test_error_a_file_that_cannot_be_written_is_named_and_nothing_is_cut_short(f
     figure is left cut short (each is written to a temporary name, then renamed). The child's
     file-size limit (16 KB; SIGXFSZ ignored, so writes past it fail with EFBIG) stands for the
     full disk."""
+    import matplotlib.font_manager  # noqa: F401  (builds matplotlib's font cache here, not in the limited child)
     out = tmp_path / "out"
 
     def limit():
