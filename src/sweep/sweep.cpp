@@ -483,7 +483,9 @@ std::string Progress::idle_text(const CoordinationStats& stats) {
   std::snprintf(line, sizeof line,
                 "aesweep sweep: ranks held no work %.1f%% of the time (%.1f of %.1f rank-seconds; waiting for rungs, "
                 "and the last runs)\n",
-                100.0 * stats.idle_fraction(), stats.idle_total(), stats.elapsed * double(stats.idle_seconds.size()));
+                100.0 * stats.idle_fraction(),
+                std::min(stats.idle_total(), stats.elapsed * double(stats.idle_seconds.size())),  // as the fraction
+                stats.elapsed * double(stats.idle_seconds.size()));
   return line;
 }
 
