@@ -145,7 +145,11 @@ SweepArchiveReader SweepArchiveReader::open_to_watch(const std::string& path) {
     h5::FileAccess fapl = h5::FileAccess::defaults();
     // No flock: a reader must never make a writer or another reader wait or fail, nor fail on a
     // lock someone else holds.
-    fapl.disable_file_locking();
+    try {
+      fapl.disable_file_locking();
+    } catch (const ArchiveError& e) {
+      throw ArchiveError("HDF5: cannot turn off file locking for " + path, e.what());
+    }
     r.file_ = h5::File::open(path, h5::Access::read_only, fapl);
     r.load(/*every_run=*/false);
   });
