@@ -1,6 +1,7 @@
 #include "analysis_store.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -348,6 +349,18 @@ void SpaceReservation::release() {
 }
 
 SpaceReservation::~SpaceReservation() { release(); }
+
+void require_not_being_written(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return;  // reported when the archive is opened
+  const bool busy = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // releases the lock, if taken
+  if (busy)
+    throw ConfigError("archive " + path +
+                      " is open in a running sweep (or another program is writing it), and storing results in it now "
+                      "could leave it unreadable: wait until the sweep ends, or analyse it now with --out FILE (the "
+                      "archive is then only read; nothing was written)");
+}
 
 double analysis_bytes(std::size_t runs, std::int64_t n_test, const AnalysisOptions& options) {
   const double n = double(std::max<std::int64_t>(n_test, 0));

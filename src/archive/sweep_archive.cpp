@@ -1,6 +1,7 @@
 #include "aesweep/archive/sweep_archive.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -388,6 +389,23 @@ struct Decision {
   std::string archive_id;  // likewise
 };
 
+// Whether another program holds an exclusive flock on the file at `path` (an aesweep-analyze
+// storing results in it, an HDF5 tool that opened it for writing). False where flock is not
+// supported.
+bool held_for_writing(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // releases the shared lock, if taken
+  return held;
+}
+
+std::string being_written_message(const std::string& path) {
+  return "archive " + path +
+         " is being written by another program (an aesweep-analyze storing its results in it, or an HDF5 tool "
+         "that opened it for writing): wait until it ends, then rerun this command; nothing was changed";
+}
+
 Decision decide_action(const std::string& path, const ArchiveHeader& header, const std::vector<RunShape>& shapes,
                        std::size_t summary_size, std::size_t summary_size_before_pareto, OpenMode mode) {
   Decision d;
@@ -431,6 +449,11 @@ Decision decide_action(const std::string& path, const ArchiveHeader& header, con
     d.action = Action::refuse;
     d.message = "archive path " + path +
                 " exists and is not an HDF5 file; it was left untouched (choose another --out or remove it)";
+    return d;
+  }
+  if (held_for_writing(path)) {  // before HDF5's own read lock would fail with a misleading message
+    d.action = Action::refuse;
+    d.message = being_written_message(path);
     return d;
   }
   if (mode == OpenMode::overwrite) return d;  // create, truncating
@@ -546,6 +569,26 @@ struct SweepArchive::Impl {
   void close_sync_fd() {
     if (sync_fd >= 0) ::close(sync_fd);
     sync_fd = -1;
+  }
+  // This rank's shared flock on the archive, from before HDF5 opens it for writing until HDF5 has
+  // closed it. An aesweep-analyze writing its results in place takes an exclusive one (HDF5 does,
+  // for read-write), so neither can write the file while the other has it open: an analysis run
+  // during a sweep left a stale end of allocation behind and the whole archive unreadable.
+  // Readers (h5py, report.py, aesweep-analyze --out) take shared locks or none and still can read.
+  int lock_fd = -1;
+  void lock_file() {
+    unlock_file();
+    lock_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (lock_fd < 0) return;  // reported by HDF5's own open
+    if (::flock(lock_fd, LOCK_SH | LOCK_NB) == 0) return;
+    const int err = errno;
+    if (err != EWOULDBLOCK) return;  // a file system without flock (ENOLCK, EINVAL): no guard there
+    unlock_file();
+    throw ArchiveError(being_written_message(path));
+  }
+  void unlock_file() {
+    if (lock_fd >= 0) ::close(lock_fd);  // closing the descriptor releases its flock
+    lock_fd = -1;
   }
   // A run's byte in /runs_state or /runs_rung, then durable: the commit point of write_run,
   // write_rung and mark_stopped (everything before it already on disk).
@@ -741,6 +784,7 @@ void SweepArchive::Impl::rename_into_place(const std::string& building) {
 
 // COLLECTIVE: the compatibility checks were already done on rank 0 (read-only).
 void SweepArchive::Impl::reopen() {
+  lock_file();
   file = h5::File::open(path, h5::Access::read_write, h5::FileAccess::mpio(*comm));
   runs_state = file.open_dataset(layout::kRunsState);
   summary = file.open_dataset(layout::kSummary);
@@ -1087,6 +1131,7 @@ void SweepArchive::close() {
     if (a.scheduled) a.runs_rung.close();
     a.file.close();
   });
+  a.unlock_file();
   if (pareto_error) throw ArchiveError(*pareto_error);
 }
 

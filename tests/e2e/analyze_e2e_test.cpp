@@ -1,7 +1,9 @@
 // End-to-end test of aesweep-analyze under mpiexec on a real sweep archive that holds the
 // degenerate cases of paper 000: an all-zero latent space and a diverged (NaN) run.
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -280,6 +282,46 @@ TEST_F(AnalyzeE2E, AFullDiskIsRefusedBeforeAnythingIsWrittenAndHeldRoomIsGivenBa
   EXPECT_EQ(reader.read_states().size(), 4u);
   const h5::File file = h5::File::open((dir_ / "analysed.h5").string(), h5::Access::read_only, h5::FileAccess::defaults());
   EXPECT_TRUE(file.has_child("analysis"));
+}
+
+// Results are never stored in an archive a sweep has open: while one runs, an in-place analysis
+// is refused (exit 2, nothing written; doing it left the whole archive unreadable once the sweep
+// closed it) and --out works; and a sweep does not resume an archive another program holds for
+// writing. The running sweep is real; `flock -x` (util-linux) stands for an analysis writing.
+TEST_F(AnalyzeE2E, AnArchiveASweepHasOpenIsNotWrittenByTheAnalysisAndTheReverse) {
+  const std::string archive = (dir_ / "study.h5").string();
+  const std::vector<std::string> sweep = {MPIEXEC, "-np", "1", AESWEEP_BINARY, "sweep", (dir_ / "study.ini").string(),
+                                          "--out", archive, "--data", data_dir(), "--train-samples", "3000",
+                                          "--test-samples", "200", "--set", "train.epochs=400", "--quiet"};
+  const pid_t job = e2e::spawn_logged(sweep, (dir_ / "sweep.log").string());
+  // Wait until the sweep holds its lock on the archive (an exclusive try fails), at most 120 s.
+  bool locked = false;
+  for (int i = 0; i < 1200 && !locked; ++i) {
+    if (fs::exists(archive)) locked = run("flock -n -x " + archive + " true") != 0;
+    if (!locked) ::usleep(100000);
+  }
+  ASSERT_TRUE(locked) << e2e::read_text(dir_ / "sweep.log");
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " " + archive + " --no-tsne --k-max 3"), 2) << log();
+  EXPECT_NE(log().find("is open in a running sweep"), std::string::npos) << log();
+  EXPECT_NE(log().find("--out FILE"), std::string::npos) << log();
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " " + archive + " --no-tsne --k-max 3 --out " +
+                (dir_ / "results.h5").string()),
+            0)
+      << log();
+  ::kill(-job, SIGKILL);  // the whole job; its finished runs are on disk
+  e2e::wait_exit(job);
+  for (int i = 0; i < 100 && e2e::any_process_with(archive); ++i) ::usleep(100000);
+  e2e::kill_processes_with(archive);
+  // The reverse: a resumed sweep refuses an archive another program holds exclusively, unchanged.
+  const std::string killed = file_bytes(archive);
+  std::string resume = std::string(MPIEXEC) + " -np 1 " + AESWEEP_BINARY + " sweep " + (dir_ / "study.ini").string() +
+                       " --out " + archive + " --data " + data_dir() +
+                       " --train-samples 3000 --test-samples 200 --set train.epochs=400 --quiet";
+  EXPECT_EQ(run("flock -x " + archive + " -c '" + resume + "'"), 2) << log();
+  EXPECT_NE(log().find("is being written by another program"), std::string::npos) << log();
+  EXPECT_TRUE(file_bytes(archive) == killed);
+  auto reader = SweepArchiveReader::open(archive);
+  EXPECT_EQ(reader.read_states().size(), 4u);
 }
 
 }  // namespace
