@@ -283,11 +283,11 @@ std::optional<int> settle_inputs(Communicator& comm, int argc, char** argv, Cli&
     proceed = parse(argc, argv, cli, comm.rank());
     if (proceed && comm.rank() == 0) {
       if (!cli.out.empty()) cli.out = resolve_links(cli.out);  // results go where a link points
+      if (!cli.out.empty() && same_file(cli.archive, cli.out)) cli.out.clear();  // in place
       // Before this process opens it (its own read lock would be in the way of the check).
-      if (cli.out.empty() || same_file(cli.archive, cli.out)) require_not_being_written(cli.archive);
+      if (cli.out.empty()) require_not_being_written(cli.archive);
       const auto reader = SweepArchiveReader::open(cli.archive);
       check_analysis_target(cli.archive, archive_identity(reader.header()), cli.out);
-      if (!cli.out.empty() && same_file(cli.archive, cli.out)) cli.out.clear();  // in place
       // Room for the results of every complete or diverged run not yet analysed with these
       // options, held before anything is written.
       std::vector<std::int64_t> analysable;

@@ -1,7 +1,6 @@
 #include "analysis_store.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
@@ -13,6 +12,7 @@
 #include <cstdio>
 #include <ctime>
 
+#include "aesweep/archive/sweep_archive.hpp"
 #include "aesweep/core/error.hpp"
 
 namespace aesweep::analysis {
@@ -257,16 +257,8 @@ void AnalysisStore::write(const RunAnalysis& a) const {
 
 namespace {
 
-std::string size_text(double bytes) {
-  char text[32];
-  if (bytes < 1e6) std::snprintf(text, sizeof text, "%.0f KB", bytes / 1e3);
-  else if (bytes < 1e9) std::snprintf(text, sizeof text, "%.1f MB", bytes / 1e6);
-  else std::snprintf(text, sizeof text, "%.1f GB", bytes / 1e9);
-  return text;
-}
-
 [[noreturn]] void refuse_for_space(const std::string& path, double bytes, const std::string& why) {
-  throw ConfigError("the analysis needs about " + size_text(bytes) + " of disk space next to " + path + ", but " + why +
+  throw ConfigError("the analysis needs about " + bytes_text(bytes) + " of disk space next to " + path + ", but " + why +
                     ": free space, or write the results to another disk with --out FILE (nothing was written)");
 }
 
@@ -289,7 +281,7 @@ void check_free(const std::string& path, double bytes, int fd = -1) {
     available = double(space.available);
     where = dir.string();
   }
-  if (available < bytes) refuse_for_space(path, bytes, where + " has " + size_text(available) + " free");
+  if (available < bytes) refuse_for_space(path, bytes, where + " has " + bytes_text(available) + " free");
 }
 
 }  // namespace
@@ -351,11 +343,7 @@ void SpaceReservation::release() {
 SpaceReservation::~SpaceReservation() { release(); }
 
 void require_not_being_written(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return;  // reported when the archive is opened
-  const bool busy = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  ::close(fd);  // releases the lock, if taken
-  if (busy)
+  if (flock_would_wait(path, /*exclusive=*/true))
     throw ConfigError("archive " + path +
                       " is open in a running sweep (or another program is writing it), and storing results in it now "
                       "could leave it unreadable: wait until the sweep ends, or analyse it now with --out FILE (the "

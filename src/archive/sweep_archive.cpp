@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cmath>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
@@ -27,6 +28,26 @@
 #include "layout.hpp"
 
 namespace aesweep {
+
+std::string bytes_text(double bytes) {
+  const char* units[] = {"bytes", "KB", "MB", "GB", "TB", "PB"};
+  int u = 0;
+  while (bytes >= 1000 && u < 5) {
+    bytes /= 1000;
+    ++u;
+  }
+  char text[32];
+  std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
+  return text;
+}
+
+bool flock_would_wait(const std::string& path, bool exclusive) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const bool waits = ::flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  ::close(fd);  // releases the probe's lock, if taken
+  return waits;
+}
 
 std::string resolve_links(const std::string& path) {
   namespace fs = std::filesystem;
@@ -389,17 +410,6 @@ struct Decision {
   std::string archive_id;  // likewise
 };
 
-// Whether another program holds an exclusive flock on the file at `path` (an aesweep-analyze
-// storing results in it, an HDF5 tool that opened it for writing). False where flock is not
-// supported.
-bool held_for_writing(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  ::close(fd);  // releases the shared lock, if taken
-  return held;
-}
-
 std::string being_written_message(const std::string& path) {
   return "archive " + path +
          " is being written by another program (an aesweep-analyze storing its results in it, or an HDF5 tool "
@@ -451,7 +461,7 @@ Decision decide_action(const std::string& path, const ArchiveHeader& header, con
                 " exists and is not an HDF5 file; it was left untouched (choose another --out or remove it)";
     return d;
   }
-  if (held_for_writing(path)) {  // before HDF5's own read lock would fail with a misleading message
+  if (flock_would_wait(path, /*exclusive=*/false)) {  // before HDF5's own read lock fails, misleadingly
     d.action = Action::refuse;
     d.message = being_written_message(path);
     return d;

@@ -53,17 +53,6 @@ std::vector<StudySection> study_sections(const StudyPlan& plan) {
   return sections;
 }
 
-std::string bytes_text(double bytes) {
-  const char* units[] = {"bytes", "KB", "MB", "GB", "TB", "PB"};
-  int u = 0;
-  while (bytes >= 1000 && u < 5) {
-    bytes /= 1000;
-    ++u;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", bytes, units[u]);
-  return text;
-}
 
 }  // namespace
 
