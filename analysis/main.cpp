@@ -34,6 +34,8 @@ struct Cli {
   AnalysisOptions options;
   // Rank 0: the disk space held for the results until the files are closed (SpaceReservation).
   std::shared_ptr<SpaceReservation> reservation;
+  // Rank 0, storing results in place: the archive's writer lock, held until the files are closed.
+  std::shared_ptr<WriterLock> writer_lock;
 };
 
 // One numeric option: its flag, where its value goes, its range and its help. The range is
@@ -284,8 +286,8 @@ std::optional<int> settle_inputs(Communicator& comm, int argc, char** argv, Cli&
     if (proceed && comm.rank() == 0) {
       if (!cli.out.empty()) cli.out = resolve_links(cli.out);  // results go where a link points
       if (!cli.out.empty() && same_file(cli.archive, cli.out)) cli.out.clear();  // in place
-      // Before this process opens it (its own read lock would be in the way of the check).
-      if (cli.out.empty()) require_not_being_written(cli.archive);
+      // Held from before the archive is read until the results are stored and the files closed.
+      if (cli.out.empty()) cli.writer_lock = std::make_shared<WriterLock>(lock_for_results(cli.archive));
       const auto reader = SweepArchiveReader::open(cli.archive);
       check_analysis_target(cli.archive, archive_identity(reader.header()), cli.out);
       // Room for the results of every complete or diverged run not yet analysed with these
@@ -332,6 +334,7 @@ int analyze(Communicator& comm, int argc, char** argv, Cli& cli) {
   if (comm.rank() == 0) {
     const int code = coordinate(comm, cli, labels);
     cli.reservation.reset();  // the files are closed: give back the blocks not used
+    cli.writer_lock.reset();
     return code;
   }
   serve_analysis(comm, labels, cli.options);
@@ -358,5 +361,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "aesweep-analyze: fatal on rank %d: an exception of unknown type\n", rank);
   }
   cli.reservation.reset();  // abort_all runs no destructors: give back the held disk space first
+  cli.writer_lock.reset();  // and take the lock file away (the lock itself ends with the process)
   MpiEnvironment::abort_all(1);
 }

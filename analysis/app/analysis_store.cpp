@@ -342,12 +342,18 @@ void SpaceReservation::release() {
 
 SpaceReservation::~SpaceReservation() { release(); }
 
-void require_not_being_written(const std::string& path) {
-  if (flock_would_wait(path, /*exclusive=*/true))
-    throw ConfigError("archive " + path +
-                      " is open in a running sweep (or another program is writing it), and storing results in it now "
-                      "could leave it unreadable: wait until the sweep ends, or analyse it now with --out FILE (the "
-                      "archive is then only read; nothing was written)");
+WriterLock lock_for_results(const std::string& path) {
+  try {
+    return WriterLock::acquire(resolve_links(path), "aesweep-analyze");
+  } catch (const ArchiveBusy& e) {
+    throw ConfigError(std::string(e.what()) +
+                      ", and storing results in it now could leave it unreadable: wait until that one ends, or analyse "
+                      "it now with --out FILE (the archive is then only read); nothing was written. If it no longer "
+                      "runs (its node was lost and the file system still keeps its lock), remove " +
+                      WriterLock::lock_path(resolve_links(path)) + " and rerun");
+  } catch (const ArchiveError& e) {
+    throw ConfigError(e.what());
+  }
 }
 
 double analysis_bytes(std::size_t runs, std::int64_t n_test, const AnalysisOptions& options) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "aesweep/archive/h5.hpp"
+#include "aesweep/archive/writer_lock.hpp"
 #include "run_analysis.hpp"
 
 namespace aesweep::analysis {
@@ -75,10 +76,11 @@ class SpaceReservation {
 // attributes (about 10 KB a run, measured), all doubled, plus 1 MiB.
 double analysis_bytes(std::size_t runs, std::int64_t n_test, const AnalysisOptions& options);
 
-// Refuses (ConfigError) to store results in the archive at `path` while a sweep has it open
-// (each of its ranks holds a shared flock on it) or another program holds it for writing: writing
-// it then left the whole archive unreadable. --out is the way to analyse a running sweep.
-void require_not_being_written(const std::string& path);
+// The archive's writer lock (writer_lock.hpp), held while the results are stored in the archive at
+// `path` itself. Refuses (ConfigError) while a sweep has it open or another analysis stores its
+// results in it: writing it then left the whole archive unreadable. --out is the way to analyse a
+// running sweep.
+WriterLock lock_for_results(const std::string& path);
 
 // How many of `runs` already have complete results for these options in `file` (read only).
 std::size_t analysed_runs(const h5::File& file, const AnalysisOptions& options, const std::vector<std::int64_t>& runs);

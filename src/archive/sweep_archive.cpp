@@ -22,6 +22,7 @@
 #include "aesweep/archive/h5.hpp"
 #include "aesweep/archive/pareto.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
+#include "aesweep/archive/writer_lock.hpp"
 #include "aesweep/core/error.hpp"
 #include "aesweep/core/trainer.hpp"
 #include "aesweep/dist/communicator.hpp"
@@ -41,10 +42,10 @@ std::string bytes_text(double bytes) {
   return text;
 }
 
-bool flock_would_wait(const std::string& path, bool exclusive) {
+bool flock_held_exclusively(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
-  const bool waits = ::flock(fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+  const bool waits = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
   ::close(fd);  // releases the probe's lock, if taken
   return waits;
 }
@@ -416,6 +417,15 @@ std::string being_written_message(const std::string& path) {
          "that opened it for writing): wait until it ends, then rerun this command; nothing was changed";
 }
 
+// Another sweep or analysis holds the archive's writer lock.
+std::string busy_message(const std::string& path, const ArchiveBusy& busy) {
+  return std::string(busy.what()) +
+         ": two programs writing one archive at once would leave it unreadable; wait until that one ends, then rerun "
+         "this command; nothing was changed. If it no longer runs (its node was lost and the file system still "
+         "keeps its lock), remove " +
+         WriterLock::lock_path(path) + " and rerun";
+}
+
 Decision decide_action(const std::string& path, const ArchiveHeader& header, const std::vector<RunShape>& shapes,
                        std::size_t summary_size, std::size_t summary_size_before_pareto, OpenMode mode) {
   Decision d;
@@ -461,7 +471,7 @@ Decision decide_action(const std::string& path, const ArchiveHeader& header, con
                 " exists and is not an HDF5 file; it was left untouched (choose another --out or remove it)";
     return d;
   }
-  if (flock_would_wait(path, /*exclusive=*/false)) {  // before HDF5's own read lock fails, misleadingly
+  if (flock_held_exclusively(path)) {  // before HDF5's own read lock fails, misleadingly
     d.action = Action::refuse;
     d.message = being_written_message(path);
     return d;
@@ -580,26 +590,9 @@ struct SweepArchive::Impl {
     if (sync_fd >= 0) ::close(sync_fd);
     sync_fd = -1;
   }
-  // This rank's shared flock on the archive, from before HDF5 opens it for writing until HDF5 has
-  // closed it. An aesweep-analyze writing its results in place takes an exclusive one (HDF5 does,
-  // for read-write), so neither can write the file while the other has it open: an analysis run
-  // during a sweep left a stale end of allocation behind and the whole archive unreadable.
-  // Readers (h5py, report.py, aesweep-analyze --out) take shared locks or none and still can read.
-  int lock_fd = -1;
-  void lock_file() {
-    unlock_file();
-    lock_fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (lock_fd < 0) return;  // reported by HDF5's own open
-    if (::flock(lock_fd, LOCK_SH | LOCK_NB) == 0) return;
-    const int err = errno;
-    if (err != EWOULDBLOCK) return;  // a file system without flock (ENOLCK, EINVAL): no guard there
-    unlock_file();
-    throw ArchiveError(being_written_message(path));
-  }
-  void unlock_file() {
-    if (lock_fd >= 0) ::close(lock_fd);  // closing the descriptor releases its flock
-    lock_fd = -1;
-  }
+  // Rank 0: the archive's writer lock, from before it inspects the path until every rank has
+  // closed the file (writer_lock.hpp). Other ranks hold nothing.
+  WriterLock writer_lock;
   // A run's byte in /runs_state or /runs_rung, then durable: the commit point of write_run,
   // write_rung and mark_stopped (everything before it already on disk).
   void commit_byte(h5::Dataset& bytes, std::size_t run_index, std::uint8_t value, const char* what) const {
@@ -794,7 +787,6 @@ void SweepArchive::Impl::rename_into_place(const std::string& building) {
 
 // COLLECTIVE: the compatibility checks were already done on rank 0 (read-only).
 void SweepArchive::Impl::reopen() {
-  lock_file();
   file = h5::File::open(path, h5::Access::read_write, h5::FileAccess::mpio(*comm));
   runs_state = file.open_dataset(layout::kRunsState);
   summary = file.open_dataset(layout::kSummary);
@@ -867,11 +859,22 @@ SweepArchive SweepArchive::open_for_sweep(const std::string& path, Communicator&
     impl->section_groups = section_groups(header, runs);
   });
 
-  // Rank 0 inspects the path alone (read-only) and every rank follows its decision.
+  // Rank 0 takes the writer lock, inspects the path alone (read-only) and every rank follows its
+  // decision.
   Decision d;
-  if (impl->rank == 0)
-    d = decide(impl->path, header, shapes, impl->columns.record.size(),
-               summary_columns(settings, /*pareto=*/false, impl->scheduled).record.size(), mode);
+  if (impl->rank == 0) {
+    try {
+      impl->writer_lock = WriterLock::acquire(impl->path, "aesweep sweep");
+      d = decide(impl->path, header, shapes, impl->columns.record.size(),
+                 summary_columns(settings, /*pareto=*/false, impl->scheduled).record.size(), mode);
+    } catch (const ArchiveBusy& e) {
+      d.action = Action::refuse;
+      d.message = busy_message(impl->path, e);
+    } catch (const ArchiveError& e) {
+      d.action = Action::refuse;
+      d.message = e.what();
+    }
+  }
   Bytes decision;
   if (impl->rank == 0)
     decision = ByteWriter().put(static_cast<int>(d.action)).put(d.message).put(d.created).put(d.archive_id).put(d.detail).take();
@@ -1141,7 +1144,7 @@ void SweepArchive::close() {
     if (a.scheduled) a.runs_rung.close();
     a.file.close();
   });
-  a.unlock_file();
+  a.writer_lock.release();  // on_all_ranks agreed: every rank has closed the file
   if (pareto_error) throw ArchiveError(*pareto_error);
 }
 

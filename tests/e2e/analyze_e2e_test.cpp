@@ -1,7 +1,9 @@
 // End-to-end test of aesweep-analyze under mpiexec on a real sweep archive that holds the
 // degenerate cases of paper 000: an all-zero latent space and a diverged (NaN) run.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,44 +286,100 @@ TEST_F(AnalyzeE2E, AFullDiskIsRefusedBeforeAnythingIsWrittenAndHeldRoomIsGivenBa
   EXPECT_TRUE(file.has_child("analysis"));
 }
 
-// Results are never stored in an archive a sweep has open: while one runs, an in-place analysis
-// is refused (exit 2, nothing written; doing it left the whole archive unreadable once the sweep
-// closed it) and --out works; and a sweep does not resume an archive another program holds for
-// writing. The running sweep is real; `flock -x` (util-linux) stands for an analysis writing.
-TEST_F(AnalyzeE2E, AnArchiveASweepHasOpenIsNotWrittenByTheAnalysisAndTheReverse) {
+// One writer per archive (writer_lock.hpp). While a sweep runs: an in-place analysis is refused
+// (exit 2, nothing written; doing it left the whole archive unreadable once the sweep closed it)
+// and --out works; a second sweep on the same archive, resuming or overwriting, is refused and
+// changes nothing. And a sweep does not resume an archive another program holds for writing
+// (`flock -x`, util-linux, stands for an HDF5 tool with the file open for writing).
+TEST_F(AnalyzeE2E, OneWriterPerArchiveWhileASweepRuns) {
   const std::string archive = (dir_ / "study.h5").string();
+  const std::string lock = archive + ".lock";
+  const std::string sweep_args = " sweep " + (dir_ / "study.ini").string() + " --out " + archive + " --data " +
+                                 data_dir() + " --train-samples 3000 --test-samples 200 --set train.epochs=5000 --quiet";
   const std::vector<std::string> sweep = {MPIEXEC, "-np", "1", AESWEEP_BINARY, "sweep", (dir_ / "study.ini").string(),
                                           "--out", archive, "--data", data_dir(), "--train-samples", "3000",
-                                          "--test-samples", "200", "--set", "train.epochs=400", "--quiet"};
+                                          "--test-samples", "200", "--set", "train.epochs=5000", "--quiet"};
   const pid_t job = e2e::spawn_logged(sweep, (dir_ / "sweep.log").string());
-  // Wait until the sweep holds its lock on the archive (an exclusive try fails), at most 120 s.
+  // Wait until the sweep holds the lock and the archive is there, at most 120 s.
   bool locked = false;
   for (int i = 0; i < 1200 && !locked; ++i) {
-    if (fs::exists(archive)) locked = run("flock -n -x " + archive + " true") != 0;
+    locked = fs::exists(archive) && fs::exists(lock) && run("flock -n -x " + lock + " true") != 0;
     if (!locked) ::usleep(100000);
   }
   ASSERT_TRUE(locked) << e2e::read_text(dir_ / "sweep.log");
+  EXPECT_NE(e2e::read_text(lock).find("aesweep sweep, pid"), std::string::npos) << e2e::read_text(lock);
+  const auto inode = [&] {
+    struct stat st {};
+    return ::stat(archive.c_str(), &st) == 0 ? std::to_string(st.st_ino) : std::string();
+  };
+  const std::string before = inode();
+
   EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " " + archive + " --no-tsne --k-max 3"), 2) << log();
-  EXPECT_NE(log().find("is open in a running sweep"), std::string::npos) << log();
+  EXPECT_NE(log().find("is being written by aesweep sweep, pid"), std::string::npos) << log();
   EXPECT_NE(log().find("--out FILE"), std::string::npos) << log();
   EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " " + archive + " --no-tsne --k-max 3 --out " +
                 (dir_ / "results.h5").string()),
             0)
       << log();
+  // A second sweep, as a job script submitted twice: refused whether it resumes or overwrites.
+  EXPECT_EQ(run(mpi(1) + AESWEEP_BINARY + sweep_args), 2) << log();
+  EXPECT_NE(log().find("is being written by aesweep sweep, pid"), std::string::npos) << log();
+  EXPECT_NE(log().find("nothing was changed"), std::string::npos) << log();
+  EXPECT_EQ(run(mpi(2) + AESWEEP_BINARY + sweep_args + " --overwrite"), 2) << log();
+  EXPECT_NE(log().find("is being written by aesweep sweep, pid"), std::string::npos) << log();
+  EXPECT_EQ(inode(), before);  // not replaced under the running sweep
+  EXPECT_FALSE(fs::exists(archive + ".creating"));
+
   ::kill(-job, SIGKILL);  // the whole job; its finished runs are on disk
   e2e::wait_exit(job);
   for (int i = 0; i < 100 && e2e::any_process_with(archive); ++i) ::usleep(100000);
   e2e::kill_processes_with(archive);
+  EXPECT_TRUE(fs::exists(lock));  // left by the killed sweep, and harmless: its lock went with it
+
   // The reverse: a resumed sweep refuses an archive another program holds exclusively, unchanged.
   const std::string killed = file_bytes(archive);
-  std::string resume = std::string(MPIEXEC) + " -np 1 " + AESWEEP_BINARY + " sweep " + (dir_ / "study.ini").string() +
-                       " --out " + archive + " --data " + data_dir() +
-                       " --train-samples 3000 --test-samples 200 --set train.epochs=400 --quiet";
+  const std::string resume = std::string(MPIEXEC) + " -np 1 " + AESWEEP_BINARY + sweep_args;
   EXPECT_EQ(run("flock -x " + archive + " -c '" + resume + "'"), 2) << log();
   EXPECT_NE(log().find("is being written by another program"), std::string::npos) << log();
   EXPECT_TRUE(file_bytes(archive) == killed);
   auto reader = SweepArchiveReader::open(archive);
   EXPECT_EQ(reader.read_states().size(), 4u);
+}
+
+// On NFS, flock is a byte-range lock on the whole file, and OpenMPI's MPI-IO locks the whole
+// file around every write: a lock held on the archive itself made every sweep there wait forever
+// at its first run. The shim and the MCA setting give this machine NFS's locking; the sweep (two
+// ranks) and the in-place analysis must finish, and leave no lock file behind.
+TEST_F(AnalyzeE2E, SweepAndAnalysisFinishUnderNfsLocking) {
+  const std::string archive = (dir_ / "study.h5").string();
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  const std::string nfs = std::string("OMPI_MCA_fs_ufs_lock_algorithm=2 LD_PRELOAD=") + NFS_FLOCK_SHIM +
+                          " ASAN_OPTIONS=" + (asan != nullptr && *asan != 0 ? std::string(asan) + ":" : "") +
+                          "verify_asan_link_order=0 timeout -k 10 240 ";
+  // The shim is in effect: under it a shared flock conflicts with an fcntl write lock this process
+  // holds on the file, as on NFS; on a local file system the two never interact.
+  const std::string probe = (dir_ / "probe").string();
+  std::ofstream(probe) << "x";
+  const int fd = ::open(probe.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  struct flock write_lock {};
+  write_lock.l_type = F_WRLCK;
+  write_lock.l_whence = SEEK_SET;
+  ASSERT_EQ(::fcntl(fd, F_SETLK, &write_lock), 0);
+  EXPECT_EQ(run("flock -n -s " + probe + " true"), 0);
+  EXPECT_EQ(run(std::string("env LD_PRELOAD=") + NFS_FLOCK_SHIM + " flock -n -s " + probe + " true"), 1) << log();
+  ::close(fd);
+
+  ASSERT_EQ(run("env " + nfs + mpi(2) + AESWEEP_BINARY + " sweep " + (dir_ / "study.ini").string() + " --out " +
+                archive + " --data " + data_dir() + " --train-samples 1500 --test-samples 300 --quiet"),
+            0)
+      << log();
+  ASSERT_EQ(run("env " + nfs + mpi(1) + AESWEEP_ANALYZE + " " + archive + " --no-tsne --k-max 3 --quiet"), 0) << log();
+  EXPECT_FALSE(fs::exists(archive + ".lock"));
+  auto reader = SweepArchiveReader::open(archive);
+  for (const auto state : reader.read_states()) EXPECT_NE(state, RunStatus::pending);
+  const h5::File file = h5::File::open(archive, h5::Access::read_only, h5::FileAccess::defaults());
+  EXPECT_TRUE(file.has_child("analysis"));
 }
 
 }  // namespace

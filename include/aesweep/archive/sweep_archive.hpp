@@ -105,12 +105,10 @@ std::string resolve_links(const std::string& path);
 // A disk size as messages show it: "512 bytes", "88.4 KB", "10.9 MB" (decimal units).
 [[nodiscard]] std::string bytes_text(double bytes);
 
-// Whether a flock of this kind on the file at `path` would wait for another holder: shared,
-// whether someone holds it exclusively (an aesweep-analyze storing results in it, an HDF5 tool
-// writing it); exclusive, whether anyone holds it at all (a sweep's ranks hold shared locks while
-// they have it open). False where the file cannot be opened or flock is not supported. Takes no
-// lock of its own beyond the probe.
-[[nodiscard]] bool flock_would_wait(const std::string& path, bool exclusive);
+// Whether another program holds an exclusive flock on the file at `path` (HDF5 takes one for a
+// file it opens for writing: an HDF5 tool, h5py in write mode). False where the file cannot be
+// opened or flock is not supported. Takes no lock beyond a shared probe, let go at once.
+[[nodiscard]] bool flock_held_exclusively(const std::string& path);
 
 // Dataset shapes of one run.
 struct RunShape {

@@ -73,9 +73,10 @@ class SweepArchiveReader {
                                                h5::Access access = h5::Access::read_only);
   // For watching an archive a sweep is still writing (aesweep status): one process, read-only,
   // without HDF5's file lock (so neither this reader nor the writer or another reader ever waits
-  // for or refuses the other: HDF5 1.10 locks with flock, and the sweep's MPI-IO writer takes no
-  // lock at all), reading only the study-wide header and checking the archive's shape, not every
-  // run's group: run_count() is the number of runs, runs() is empty. Use read_done_summary().
+  // for or refuses the other: HDF5 1.10 locks with flock, which NFS turns into byte-range locks
+  // that the sweep's MPI-IO writer waits for there), reading only the study-wide header and
+  // checking the archive's shape, not every run's group: run_count() is the number of runs,
+  // runs() is empty. Use read_done_summary().
   // The file is never written (read-only open of a superblock-0 file).
   [[nodiscard]] static SweepArchiveReader open_to_watch(const std::string& path);
   // COLLECTIVE over comm (an MpiCommunicator): MPI-IO driver.
