@@ -17,7 +17,9 @@
 #   full       CORES single-threaded aesweep ranks vs CORES single-threaded PyTorch processes, fp32
 #              and bf16 (like bench/train_throughput.sh)
 #   hidden     hidden 16, 64 and 1568 on one rank, fp32, against PyTorch fp32 (one round each)
-# STEPS (default: all of gemm single overhead tiny scaling full hidden) picks the steps after smoke;
+#   smt        the CPU siblings the kernel reports, and a pair scan: aesweep train pinned to cpu 0,
+#              alone and beside a copy on cpu j for every j (PyTorch on the worst and best pair)
+# STEPS (default: all of gemm single overhead tiny scaling full hidden smt) picks the steps after smoke;
 # FULL_ROUNDS (default 1) repeats the full step; FULL_RANKS (default: every core) lists its rank counts.
 # Everything goes to $OUT (or /tmp/device-out): log.txt (all output), results.jsonl (one JSON
 # line per measurement), gemm.md, machine.txt. A failed or skipped step is recorded and the run
@@ -29,7 +31,7 @@ BUDGET=${BUDGET:-370}
 ROUNDS=${ROUNDS:-2}
 FULL_ROUNDS=${FULL_ROUNDS:-1}
 # The steps to run after machine and smoke (all by default): a second pass can repeat a few.
-STEPS=${STEPS:-gemm single overhead tiny scaling full hidden}
+STEPS=${STEPS:-gemm single overhead tiny scaling full hidden smt}
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 out=${OUT:-/tmp/device-out}
 mkdir -p "$out"
@@ -273,6 +275,62 @@ print(json.dumps({"step": "hidden", "impl": "aesweep", "hidden": int(sys.argv[1]
   record "$($PY -c 'import json, sys; r = json.loads(sys.argv[2].strip().splitlines()[-1]); r.update(step="hidden", hidden=int(sys.argv[1])); print(json.dumps(r))' "$h" "$o")"
 done
 
+# ---- which vCPUs share a core. On the Intel device aesweep's rate per rank fell 26% from 1 to 16
+# ranks while PyTorch's stayed flat (issue 11); if the 16 vCPUs are 8 cores' hyperthread pairs,
+# aesweep, which keeps the FMA units busier, loses more to its sibling. Recorded: the siblings the
+# kernel reports, then a pair scan: `aesweep train` pinned to cpu 0 alone and beside a second copy
+# pinned to cpu j, for every j; PyTorch the same on the pair where aesweep lost most and on the
+# one where it lost least. A VM may hide its topology; the scan does not depend on it.
+smt_rate() {  # impl output-file: samples/s of one finished process
+  $PY - "$1" "$2" <<'PY'
+import json, sys
+text = open(sys.argv[2]).read()
+if sys.argv[1] == "aesweep":
+    kv = dict(l.split(None, 1) for l in text.splitlines() if len(l.split(None, 1)) == 2)
+    print(float(kv["samples_per_second"]))
+else:
+    print(json.loads(text.strip().splitlines()[-1])["samples_per_second_without_test_curve"])
+PY
+}
+smt_pair() {  # impl j (j empty: cpu 0 alone)
+  local impl=$1 j=$2 cmd p0 pj a b=null
+  if [ "$impl" = aesweep ]; then
+    cmd=($bin/aesweep train bench/reference.ini --data "$data" --quiet --set train.seed=1 --set train.epochs=20 --threads 1)
+  else
+    cmd=($PY bench/torch_train.py --data "$data" --seed 1 --epochs 20)
+  fi
+  t=$(($(left) - 5)); [ "$t" -gt 60 ] && t=60
+  if [ "$t" -lt 10 ]; then record "{\"step\": \"smt\", \"skipped\": \"out of time budget\"}"; return 1; fi
+  timeout -k 5 "$t" taskset -c 0 "${cmd[@]}" > "$work/smt0.txt" 2>&1 & p0=$!
+  if [ -n "$j" ]; then timeout -k 5 "$t" taskset -c "$j" "${cmd[@]}" > "$work/smtj.txt" 2>&1 & pj=$!; fi
+  wait $p0 || { record "{\"step\": \"smt\", \"impl\": \"$impl\", \"failed\": \"cpu 0 run, pair ${j:-none}\"}"; return 1; }
+  a=$(smt_rate "$impl" "$work/smt0.txt") || return 1
+  if [ -n "$j" ]; then wait $pj && b=$(smt_rate "$impl" "$work/smtj.txt") || b=null; fi
+  record "{\"step\": \"smt\", \"impl\": \"$impl\", \"with_cpu\": ${j:-null}, \"cpu0_samples_per_second\": $a, \"other_samples_per_second\": $b}"
+}
+if want smt; then
+  say "smt: sibling lists and a pair scan from cpu 0"
+  sib=$(for c in /sys/devices/system/cpu/cpu[0-9]*; do printf '%s:%s ' "${c##*/cpu}" "$(cat "$c/topology/thread_siblings_list" 2>/dev/null)"; done)
+  record "{\"step\": \"smt_topology\", \"siblings\": \"${sib% }\"}"
+  if ! command -v taskset > /dev/null; then
+    record '{"step": "smt", "skipped": "no taskset"}'
+  else
+    smt_pair aesweep ""
+    for j in $(seq 1 $((cores - 1))); do smt_pair aesweep "$j" || break; done
+    read -r worst best < <($PY - "$res" <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+pairs = {r["with_cpu"]: r["cpu0_samples_per_second"] for r in rows
+         if r.get("step") == "smt" and r.get("impl") == "aesweep" and r.get("with_cpu") is not None}
+print(min(pairs, key=pairs.get), max(pairs, key=pairs.get)) if pairs else print("", "")
+PY
+)
+    smt_pair pytorch ""
+    [ -n "$worst" ] && smt_pair pytorch "$worst"
+    [ -n "$best" ] && [ "$best" != "$worst" ] && smt_pair pytorch "$best"
+  fi
+fi
+
 say "summary"
 $PY - "$res" "$cores" <<'PY' | tee -a "$res"
 import json, statistics, sys
@@ -324,6 +382,12 @@ for h, d in sorted(hid.items()):
     if "aesweep" in d and "pytorch" in d:
         out[f"hidden_{h}_aesweep_fp32_over_pytorch_fp32_bare"] = round(
             d["aesweep"]["samples_per_second"] / d["pytorch"]["samples_per_second_without_test_curve"], 2)
+for impl in ("aesweep", "pytorch"):
+    smt = [r for r in rows if r.get("step") == "smt" and r.get("impl") == impl and "cpu0_samples_per_second" in r]
+    alone = [r["cpu0_samples_per_second"] for r in smt if r["with_cpu"] is None]
+    if alone:
+        out[f"smt_{impl}_cpu0_rate_beside_cpu_j_over_alone"] = {
+            r["with_cpu"]: round(r["cpu0_samples_per_second"] / alone[0], 2) for r in smt if r["with_cpu"] is not None}
 det = [r for r in rows if r.get("step") == "determinism"]
 if det:
     out["scaling_archives_identical_across_ranks"] = det[-1]["identical"]
