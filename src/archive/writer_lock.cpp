@@ -74,8 +74,15 @@ WriterLock WriterLock::acquire(const std::string& archive_path, std::string_view
       throw ArchiveError(path + " (the lock that keeps two programs from writing archive " + archive_path +
                          " at once) is not a regular file; it was left untouched: remove or rename it");
     }
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      const int err = errno;
+    // A moment's wait: a holder letting go, or `aesweep status` probing, keeps it for microseconds.
+    int locked = -1, err = 0;
+    for (int tries = 0; tries < 5 && locked != 0; ++tries) {
+      if (tries > 0) ::usleep(20000);
+      locked = ::flock(fd, LOCK_EX | LOCK_NB);
+      err = errno;
+      if (locked != 0 && err != EWOULDBLOCK) break;
+    }
+    if (locked != 0) {
       const std::string text = read_text(fd);
       ::close(fd);
       if (err != EWOULDBLOCK) return {};  // a file system without flock (ENOLCK, EINVAL, ENOSYS): no guard
@@ -101,6 +108,19 @@ WriterLock WriterLock::acquire(const std::string& archive_path, std::string_view
   }
   throw ArchiveBusy("archive " + archive_path + " is being written by other programs that keep taking its lock " + path,
                     "");
+}
+
+std::optional<std::string> WriterLock::holder(const std::string& archive_path) {
+  const int fd = ::open(lock_path(archive_path).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) return std::nullopt;
+  std::optional<std::string> who;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+    const std::string recorded = holder_of(read_text(fd));
+    who = recorded.empty() ? "another program" : recorded;
+  }
+  ::close(fd);  // lets go of the probe's lock, if it got one
+  return who;
 }
 
 WriterLock::WriterLock(WriterLock&& other) noexcept

@@ -12,6 +12,8 @@
 #include <set>
 
 #include "aesweep/archive/pareto.hpp"
+#include "aesweep/archive/sweep_archive.hpp"
+#include "aesweep/archive/writer_lock.hpp"
 #include "aesweep/cli/commands.hpp"
 #include "aesweep/cli/common.hpp"
 #include "aesweep/core/error.hpp"
@@ -142,7 +144,8 @@ const char* const kUsage =
     "Usage: aesweep status ARCHIVE [--by METRIC] [--top N] [--json]\n\n"
     "How far a sweep has come: how many runs are pending and how many are done (complete, diverged,\n"
     "failed, ...), per sweep section too, the best runs by a metric, and the Pareto front of test MSE\n"
-    "against latent density over the complete runs. Safe while the sweep is still running (under\n"
+    "against latent density over the complete runs, and which sweep (pid, host, start) is writing it\n"
+    "now, or that none is. Safe while the sweep is still running (under\n"
     "mpirun or Slurm, from another shell or the login node): it reads without a file lock, never writes,\n"
     "and counts only runs whose state byte says done, so every number only grows from one call to\n"
     "the next. Exit status: 0, or 2 for a bad option or a file that is not a readable sweep archive.\n";
@@ -226,7 +229,9 @@ StudyStatus summarize_status(const SweepArchiveReader& reader, const SummarySnap
 StudyStatus read_status(const std::string& path, const StatusOptions& options) {
   (void)status_metric(options.by);  // a bad --by is reported before the file is touched
   const SweepArchiveReader reader = SweepArchiveReader::open_to_watch(path);
-  return summarize_status(reader, reader.read_done_summary({kRungColumn}), options);
+  StudyStatus status = summarize_status(reader, reader.read_done_summary({kRungColumn}), options);
+  status.writer = WriterLock::holder(resolve_links(path));
+  return status;
 }
 
 std::string status_table(const StudyStatus& s) {
@@ -234,6 +239,8 @@ std::string status_table(const StudyStatus& s) {
   if (!s.dataset.empty()) out += " on " + s.dataset;
   out += ", format " + std::to_string(s.format_version) + ", created " + s.created + "\n";
   out += "runs: " + counts_line(s.counts) + "\n";
+  out += "written now by: " +
+         (s.writer ? *s.writer : std::string("no program (no sweep or analysis holds its lock: none runs on it)")) + "\n";
   if (!s.sections.empty()) {
     std::size_t width = 7;
     for (const auto& section : s.sections) width = std::max(width, section.name.size());
@@ -295,7 +302,9 @@ std::string status_table(const StudyStatus& s) {
 std::string status_json(const StudyStatus& s) {
   std::string out = "{\"archive\": " + json_string(s.path) + ", \"format_version\": " + std::to_string(s.format_version) +
                     ", \"config_hash\": " + json_string(s.config_hash) + ", \"created\": " + json_string(s.created) +
-                    ", \"dataset\": " + json_string(s.dataset) + ",\n \"counts\": " + json_counts(s.counts) +
+                    ", \"dataset\": " + json_string(s.dataset) +
+                    ", \"writer\": " + (s.writer ? json_string(*s.writer) : std::string("null")) +
+                    ",\n \"counts\": " + json_counts(s.counts) +
                     ",\n \"sections\": [";
   for (std::size_t k = 0; k < s.sections.size(); ++k)
     out += std::string(k ? ", " : "") + "{\"name\": " + json_string(s.sections[k].name) +

@@ -16,6 +16,7 @@
 
 #include "aesweep/archive/sweep_archive.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
+#include "aesweep/archive/writer_lock.hpp"
 #include "aesweep/core/error.hpp"
 #include "test_support.hpp"
 
@@ -155,6 +156,25 @@ TEST_F(StatusTest, TableAndJsonShowTheRunsTheFrontAndNullForNan) {
   // Balanced braces and brackets, so a JSON parser has a chance (tests/e2e parses it with Python).
   EXPECT_EQ(std::count(json.begin(), json.end(), '{'), std::count(json.begin(), json.end(), '}'));
   EXPECT_EQ(std::count(json.begin(), json.end(), '['), std::count(json.begin(), json.end(), ']'));
+}
+
+// Which program writes the archive now: the holder of its writer lock while the sweep has it
+// open, no one once it is closed; status itself takes nothing a sweep would wait for.
+TEST_F(StatusTest, NamesTheSweepThatWritesTheArchiveAndNoneOnceItIsClosed) {
+  SweepArchive archive = open();
+  write(archive, 0);
+  cli::StudyStatus s = cli::read_status(file_, {});
+  ASSERT_TRUE(s.writer.has_value());
+  EXPECT_THAT(*s.writer, HasSubstr("aesweep sweep, pid " + std::to_string(::getpid()) + " on "));
+  EXPECT_THAT(cli::status_table(s), HasSubstr("written now by: aesweep sweep, pid "));
+  EXPECT_THAT(cli::status_json(s), HasSubstr("\"writer\": \"aesweep sweep, pid "));
+  EXPECT_THROW((void)WriterLock::acquire(file_, "a second sweep"), ArchiveBusy);  // still held after status
+  archive.close();
+  s = cli::read_status(file_, {});
+  EXPECT_FALSE(s.writer.has_value());
+  EXPECT_THAT(cli::status_table(s), HasSubstr("written now by: no program"));
+  EXPECT_THAT(cli::status_json(s), HasSubstr("\"writer\": null"));
+  EXPECT_FALSE(std::filesystem::exists(file_ + ".lock"));
 }
 
 TEST_F(StatusTest, ReadsWhileAWriterAddsRunsAndCountsOnlyGrow) {

@@ -114,7 +114,11 @@ TEST_F(StatusE2E, WatchesARunningSweepUnderMpiexecAndEveryCountOnlyGrows) {
         if (state == "pending") EXPECT_LE(now.at(state), n) << "pending runs came back:\n" << out;
         else EXPECT_GE(now.at(state), n) << state << " shrank:\n" << out;
       }
-      if (now.at("done") > 0 && now.at("done") < 10) ++calls_mid_sweep;
+      if (now.at("done") > 0 && now.at("done") < 10) {
+        ++calls_mid_sweep;
+        // Part-way, the sweep holds the archive's writer lock, and status names it.
+        EXPECT_NE(out.find("\"writer\": \"aesweep sweep, pid "), std::string::npos) << out;
+      }
       last = now;
       ++calls;
     }
@@ -134,6 +138,7 @@ TEST_F(StatusE2E, WatchesARunningSweepUnderMpiexecAndEveryCountOnlyGrows) {
   EXPECT_EQ(final_counts.at("diverged"), 1);
   EXPECT_EQ(final_counts.at("failed"), 0);
   EXPECT_EQ(final_counts.at("done"), 10);
+  EXPECT_NE(out.find("\"writer\": null"), std::string::npos) << "the sweep ended:\n" << out;
   // The front status computes is the one the sweep marked in /summary when it finished.
   const auto reader = SweepArchiveReader::open_to_watch(archive);
   std::vector<std::size_t> marked;

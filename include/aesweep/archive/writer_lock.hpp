@@ -15,6 +15,7 @@
 // flock is advisory and across nodes as coherent as the file system makes it (NFS through its
 // lock manager, Lustre mounted with -o flock). Where the lock file cannot be made (a read-only
 // directory) or the file system has no flock, acquire holds nothing: no guard there.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -50,6 +51,11 @@ class WriterLock {
 
   // ARCHIVE.lock.
   [[nodiscard]] static std::string lock_path(const std::string& archive_path);
+
+  // Who holds the writer lock of the archive at `archive_path` now (what its lock file records,
+  // or "another program"), or nothing when no one does, there is no lock file, or the file system
+  // has no flock. Takes no lock beyond a shared probe, let go at once; writes nothing.
+  [[nodiscard]] static std::optional<std::string> holder(const std::string& archive_path);
 
   // Whether a lock is held (false where the file system or directory gives no guard).
   [[nodiscard]] bool held() const noexcept { return fd_ >= 0; }

@@ -3,6 +3,7 @@
 // writing it (SweepArchiveReader::open_to_watch: no file lock, nothing written, only runs whose
 // /runs_state byte says done). The pieces are separate so the tests can check them one by one.
 #include <cstddef>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -54,6 +55,10 @@ struct StudyStatus {
   std::vector<std::size_t> pareto_front;
   // A scheduled study (successive halving, hyperband): each best run's rung reached is shown.
   bool has_rung = false;
+  // Who holds the archive's writer lock now (writer_lock.hpp: a running sweep, an analysis storing
+  // its results), or nothing: then no sweep is running on it, it finished or was killed. Set by
+  // read_status.
+  std::optional<std::string> writer;
 };
 
 // Reads the archive (open_to_watch + read_done_summary) and ranks its done runs.
