@@ -278,8 +278,8 @@ done
 # ---- which vCPUs share a core. On the Intel device aesweep's rate per rank fell 26% from 1 to 16
 # ranks while PyTorch's stayed flat (issue 11); if the 16 vCPUs are 8 cores' hyperthread pairs,
 # aesweep, which keeps the FMA units busier, loses more to its sibling. Recorded: the siblings the
-# kernel reports, then a pair scan: `aesweep train` pinned to cpu 0 alone and beside a second copy
-# pinned to cpu j, for every j; PyTorch the same on the pair where aesweep lost most and on the
+# kernel reports, then a pair scan: `aesweep train` pinned to the first allowed cpu alone and beside a
+# second copy pinned to cpu j, for every other allowed j; PyTorch the same on the pair where aesweep lost most and on the
 # one where it lost least. A VM may hide its topology; the scan does not depend on it.
 smt_rate() {  # impl output-file: samples/s of one finished process
   $PY - "$1" "$2" <<'PY'
@@ -292,8 +292,8 @@ else:
     print(json.loads(text.strip().splitlines()[-1])["samples_per_second_without_test_curve"])
 PY
 }
-smt_pair() {  # impl j (j empty: cpu 0 alone)
-  local impl=$1 j=$2 cmd p0 pj a b=null
+smt_pair() {  # impl cpu0 j (j empty: cpu0 alone)
+  local impl=$1 c0=$2 j=$3 cmd p0 pj= a b=null t ok=1
   if [ "$impl" = aesweep ]; then
     cmd=($bin/aesweep train bench/reference.ini --data "$data" --quiet --set train.seed=1 --set train.epochs=20 --threads 1)
   else
@@ -301,12 +301,17 @@ smt_pair() {  # impl j (j empty: cpu 0 alone)
   fi
   t=$(($(left) - 5)); [ "$t" -gt 60 ] && t=60
   if [ "$t" -lt 10 ]; then record "{\"step\": \"smt\", \"skipped\": \"out of time budget\"}"; return 1; fi
-  timeout -k 5 "$t" taskset -c 0 "${cmd[@]}" > "$work/smt0.txt" 2>&1 & p0=$!
-  if [ -n "$j" ]; then timeout -k 5 "$t" taskset -c "$j" "${cmd[@]}" > "$work/smtj.txt" 2>&1 & pj=$!; fi
-  wait $p0 || { record "{\"step\": \"smt\", \"impl\": \"$impl\", \"failed\": \"cpu 0 run, pair ${j:-none}\"}"; return 1; }
-  a=$(smt_rate "$impl" "$work/smt0.txt") || return 1
-  if [ -n "$j" ]; then wait $pj && b=$(smt_rate "$impl" "$work/smtj.txt") || b=null; fi
-  record "{\"step\": \"smt\", \"impl\": \"$impl\", \"with_cpu\": ${j:-null}, \"cpu0_samples_per_second\": $a, \"other_samples_per_second\": $b}"
+  timeout -k 5 "$t" taskset -c "$c0" "${cmd[@]}" > "$work/smt0.txt" 2> "$work/smt0.err" & p0=$!
+  if [ -n "$j" ]; then timeout -k 5 "$t" taskset -c "$j" "${cmd[@]}" > "$work/smtj.txt" 2> "$work/smtj.err" & pj=$!; fi
+  wait "$p0" || ok=0
+  if [ -n "$pj" ]; then wait "$pj" || b=null; fi  # both have ended before the next pair starts
+  if [ $ok = 1 ]; then a=$(smt_rate "$impl" "$work/smt0.txt") || ok=0; fi
+  if [ $ok = 0 ]; then
+    record "{\"step\": \"smt\", \"impl\": \"$impl\", \"failed\": \"cpu $c0 run beside ${j:-none}: $(tail -c 200 "$work/smt0.err" | tr -d '"\\\n')\"}"
+    return 1
+  fi
+  if [ -n "$pj" ]; then b=$(smt_rate "$impl" "$work/smtj.txt") || b=null; fi
+  record "{\"step\": \"smt\", \"impl\": \"$impl\", \"cpu0\": $c0, \"with_cpu\": ${j:-null}, \"cpu0_samples_per_second\": $a, \"other_samples_per_second\": $b}"
 }
 if want smt; then
   say "smt: sibling lists and a pair scan from cpu 0"
@@ -315,8 +320,11 @@ if want smt; then
   if ! command -v taskset > /dev/null; then
     record '{"step": "smt", "skipped": "no taskset"}'
   else
-    smt_pair aesweep ""
-    for j in $(seq 1 $((cores - 1))); do smt_pair aesweep "$j" || break; done
+    # The CPUs this process may use (a container's cpuset need not start at 0 or be contiguous).
+    read -r -a allowed < <($PY -c 'import os; print(*sorted(os.sched_getaffinity(0)))')
+    c0=${allowed[0]}
+    smt_pair aesweep "$c0" ""
+    for j in "${allowed[@]:1}"; do smt_pair aesweep "$c0" "$j" || break; done
     read -r worst best < <($PY - "$res" <<'PY'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
@@ -325,9 +333,9 @@ pairs = {r["with_cpu"]: r["cpu0_samples_per_second"] for r in rows
 print(min(pairs, key=pairs.get), max(pairs, key=pairs.get)) if pairs else print("", "")
 PY
 )
-    smt_pair pytorch ""
-    [ -n "$worst" ] && smt_pair pytorch "$worst"
-    [ -n "$best" ] && [ "$best" != "$worst" ] && smt_pair pytorch "$best"
+    smt_pair pytorch "$c0" ""
+    [ -n "$worst" ] && smt_pair pytorch "$c0" "$worst"
+    [ -n "$best" ] && [ "$best" != "$worst" ] && smt_pair pytorch "$c0" "$best"
   fi
 fi
 

@@ -553,6 +553,9 @@ std::vector<float> floats_or_nan(const Eigen::VectorXf& v, std::size_t expected)
 // ---------------------------------------------------------------------------------- the archive
 
 struct SweepArchive::Impl {
+  // Rank 0: the archive's writer lock, from before it inspects the path until every rank has
+  // closed the file (writer_lock.hpp). Other ranks hold nothing. First, so that it is let go last.
+  WriterLock writer_lock;
   std::string path;
   Communicator* comm = nullptr;  // outlives the archive (open_for_sweep's contract)
   int rank = 0;
@@ -590,9 +593,6 @@ struct SweepArchive::Impl {
     if (sync_fd >= 0) ::close(sync_fd);
     sync_fd = -1;
   }
-  // Rank 0: the archive's writer lock, from before it inspects the path until every rank has
-  // closed the file (writer_lock.hpp). Other ranks hold nothing.
-  WriterLock writer_lock;
   // A run's byte in /runs_state or /runs_rung, then durable: the commit point of write_run,
   // write_rung and mark_stopped (everything before it already on disk).
   void commit_byte(h5::Dataset& bytes, std::size_t run_index, std::uint8_t value, const char* what) const {
@@ -820,7 +820,9 @@ SweepArchive::~SweepArchive() {
     }
   }
   // No collective call here: give up the ids without closing them (HDF5 closes what is left
-  // when MPI finalizes; an aborting job loses nothing that write_run finished).
+  // when MPI finalizes; an aborting job loses nothing that write_run finished). The file is still
+  // open, so the writer lock is kept until the process exits.
+  impl_->writer_lock.keep_until_exit();
   impl_->close_sync_fd();
   impl_->runs_state.release();
   impl_->summary.release();
@@ -922,6 +924,7 @@ double SweepArchive::estimate_bytes(const ArchiveHeader& header, const std::vect
 }
 
 const std::string& SweepArchive::path() const { return impl_->path; }
+const std::string& SweepArchive::unguarded() const { return impl_->writer_lock.unguarded(); }
 std::size_t SweepArchive::run_count() const { return impl_->shapes.size(); }
 bool SweepArchive::resumed() const { return impl_->resumed; }
 const std::vector<RunStatus>& SweepArchive::run_states() const { return impl_->states; }

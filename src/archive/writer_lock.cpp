@@ -43,10 +43,39 @@ std::string holder_record(std::string_view holder) {
          ", since " + since + "\n";
 }
 
+// Whether `path` names the file open at `fd` now. Opening the name (not lstat) makes an NFS client
+// look the name up again instead of answering from its cache.
 bool same_file(int fd, const std::string& path) {
   struct stat held {}, named {};
-  return ::fstat(fd, &held) == 0 && ::lstat(path.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
-         held.st_ino == named.st_ino;
+  const int other = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (other < 0) return false;
+  const bool same = ::fstat(fd, &held) == 0 && ::fstat(other, &named) == 0 && held.st_dev == named.st_dev &&
+                    held.st_ino == named.st_ino;
+  ::close(other);
+  return same;
+}
+
+std::string not_a_lock_file(const std::string& path, const std::string& archive_path) {
+  return path + " (the lock that keeps two programs from writing archive " + archive_path +
+         " at once) is not a regular file; it was left untouched: remove or rename it";
+}
+
+std::string busy_text(const std::string& archive_path, const std::string& path, const std::string& who) {
+  return "archive " + archive_path + " is being written by " + (who.empty() ? "another program" : who) + " (it holds " +
+         path + ")";
+}
+
+// Tries an exclusive flock for about a second: a holder letting go, or `aesweep status` probing,
+// keeps it for a moment. 0, or the errno of the last try.
+int lock_exclusive(int fd) {
+  int err = 0;
+  for (int tries = 0; tries < 10; ++tries) {
+    if (tries > 0) ::usleep(100000);
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return 0;
+    err = errno;
+    if (err != EWOULDBLOCK) break;
+  }
+  return err;
 }
 
 }  // namespace
@@ -55,41 +84,56 @@ std::string WriterLock::lock_path(const std::string& archive_path) { return arch
 
 WriterLock WriterLock::acquire(const std::string& archive_path, std::string_view holder) {
   const std::string path = lock_path(archive_path);
+  const auto unguarded = [&](const std::string& why) {
+    WriterLock none;
+    none.unguarded_ = "no writer lock " + path + " (" + why + ")";
+    return none;
+  };
   // A holder removes the file before it lets go, so one that waited for it may hold a file no
   // longer there: it tries again with the file the path names now.
   for (int attempt = 0; attempt < 16; ++attempt) {
-    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
-    // Another user's lock file (a shared project directory): a read-only descriptor still locks;
-    // only the record of who holds it is not written.
-    if (fd < 0 && errno == EACCES) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    // 0666 less the umask: a group that shares the archive shares its lock file too.
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0666);
+    bool read_only = false;
+    bool gone = false;  // the file was there a moment ago
+    if (fd < 0 && errno == EACCES) {  // another user's, not writable to us
+      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+      read_only = fd >= 0;
+      gone = fd < 0 && errno == ENOENT;
+    }
     if (fd < 0) {
-      if (errno == ELOOP || errno == EISDIR)
-        throw ArchiveError(path + " (the lock that keeps two programs from writing archive " + archive_path +
-                           " at once) is not a regular file; it was left untouched: remove or rename it");
-      return {};  // no lock file here (a read-only directory; a missing one is reported by the caller)
+      const int err = errno;
+      if (err == ELOOP || err == EISDIR) throw ArchiveError(not_a_lock_file(path, archive_path));
+      if (gone || err == ESTALE) continue;  // removed meanwhile, here or by another node
+      return unguarded(std::strerror(err));  // no directory, a read-only one, a full quota, ...
     }
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       ::close(fd);
-      throw ArchiveError(path + " (the lock that keeps two programs from writing archive " + archive_path +
-                         " at once) is not a regular file; it was left untouched: remove or rename it");
+      throw ArchiveError(not_a_lock_file(path, archive_path));
     }
-    // A moment's wait: a holder letting go, or `aesweep status` probing, keeps it for microseconds.
-    int locked = -1, err = 0;
-    for (int tries = 0; tries < 5 && locked != 0; ++tries) {
-      if (tries > 0) ::usleep(20000);
-      locked = ::flock(fd, LOCK_EX | LOCK_NB);
-      err = errno;
-      if (locked != 0 && err != EWOULDBLOCK) break;
-    }
-    if (locked != 0) {
-      const std::string text = read_text(fd);
+    if (read_only) {
+      // Left by another user's program. If no one holds it, one of ours takes its place (NFS
+      // locks a read-only descriptor only shared, and ours records who holds it); the shared lock
+      // taken to look keeps anyone from taking it meanwhile.
+      if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
+        const std::string who = holder_of(read_text(fd));
+        ::close(fd);
+        throw ArchiveBusy(busy_text(archive_path, path, who), who);
+      }
+      const bool replaced = same_file(fd, path) && ::unlink(path.c_str()) == 0;
       ::close(fd);
-      if (err != EWOULDBLOCK) return {};  // a file system without flock (ENOLCK, EINVAL, ENOSYS): no guard
-      const std::string who = holder_of(text);
-      throw ArchiveBusy("archive " + archive_path + " is being written by " + (who.empty() ? "another program" : who) +
-                            " (it holds " + path + ")",
-                        who);
+      if (replaced) continue;
+      return unguarded("another user's file, which cannot be replaced here");
+    }
+    if (const int err = lock_exclusive(fd); err != 0) {
+      const std::string who = holder_of(read_text(fd));
+      if (err != EWOULDBLOCK && err != ESTALE && ::fstat(fd, &st) == 0 && st.st_size == 0 && same_file(fd, path))
+        (void)::unlink(path.c_str());  // no flock here: the empty file made for it would only mislead
+      ::close(fd);
+      if (err == ESTALE) continue;
+      if (err != EWOULDBLOCK) return unguarded(std::string("flock: ") + std::strerror(err));
+      throw ArchiveBusy(busy_text(archive_path, path, who), who);
     }
     if (!same_file(fd, path)) {
       ::close(fd);
@@ -104,35 +148,73 @@ WriterLock WriterLock::acquire(const std::string& archive_path, std::string_view
     const std::string record = holder_record(holder);
     // Best effort: the lock is the flock; the text only tells whoever is refused who holds it.
     if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, record.data(), record.size(), 0);
-    return WriterLock(fd, path);
+    WriterLock lock;
+    lock.fd_ = fd;
+    lock.path_ = path;
+    return lock;
   }
   throw ArchiveBusy("archive " + archive_path + " is being written by other programs that keep taking its lock " + path,
                     "");
 }
 
-std::optional<std::string> WriterLock::holder(const std::string& archive_path) {
-  const int fd = ::open(lock_path(archive_path).c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-  if (fd < 0) return std::nullopt;
-  std::optional<std::string> who;
+LockState WriterLock::probe(const std::string& archive_path) {
+  const std::string path = lock_path(archive_path);
+  LockState state;
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  if (fd < 0) {
+    if (errno != ENOENT) {
+      state.kind = LockState::Kind::unknown;
+      state.text = "cannot read " + path + ": " + std::strerror(errno);
+      return state;
+    }
+    // No lock file. Where the file system has no flock a writer holds none either: say so.
+    const int archive = ::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (archive >= 0) {
+      if (::flock(archive, LOCK_SH | LOCK_NB) != 0 && errno != EWOULDBLOCK) {
+        state.kind = LockState::Kind::unknown;
+        state.text = "this file system has no flock (" + std::string(std::strerror(errno)) + "): writers hold no lock";
+      }
+      ::close(archive);
+    }
+    return state;
+  }
   struct stat st {};
-  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
-    const std::string recorded = holder_of(read_text(fd));
-    who = recorded.empty() ? "another program" : recorded;
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    state.kind = LockState::Kind::unknown;
+    state.text = path + " is not a regular file";
+    return state;
+  }
+  const std::string recorded = holder_of(read_text(fd));
+  if (::flock(fd, LOCK_SH | LOCK_NB) == 0) {
+    state.kind = LockState::Kind::free;
+    state.text = recorded;
+  } else if (errno == EWOULDBLOCK) {
+    state.kind = LockState::Kind::held;
+    state.text = recorded.empty() ? "another program" : recorded;
+  } else {
+    state.kind = LockState::Kind::unknown;
+    state.text = "flock on " + path + ": " + std::strerror(errno);
   }
   ::close(fd);  // lets go of the probe's lock, if it got one
-  return who;
+  return state;
 }
 
 WriterLock::WriterLock(WriterLock&& other) noexcept
-    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)) {}
+    : fd_(std::exchange(other.fd_, -1)), path_(std::move(other.path_)), unguarded_(std::move(other.unguarded_)) {}
 
 WriterLock& WriterLock::operator=(WriterLock&& other) noexcept {
   if (this != &other) {
     release();
     fd_ = std::exchange(other.fd_, -1);
     path_ = std::move(other.path_);
+    unguarded_ = std::move(other.unguarded_);
   }
   return *this;
+}
+
+void WriterLock::keep_until_exit() noexcept {
+  fd_ = -1;  // the descriptor stays open on purpose: the kernel lets go of the lock at exit
 }
 
 WriterLock::~WriterLock() { release(); }

@@ -150,6 +150,35 @@ const char* const kUsage =
     "and counts only runs whose state byte says done, so every number only grows from one call to\n"
     "the next. Exit status: 0, or 2 for a bad option or a file that is not a readable sweep archive.\n";
 
+const char* lock_kind_name(LockState::Kind kind) {
+  switch (kind) {
+    case LockState::Kind::absent: return "absent";
+    case LockState::Kind::free: return "free";
+    case LockState::Kind::held: return "held";
+    case LockState::Kind::unknown: return "unknown";
+  }
+  return "unknown";
+}
+
+// What the writer lock tells, without claiming more: locks are only as visible across nodes as the
+// file system makes them, and a sweep without a lock (writer_lock.hpp) leaves none to see.
+std::string writer_text(const LockState& lock) {
+  switch (lock.kind) {
+    case LockState::Kind::held:
+      return lock.text;
+    case LockState::Kind::free:
+      return "no program holds its writer lock; the last one to hold it" +
+             (lock.text.empty() ? std::string() : " (" + lock.text + ")") +
+             " ended or was killed (a lock held on another node is seen only where the file system shares flock "
+             "locks: NFS, Lustre with -o flock)";
+    case LockState::Kind::absent:
+      return "no program holds its writer lock (no lock file)";
+    case LockState::Kind::unknown:
+      return "unknown (" + lock.text + ")";
+  }
+  return "unknown";
+}
+
 }  // namespace
 
 const ScalarField& status_metric(const std::string& name) {
@@ -230,7 +259,7 @@ StudyStatus read_status(const std::string& path, const StatusOptions& options) {
   (void)status_metric(options.by);  // a bad --by is reported before the file is touched
   const SweepArchiveReader reader = SweepArchiveReader::open_to_watch(path);
   StudyStatus status = summarize_status(reader, reader.read_done_summary({kRungColumn}), options);
-  status.writer = WriterLock::holder(resolve_links(path));
+  status.writer_lock = WriterLock::probe(resolve_links(path));
   return status;
 }
 
@@ -239,8 +268,7 @@ std::string status_table(const StudyStatus& s) {
   if (!s.dataset.empty()) out += " on " + s.dataset;
   out += ", format " + std::to_string(s.format_version) + ", created " + s.created + "\n";
   out += "runs: " + counts_line(s.counts) + "\n";
-  out += "written now by: " +
-         (s.writer ? *s.writer : std::string("no program (no sweep or analysis holds its lock: none runs on it)")) + "\n";
+  out += "written now by: " + writer_text(s.writer_lock) + "\n";
   if (!s.sections.empty()) {
     std::size_t width = 7;
     for (const auto& section : s.sections) width = std::max(width, section.name.size());
@@ -303,7 +331,10 @@ std::string status_json(const StudyStatus& s) {
   std::string out = "{\"archive\": " + json_string(s.path) + ", \"format_version\": " + std::to_string(s.format_version) +
                     ", \"config_hash\": " + json_string(s.config_hash) + ", \"created\": " + json_string(s.created) +
                     ", \"dataset\": " + json_string(s.dataset) +
-                    ", \"writer\": " + (s.writer ? json_string(*s.writer) : std::string("null")) +
+                    ", \"writer\": " +
+                    (s.writer_lock.kind == LockState::Kind::held ? json_string(s.writer_lock.text) : std::string("null")) +
+                    ", \"writer_lock\": " + json_string(lock_kind_name(s.writer_lock.kind)) +
+                    ", \"writer_lock_note\": " + json_string(writer_text(s.writer_lock)) +
                     ",\n \"counts\": " + json_counts(s.counts) +
                     ",\n \"sections\": [";
   for (std::size_t k = 0; k < s.sections.size(); ++k)

@@ -180,6 +180,11 @@ int sweep_command(const std::vector<std::string>& args) {
     return 2;
   }
 
+  if (comm.rank() == 0 && !archive->unguarded().empty())
+    std::fprintf(stderr,
+                 "aesweep sweep: warning: %s: nothing keeps a second sweep, or an aesweep-analyze storing its results "
+                 "in place, from writing %s at the same time\n",
+                 archive->unguarded().c_str(), archive->path().c_str());
   const std::vector<RunStatus> states = archive->run_states();
   const sweep::WorkPlan plan = sweep::plan_work(study, states, fuse);
   const sweep::RunItem run_item(study, plan, states, *archive, header, comm.rank(), sweep::host_name());

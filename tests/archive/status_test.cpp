@@ -12,6 +12,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <limits>
 
 #include "aesweep/archive/sweep_archive.hpp"
@@ -161,20 +162,37 @@ TEST_F(StatusTest, TableAndJsonShowTheRunsTheFrontAndNullForNan) {
 // Which program writes the archive now: the holder of its writer lock while the sweep has it
 // open, no one once it is closed; status itself takes nothing a sweep would wait for.
 TEST_F(StatusTest, NamesTheSweepThatWritesTheArchiveAndNoneOnceItIsClosed) {
-  SweepArchive archive = open();
-  write(archive, 0);
-  cli::StudyStatus s = cli::read_status(file_, {});
-  ASSERT_TRUE(s.writer.has_value());
-  EXPECT_THAT(*s.writer, HasSubstr("aesweep sweep, pid " + std::to_string(::getpid()) + " on "));
-  EXPECT_THAT(cli::status_table(s), HasSubstr("written now by: aesweep sweep, pid "));
-  EXPECT_THAT(cli::status_json(s), HasSubstr("\"writer\": \"aesweep sweep, pid "));
-  EXPECT_THROW((void)WriterLock::acquire(file_, "a second sweep"), ArchiveBusy);  // still held after status
-  archive.close();
+  cli::StudyStatus s;
+  {
+    SweepArchive archive = open();
+    write(archive, 0);
+    s = cli::read_status(file_, {});
+    EXPECT_EQ(s.writer_lock.kind, LockState::Kind::held);
+    EXPECT_THAT(s.writer_lock.text, HasSubstr("aesweep sweep, pid " + std::to_string(::getpid()) + " on "));
+    EXPECT_THAT(cli::status_table(s), HasSubstr("written now by: aesweep sweep, pid "));
+    EXPECT_THAT(cli::status_json(s), HasSubstr("\"writer\": \"aesweep sweep, pid "));
+    EXPECT_THAT(cli::status_json(s), HasSubstr("\"writer_lock\": \"held\""));
+    EXPECT_THROW((void)WriterLock::acquire(file_, "a second sweep"), ArchiveBusy);  // still held after status
+    archive.close();
+  }
   s = cli::read_status(file_, {});
-  EXPECT_FALSE(s.writer.has_value());
-  EXPECT_THAT(cli::status_table(s), HasSubstr("written now by: no program"));
-  EXPECT_THAT(cli::status_json(s), HasSubstr("\"writer\": null"));
-  EXPECT_FALSE(std::filesystem::exists(file_ + ".lock"));
+  EXPECT_EQ(s.writer_lock.kind, LockState::Kind::absent);
+  EXPECT_THAT(cli::status_table(s), HasSubstr("written now by: no program holds its writer lock (no lock file)"));
+  EXPECT_THAT(cli::status_json(s), HasSubstr("\"writer\": null, \"writer_lock\": \"absent\""));
+  // A killed sweep leaves its lock file, held by no one: status says what it recorded, and no more.
+  std::ofstream(file_ + ".lock") << "aesweep writer lock\naesweep sweep, pid 7 on gone, since 2026-01-01 00:00:00 UTC\n";
+  s = cli::read_status(file_, {});
+  EXPECT_EQ(s.writer_lock.kind, LockState::Kind::free);
+  EXPECT_THAT(cli::status_table(s),
+              HasSubstr("written now by: no program holds its writer lock; the last one to hold it (aesweep sweep, pid "
+                        "7 on gone, since 2026-01-01 00:00:00 UTC) ended or was killed"));
+  EXPECT_THAT(cli::status_json(s), HasSubstr("\"writer\": null, \"writer_lock\": \"free\""));
+  // Unreadable to this user (root reads anything: a directory stands in for it).
+  std::filesystem::remove(file_ + ".lock");
+  std::filesystem::create_directory(file_ + ".lock");
+  s = cli::read_status(file_, {});
+  EXPECT_EQ(s.writer_lock.kind, LockState::Kind::unknown);
+  EXPECT_THAT(cli::status_table(s), HasSubstr("written now by: unknown ("));
 }
 
 TEST_F(StatusTest, ReadsWhileAWriterAddsRunsAndCountsOnlyGrow) {

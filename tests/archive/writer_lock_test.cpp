@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/file.h>
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -119,9 +120,52 @@ TEST_F(WriterLockTest, SomeoneElsesFileThereIsLeftUntouched) {
   EXPECT_TRUE(fs::is_symlink(lock_));
 }
 
-TEST_F(WriterLockTest, ADirectoryThatIsNotThereGivesNoGuardAndNoError) {
+TEST_F(WriterLockTest, NoLockPossibleIsNoErrorButSaysWhy) {
   const WriterLock lock = WriterLock::acquire((dir_ / "missing" / "study.h5").string(), "aesweep sweep");
   EXPECT_FALSE(lock.held());
+  EXPECT_NE(lock.unguarded().find("no writer lock " + (dir_ / "missing" / "study.h5.lock").string() + " ("),
+            std::string::npos)
+      << lock.unguarded();
+  EXPECT_EQ(WriterLock::acquire(archive_, "aesweep sweep").unguarded(), "");
+}
+
+// Another user's lock file (a group's shared directory), not writable to this user: taken over
+// when no one holds it (replaced by one of this user's, which records who holds it and can be
+// locked exclusively on NFS too), refused while its owner holds it. Needs root to be two users.
+TEST_F(WriterLockTest, AnotherUsersLockFileIsTakenOverWhenFreeAndRefusedWhenHeld) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root, to act as a second user";
+  fs::permissions(dir_, fs::perms::all);  // 0777 without the sticky bit: anyone may replace files
+  const auto as_nobody = [&]() -> int {  // exit status of acquire in a child running as nobody
+    const pid_t child = ::fork();
+    if (child == 0) {
+      if (::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(10);
+      try {
+        const WriterLock lock = WriterLock::acquire(archive_, "aesweep sweep");
+        if (!lock.held()) ::_exit(11);
+        std::ifstream in(lock_);
+        std::ostringstream text;
+        text << in.rdbuf();
+        ::_exit(text.str().find("pid " + std::to_string(::getpid())) != std::string::npos ? 0 : 12);
+      } catch (const ArchiveBusy&) {
+        ::_exit(20);
+      } catch (...) {
+        ::_exit(21);
+      }
+    }
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  {
+    const WriterLock mine = WriterLock::acquire(archive_, "aesweep sweep");  // root's, mode 0644
+    ASSERT_TRUE(mine.held());
+    fs::permissions(lock_, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                               fs::perms::others_read);
+    EXPECT_EQ(as_nobody(), 20);  // held: refused
+  }
+  { std::ofstream(lock_) << "aesweep writer lock\naesweep sweep, pid 1 on gone, since 2026-01-01 00:00:00 UTC\n"; }
+  fs::permissions(lock_, fs::perms::owner_read | fs::perms::owner_write | fs::perms::others_read);
+  EXPECT_EQ(as_nobody(), 0);  // free: replaced and taken
 }
 
 TEST_F(WriterLockTest, MovingTheLockMovesWhoReleasesIt) {

@@ -138,7 +138,8 @@ TEST_F(StatusE2E, WatchesARunningSweepUnderMpiexecAndEveryCountOnlyGrows) {
   EXPECT_EQ(final_counts.at("diverged"), 1);
   EXPECT_EQ(final_counts.at("failed"), 0);
   EXPECT_EQ(final_counts.at("done"), 10);
-  EXPECT_NE(out.find("\"writer\": null"), std::string::npos) << "the sweep ended:\n" << out;
+  EXPECT_NE(out.find("\"writer\": null, \"writer_lock\": \"absent\""), std::string::npos) << "the sweep ended:\n"
+                                                                                            << out;
   // The front status computes is the one the sweep marked in /summary when it finished.
   const auto reader = SweepArchiveReader::open_to_watch(archive);
   std::vector<std::size_t> marked;

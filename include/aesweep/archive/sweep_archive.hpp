@@ -174,6 +174,9 @@ class SweepArchive {
   // whole on disk either way. Call close() explicitly.
   ~SweepArchive();
 
+  // Rank 0: why this sweep holds no writer lock on the archive (writer_lock.hpp: a read-only
+  // directory, a full quota, no flock), for a warning; "" when it holds one, and on other ranks.
+  [[nodiscard]] const std::string& unguarded() const;
   [[nodiscard]] const std::string& path() const;
   [[nodiscard]] std::size_t run_count() const;
   // True when an existing archive was reopened rather than created.

@@ -14,8 +14,8 @@
 //
 // flock is advisory and across nodes as coherent as the file system makes it (NFS through its
 // lock manager, Lustre mounted with -o flock). Where the lock file cannot be made (a read-only
-// directory) or the file system has no flock, acquire holds nothing: no guard there.
-#include <optional>
+// directory, a full quota) or the file system has no flock, acquire holds nothing and says why:
+// no guard there, and the sweep or analysis warns.
 #include <string>
 #include <string_view>
 
@@ -34,6 +34,18 @@ class ArchiveBusy : public ArchiveError {
   std::string holder_;
 };
 
+// What `aesweep status` sees of an archive's writer lock.
+struct LockState {
+  enum class Kind {
+    absent,  // no lock file: no program holds the lock (where the file system has flock)
+    free,    // a lock file no one holds: its writer ended or was killed (text: what it recorded)
+    held,    // text: who holds it
+    unknown  // text: why it cannot be told
+  };
+  Kind kind = Kind::absent;
+  std::string text;
+};
+
 class WriterLock {
  public:
   WriterLock() = default;
@@ -45,28 +57,35 @@ class WriterLock {
 
   // Takes the writer lock of the archive at `archive_path` (its links resolved: the lock lies
   // beside the file itself) for `holder` ("aesweep sweep"), which the lock file records with this
-  // process's pid, host and the time. Throws ArchiveBusy when another program holds it, and
-  // ArchiveError when ARCHIVE.lock is a file that is not a lock file (left untouched).
+  // process's pid, host and the time. Waits up to about a second for a holder letting go. Throws
+  // ArchiveBusy when another program holds it, and ArchiveError when ARCHIVE.lock is a file that
+  // is not a lock file (left untouched). Where no lock can be had (a read-only directory, a full
+  // quota, a file system without flock) it returns a lock that holds nothing; unguarded() says
+  // why, for a warning.
   [[nodiscard]] static WriterLock acquire(const std::string& archive_path, std::string_view holder);
 
   // ARCHIVE.lock.
   [[nodiscard]] static std::string lock_path(const std::string& archive_path);
 
-  // Who holds the writer lock of the archive at `archive_path` now (what its lock file records,
-  // or "another program"), or nothing when no one does, there is no lock file, or the file system
-  // has no flock. Takes no lock beyond a shared probe, let go at once; writes nothing.
-  [[nodiscard]] static std::optional<std::string> holder(const std::string& archive_path);
+  // The lock of the archive at `archive_path` as seen from here, without taking it: a shared
+  // probe, let go at once; writes nothing.
+  [[nodiscard]] static LockState probe(const std::string& archive_path);
 
-  // Whether a lock is held (false where the file system or directory gives no guard).
+  // Whether a lock is held.
   [[nodiscard]] bool held() const noexcept { return fd_ >= 0; }
+  // Why acquire got no lock ("" when it got one, and for a default-constructed lock).
+  [[nodiscard]] const std::string& unguarded() const noexcept { return unguarded_; }
 
   // Removes the lock file, then lets go. Idempotent.
   void release() noexcept;
+  // For a holder that leaves the archive open (a job being torn down): the lock stays held until
+  // this process exits, and its file stays.
+  void keep_until_exit() noexcept;
 
  private:
-  WriterLock(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
   int fd_ = -1;
   std::string path_;
+  std::string unguarded_;
 };
 
 }  // namespace aesweep

@@ -3,12 +3,12 @@
 // writing it (SweepArchiveReader::open_to_watch: no file lock, nothing written, only runs whose
 // /runs_state byte says done). The pieces are separate so the tests can check them one by one.
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "aesweep/archive/sweep_archive_reader.hpp"
+#include "aesweep/archive/writer_lock.hpp"
 #include "aesweep/core/run_result.hpp"
 
 namespace aesweep::cli {
@@ -55,10 +55,10 @@ struct StudyStatus {
   std::vector<std::size_t> pareto_front;
   // A scheduled study (successive halving, hyperband): each best run's rung reached is shown.
   bool has_rung = false;
-  // Who holds the archive's writer lock now (writer_lock.hpp: a running sweep, an analysis storing
-  // its results), or nothing: then no sweep is running on it, it finished or was killed. Set by
+  // The archive's writer lock as seen from here (writer_lock.hpp): who holds it (a running sweep,
+  // an analysis storing its results), or that no one does, or why that cannot be told. Set by
   // read_status.
-  std::optional<std::string> writer;
+  LockState writer_lock;
 };
 
 // Reads the archive (open_to_watch + read_done_summary) and ranks its done runs.
