@@ -287,15 +287,13 @@ std::optional<int> settle_inputs(Communicator& comm, int argc, char** argv, Cli&
       if (!cli.out.empty()) cli.out = resolve_links(cli.out);  // results go where a link points
       if (!cli.out.empty() && same_file(cli.archive, cli.out)) cli.out.clear();  // in place
       // Held from before the archive is read until the results are stored and the files closed.
-      if (cli.out.empty()) {
-        cli.writer_lock = std::make_shared<WriterLock>(lock_for_results(cli.archive));
-        if (!cli.writer_lock->unguarded().empty())
-          std::fprintf(stderr,
-                       "aesweep-analyze: warning: %s: nothing keeps a sweep from writing %s while the results are "
-                       "stored in it\n",
-                       cli.writer_lock->unguarded().c_str(), cli.archive.c_str());
-      }
+      if (cli.out.empty()) cli.writer_lock = std::make_shared<WriterLock>(lock_for_results(cli.archive));
       const auto reader = SweepArchiveReader::open(cli.archive);
+      if (cli.writer_lock && !cli.writer_lock->unguarded().empty())  // after the archive proved readable
+        std::fprintf(stderr,
+                     "aesweep-analyze: warning: %s: nothing keeps a sweep from writing %s while the results are "
+                     "stored in it\n",
+                     cli.writer_lock->unguarded().c_str(), cli.archive.c_str());
       check_analysis_target(cli.archive, archive_identity(reader.header()), cli.out);
       // Room for the results of every complete or diverged run not yet analysed with these
       // options, held before anything is written.

@@ -17,8 +17,9 @@
 #   full       CORES single-threaded aesweep ranks vs CORES single-threaded PyTorch processes, fp32
 #              and bf16 (like bench/train_throughput.sh)
 #   hidden     hidden 16, 64 and 1568 on one rank, fp32, against PyTorch fp32 (one round each)
-#   smt        the CPU siblings the kernel reports, and a pair scan: aesweep train pinned to cpu 0,
-#              alone and beside a copy on cpu j for every j (PyTorch on the worst and best pair)
+#   smt        the CPU siblings the kernel reports, and a pair scan: aesweep train pinned to the
+#              first allowed cpu ("cpu0" in the records), alone and beside a copy on each other
+#              allowed cpu j (PyTorch on the worst and the best pair)
 # STEPS (default: all of gemm single overhead tiny scaling full hidden smt) picks the steps after smoke;
 # FULL_ROUNDS (default 1) repeats the full step; FULL_RANKS (default: every core) lists its rank counts.
 # Everything goes to $OUT (or /tmp/device-out): log.txt (all output), results.jsonl (one JSON
@@ -304,24 +305,27 @@ smt_pair() {  # impl cpu0 j (j empty: cpu0 alone)
   timeout -k 5 "$t" taskset -c "$c0" "${cmd[@]}" > "$work/smt0.txt" 2> "$work/smt0.err" & p0=$!
   if [ -n "$j" ]; then timeout -k 5 "$t" taskset -c "$j" "${cmd[@]}" > "$work/smtj.txt" 2> "$work/smtj.err" & pj=$!; fi
   wait "$p0" || ok=0
-  if [ -n "$pj" ]; then wait "$pj" || b=null; fi  # both have ended before the next pair starts
+  local okj=1
+  if [ -n "$pj" ]; then wait "$pj" || okj=0; fi  # both have ended before the next pair starts
   if [ $ok = 1 ]; then a=$(smt_rate "$impl" "$work/smt0.txt") || ok=0; fi
   if [ $ok = 0 ]; then
-    record "{\"step\": \"smt\", \"impl\": \"$impl\", \"failed\": \"cpu $c0 run beside ${j:-none}: $(tail -c 200 "$work/smt0.err" | tr -d '"\\\n')\"}"
+    record "$($PY -c 'import json, sys; print(json.dumps({"step": "smt", "impl": sys.argv[1], "failed": "cpu " + sys.argv[2] + " run beside " + (sys.argv[3] or "none"), "stderr": open(sys.argv[4], errors="replace").read()[-300:]}))' "$impl" "$c0" "$j" "$work/smt0.err")"
     return 1
   fi
-  if [ -n "$pj" ]; then b=$(smt_rate "$impl" "$work/smtj.txt") || b=null; fi
+  if [ -n "$pj" ] && [ $okj = 1 ]; then b=$(smt_rate "$impl" "$work/smtj.txt") || b=null; fi
   record "{\"step\": \"smt\", \"impl\": \"$impl\", \"cpu0\": $c0, \"with_cpu\": ${j:-null}, \"cpu0_samples_per_second\": $a, \"other_samples_per_second\": $b}"
 }
 if want smt; then
-  say "smt: sibling lists and a pair scan from cpu 0"
+  say "smt: sibling lists and a pair scan from the first allowed cpu"
   sib=$(for c in /sys/devices/system/cpu/cpu[0-9]*; do printf '%s:%s ' "${c##*/cpu}" "$(cat "$c/topology/thread_siblings_list" 2>/dev/null)"; done)
   record "{\"step\": \"smt_topology\", \"siblings\": \"${sib% }\"}"
   if ! command -v taskset > /dev/null; then
     record '{"step": "smt", "skipped": "no taskset"}'
   else
     # The CPUs this process may use (a container's cpuset need not start at 0 or be contiguous).
-    read -r -a allowed < <($PY -c 'import os; print(*sorted(os.sched_getaffinity(0)))')
+    allowed=()
+    read -r -a allowed < <($PY -c 'import os; print(*sorted(os.sched_getaffinity(0)))') || true
+    [ ${#allowed[@]} -gt 0 ] || allowed=(0)
     c0=${allowed[0]}
     smt_pair aesweep "$c0" ""
     for j in "${allowed[@]:1}"; do smt_pair aesweep "$c0" "$j" || break; done

@@ -1141,12 +1141,17 @@ void SweepArchive::close() {
     pareto_error = e.what();  // the same on every rank; the file is still closed first
   }
   a.close_sync_fd();
-  on_all_ranks(*a.comm, [&] {
-    a.runs_state.close();
-    a.summary.close();
-    if (a.scheduled) a.runs_rung.close();
-    a.file.close();
-  });
+  try {
+    on_all_ranks(*a.comm, [&] {
+      a.runs_state.close();
+      a.summary.close();
+      if (a.scheduled) a.runs_rung.close();
+      a.file.close();
+    });
+  } catch (...) {
+    a.writer_lock.keep_until_exit();  // some rank may still have the file open
+    throw;
+  }
   a.writer_lock.release();  // on_all_ranks agreed: every rank has closed the file
   if (pareto_error) throw ArchiveError(*pareto_error);
 }

@@ -91,44 +91,50 @@ WriterLock WriterLock::acquire(const std::string& archive_path, std::string_view
   };
   // A holder removes the file before it lets go, so one that waited for it may hold a file no
   // longer there: it tries again with the file the path names now.
+  bool looked_again = false;
   for (int attempt = 0; attempt < 16; ++attempt) {
     // 0666 less the umask: a group that shares the archive shares its lock file too.
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0666);
     bool read_only = false;
-    bool gone = false;  // the file was there a moment ago
-    if (fd < 0 && errno == EACCES) {  // another user's, not writable to us
+    if (fd < 0 && errno == EACCES) {  // another user's file, or a directory not writable to us
       fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
       read_only = fd >= 0;
-      gone = fd < 0 && errno == ENOENT;
+      if (fd < 0 && errno == ENOENT) {
+        if (!looked_again) {  // it may have been removed between the two opens
+          looked_again = true;
+          continue;
+        }
+        return unguarded("its directory is not writable");
+      }
+      if (fd < 0 && errno == EACCES)
+        throw ArchiveError("cannot tell whether a program writes archive " + archive_path + ": its lock " + path +
+                           " belongs to another user and cannot be read; if no program writes the archive, remove " +
+                           path + " and rerun; nothing was changed");
     }
     if (fd < 0) {
       const int err = errno;
       if (err == ELOOP || err == EISDIR) throw ArchiveError(not_a_lock_file(path, archive_path));
-      if (gone || err == ESTALE) continue;  // removed meanwhile, here or by another node
-      return unguarded(std::strerror(err));  // no directory, a read-only one, a full quota, ...
+      if (err == ESTALE) continue;  // removed by another node
+      return unguarded(std::strerror(err));  // no directory, a read-only file system, a full quota, ...
     }
     struct stat st {};
     if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
       ::close(fd);
       throw ArchiveError(not_a_lock_file(path, archive_path));
     }
-    if (read_only) {
-      // Left by another user's program. If no one holds it, one of ours takes its place (NFS
-      // locks a read-only descriptor only shared, and ours records who holds it); the shared lock
-      // taken to look keeps anyone from taking it meanwhile.
-      if (::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK) {
-        const std::string who = holder_of(read_text(fd));
-        ::close(fd);
-        throw ArchiveBusy(busy_text(archive_path, path, who), who);
-      }
-      const bool replaced = same_file(fd, path) && ::unlink(path.c_str()) == 0;
-      ::close(fd);
-      if (replaced) continue;
-      return unguarded("another user's file, which cannot be replaced here");
-    }
     if (const int err = lock_exclusive(fd); err != 0) {
       const std::string who = holder_of(read_text(fd));
-      if (err != EWOULDBLOCK && err != ESTALE && ::fstat(fd, &st) == 0 && st.st_size == 0 && same_file(fd, path))
+      if (read_only && err == EBADF) {
+        // Another user's file on NFS, which locks a read-only descriptor only shared: that still
+        // tells a held lock from a free one, but cannot hold it.
+        const bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+        ::close(fd);
+        if (held) throw ArchiveBusy(busy_text(archive_path, path, who), who);
+        return unguarded("another user's file, which this file system lets this user lock only shared; remove it "
+                         "if no program writes the archive");
+      }
+      if (!read_only && err != EWOULDBLOCK && err != ESTALE && ::fstat(fd, &st) == 0 && st.st_size == 0 &&
+          same_file(fd, path))
         (void)::unlink(path.c_str());  // no flock here: the empty file made for it would only mislead
       ::close(fd);
       if (err == ESTALE) continue;
@@ -146,8 +152,9 @@ WriterLock WriterLock::acquire(const std::string& archive_path, std::string_view
                          "; it was left untouched: remove or rename it");
     }
     const std::string record = holder_record(holder);
-    // Best effort: the lock is the flock; the text only tells whoever is refused who holds it.
-    if (::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, record.data(), record.size(), 0);
+    // Best effort: the lock is the flock; the text only tells whoever is refused who holds it
+    // (another user's file, open read-only, keeps its old text).
+    if (!read_only && ::ftruncate(fd, 0) == 0) (void)!::pwrite(fd, record.data(), record.size(), 0);
     WriterLock lock;
     lock.fd_ = fd;
     lock.path_ = path;
@@ -167,7 +174,9 @@ LockState WriterLock::probe(const std::string& archive_path) {
       state.text = "cannot read " + path + ": " + std::strerror(errno);
       return state;
     }
-    // No lock file. Where the file system has no flock a writer holds none either: say so.
+    // No lock file. Where the file system has no flock a writer holds none either: say so. The
+    // probe is a shared flock on the archive, let go at once (on NFS a byte-range lock for that
+    // moment, which a sweep's MPI-IO write would wait out).
     const int archive = ::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (archive >= 0) {
       if (::flock(archive, LOCK_SH | LOCK_NB) != 0 && errno != EWOULDBLOCK) {
