@@ -58,8 +58,14 @@ ArchiveHeader make_header(const StudySize& size, const std::string& config_hash)
   h.aesweep_version = "0.1.0-test";
   h.created = "2024-01-02T03:04:05Z";
   // Run 0 belongs to both sections (make_runs): the first half is baseline, the rest sparse_l1.
-  StudySection baseline{"baseline", "study.ini line 3", {"model.hidden"}, {}};
-  StudySection sparse{"sparse_l1", "study.ini line 5", {"reg.l1_activity", "model.encoder_activation"}, {}};
+  StudySection baseline;
+  baseline.name = "baseline";
+  baseline.origin = "study.ini line 3";
+  baseline.swept_keys = {"model.hidden"};
+  StudySection sparse;
+  sparse.name = "sparse_l1";
+  sparse.origin = "study.ini line 5";
+  sparse.swept_keys = {"reg.l1_activity", "model.encoder_activation"};
   if (size.runs > 0) sparse.runs.push_back(0);
   for (std::size_t i = 0; i < size.runs; ++i) (i < size.runs / 2 ? baseline : sparse).runs.push_back(std::int64_t(i));
   h.sections = {baseline, sparse};

@@ -172,7 +172,9 @@ TEST(TrainOptions, EveryRangeAcceptsItsBoundsAndRejectsJustOutside) {
       EXPECT_EQ(r.contains(r.hi), !r.hi_open) << r.key;
       EXPECT_FALSE(r.contains(r.hi + std::max(1.0, r.hi))) << r.key;
     }
-    if (r.integer) EXPECT_FALSE(r.contains(r.lo + 0.5)) << r.key;
+    if (r.integer) {
+      EXPECT_FALSE(r.contains(r.lo + 0.5)) << r.key;
+    }
     // The defaults are inside every range.
     EXPECT_TRUE(r.contains(r.get(TrainOptions{}))) << r.key;
   }

@@ -64,7 +64,7 @@ Final simulate(const RungSchedule& schedule, const Oracle& oracle, std::mt19937*
   std::size_t events = 0;
   while (!flight.empty()) {
     if (events++ == kill_after) {
-      *archive = seen;
+      if (archive != nullptr) *archive = seen;  // a kill without an archive to look at: nothing to keep
       return {};
     }
     const std::size_t at = rng ? std::uniform_int_distribution<std::size_t>(0, flight.size() - 1)(*rng) : 0;
