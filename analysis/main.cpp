@@ -168,8 +168,10 @@ bool parse(int argc, char** argv, Cli& cli, int rank) {
                    "to 2-D (Barnes-Hut or FFT interpolation) with KL divergence and trustworthiness, same- vs\n"
                    "different-digit cosine similarity, and k-NN accuracy. Runs are spread over the ranks; results go into\n"
                    "/analysis/<options hash>/runs/<index> of the archive (or --out), and runs already analysed\n"
-                   "with the same options are skipped. Exit status: 0 done, 2 bad input (nothing was changed),\n"
-                   "1 a fatal error during the work.\n\n"
+                   "with the same options are skipped. Storing them in the archive takes its writer lock\n"
+                   "(ARCHIVE.lock): refused while a sweep writes it; --out works meanwhile. Exit status: 0 done,\n"
+                   "2 bad input or an archive a sweep writes (nothing was changed), 1 a fatal error during the\n"
+                   "work.\n\n"
                 << visible << "\n";
     if (!vm.count("help")) throw ConfigError("missing ARCHIVE.h5 (see aesweep-analyze --help)");
     return false;

@@ -61,9 +61,12 @@ const char* const kUsage =
     "trains too; each rank writes its finished runs into the shared archive. A killed job leaves\n"
     "every run marked complete whole: the same command resumes it, skipping complete runs (a\n"
     "different config is refused unless --overwrite). SIGUSR1 (to mpirun, which forwards it, or to the\n"
-    "ranks) or SIGTERM to the ranks stops the hand-out; runs in flight finish and are saved. Exit\n"
-    "status: 0 all runs done, 4 stopped early (rerun to resume), 2 bad input, 1 a fatal error (every\n"
-    "rank is aborted; also mpirun's own status after a SIGTERM sent to mpirun itself).\n";
+    "ranks) or SIGTERM to the ranks stops the hand-out; runs in flight finish and are saved. One\n"
+    "program writes an archive at a time: while a sweep (or an in-place aesweep-analyze) holds its\n"
+    "lock, ARCHIVE.lock beside it, another is refused and told which pid on which host holds it.\n"
+    "Exit status: 0 all runs done, 4 stopped early (rerun to resume), 2 bad input or an archive\n"
+    "another program writes, 1 a fatal error (every rank is aborted; also mpirun's own status after\n"
+    "a SIGTERM sent to mpirun itself).\n";
 
 // Trains the pending work on every rank (rank 0 coordinates and prints progress); returns the
 // runs left. A failure here is fatal: every rank is aborted.
