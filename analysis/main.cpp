@@ -368,6 +368,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "aesweep-analyze: fatal on rank %d: an exception of unknown type\n", rank);
   }
   cli.reservation.reset();  // abort_all runs no destructors: give back the held disk space first
-  cli.writer_lock.reset();  // and take the lock file away (the lock itself ends with the process)
+  // The archive may still be open: its writer lock is kept until the process has exited.
+  if (cli.writer_lock) cli.writer_lock->keep_until_exit();
   MpiEnvironment::abort_all(1);
 }
