@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <cstdio>
 #include <ctime>
+#include <utility>
 
 #include "aesweep/archive/sweep_archive.hpp"
 #include "aesweep/core/error.hpp"
@@ -265,7 +266,6 @@ namespace {
 // The free space of the directory holding `path` (of the file system of `fd` when given),
 // checked against `bytes`.
 void check_free(const std::string& path, double bytes, int fd = -1) {
-  namespace fs = std::filesystem;
   double available = 0;
   std::string where;
   struct statvfs vfs {};
@@ -274,12 +274,10 @@ void check_free(const std::string& path, double bytes, int fd = -1) {
     available = double(vfs.f_bavail) * double(vfs.f_frsize);
     where = "its disk";
   } else {
-    std::error_code ec;
-    const fs::path dir = fs::absolute(fs::path(path), ec).parent_path();
-    const fs::space_info space = fs::space(dir, ec);
-    if (ec) return;
-    available = double(space.available);
-    where = dir.string();
+    const auto space = free_space_for(path);
+    if (!space) return;
+    available = space->available;
+    where = space->dir.string();
   }
   if (available < bytes) refuse_for_space(path, bytes, where + " has " + bytes_text(available) + " free");
 }
@@ -287,41 +285,28 @@ void check_free(const std::string& path, double bytes, int fd = -1) {
 }  // namespace
 
 SpaceReservation::SpaceReservation(const std::string& path, double bytes) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) {  // a file still to be created (--out): its directory's free space
-    check_free(path, bytes);
-    return;
-  }
+  struct Descriptor {  // closed on every way out, unless the reservation keeps it
+    int fd;
+    ~Descriptor() {
+      if (fd >= 0) ::close(fd);
+    }
+  } file{::open(path.c_str(), O_WRONLY | O_CLOEXEC)};
   struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    check_free(path, bytes);
+  if (file.fd < 0 || ::fstat(file.fd, &st) != 0) {
+    check_free(path, bytes);  // a file still to be created (--out): its directory's free space
     return;
   }
-  const int rc = ::fallocate(fd, FALLOC_FL_KEEP_SIZE, st.st_size, off_t(bytes));
-  const int err = errno;
-  if (rc == 0) {
-    fd_ = fd;
+  if (::fallocate(file.fd, FALLOC_FL_KEEP_SIZE, st.st_size, off_t(bytes)) == 0) {
+    fd_ = std::exchange(file.fd, -1);
     end_ = off_t(st.st_size) + off_t(bytes);
     return;
   }
+  const int err = errno;
   // ext4 and XFS keep what a failed fallocate did allocate: give it back before refusing.
-  (void)!::ftruncate(fd, st.st_size);
-  if (err == ENOSPC || err == EDQUOT) {
-    ::close(fd);
-    refuse_for_space(path, bytes, "its disk (or quota) has not that much room left");
-  }
-  if (err == EFBIG) {
-    ::close(fd);
-    refuse_for_space(path, bytes, "the file would pass the largest size its file system allows");
-  }
-  try {  // EOPNOTSUPP and the like: a file system without fallocate
-    check_free(path, bytes, fd);
-  } catch (...) {
-    ::close(fd);
-    throw;
-  }
-  ::close(fd);
+  (void)!::ftruncate(file.fd, st.st_size);
+  if (err == ENOSPC || err == EDQUOT) refuse_for_space(path, bytes, "its disk (or quota) has not that much room left");
+  if (err == EFBIG) refuse_for_space(path, bytes, "the file would pass the largest size its file system allows");
+  check_free(path, bytes, file.fd);  // EOPNOTSUPP and the like: a file system without fallocate
 }
 
 void SpaceReservation::renew() const {
@@ -343,14 +328,16 @@ void SpaceReservation::release() {
 SpaceReservation::~SpaceReservation() { release(); }
 
 WriterLock lock_for_results(const std::string& path) {
+  std::string archive;
   try {
-    return WriterLock::acquire(resolve_links(path), "aesweep-analyze");
+    archive = resolve_links(path);
+    return WriterLock::acquire(archive, "aesweep-analyze");
   } catch (const ArchiveBusy& e) {
     throw ConfigError(std::string(e.what()) +
                       ", and storing results in it now could leave it unreadable: wait until that one ends, or analyse "
                       "it now with --out FILE (the archive is then only read); nothing was written. If it no longer "
                       "runs (its node was lost and the file system still keeps its lock), remove " +
-                      WriterLock::lock_path(resolve_links(path)) + " and rerun");
+                      WriterLock::lock_path(archive) + " and rerun");
   } catch (const ArchiveError& e) {
     throw ConfigError(e.what());
   }

@@ -1,7 +1,6 @@
 #include "aesweep/archive/sweep_archive.hpp"
 
 #include <fcntl.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,12 +41,16 @@ std::string bytes_text(double bytes) {
   return text;
 }
 
-bool flock_held_exclusively(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return false;
-  const bool waits = ::flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
-  ::close(fd);  // releases the probe's lock, if taken
-  return waits;
+std::optional<FreeSpace> free_space_for(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  FreeSpace s;
+  s.file = fs::absolute(fs::path(resolve_links(path)), ec);
+  s.dir = s.file.parent_path();
+  const fs::space_info space = fs::space(s.dir, ec);
+  if (ec) return std::nullopt;
+  s.available = double(space.available);
+  return s;
 }
 
 std::string resolve_links(const std::string& path) {

@@ -60,9 +60,22 @@ std::string not_a_lock_file(const std::string& path, const std::string& archive_
          " at once) is not a regular file; it was left untouched: remove or rename it";
 }
 
+// Who holds a lock, as messages show it: what its file records, else "another program".
+std::string shown_holder(const std::string& recorded) { return recorded.empty() ? "another program" : recorded; }
+
 std::string busy_text(const std::string& archive_path, const std::string& path, const std::string& who) {
-  return "archive " + archive_path + " is being written by " + (who.empty() ? "another program" : who) + " (it holds " +
-         path + ")";
+  return "archive " + archive_path + " is being written by " + shown_holder(who) + " (it holds " + path + ")";
+}
+
+// A shared flock tried on the file at `path` and let go at once: 0 when it was taken, EWOULDBLOCK
+// when another program holds an exclusive one, another errno where the file system has no flock,
+// -1 when the file cannot be opened.
+int try_shared_flock(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return -1;
+  const int result = ::flock(fd, LOCK_SH | LOCK_NB) == 0 ? 0 : errno;
+  ::close(fd);  // lets go of the probe's lock, if it got one
+  return result;
 }
 
 // Tries an exclusive flock for about a second: a holder letting go, or `aesweep status` probing,
@@ -79,6 +92,8 @@ int lock_exclusive(int fd) {
 }
 
 }  // namespace
+
+bool flock_held_exclusively(const std::string& path) { return try_shared_flock(path) == EWOULDBLOCK; }
 
 std::string WriterLock::lock_path(const std::string& archive_path) { return archive_path + ".lock"; }
 
@@ -177,13 +192,9 @@ LockState WriterLock::probe(const std::string& archive_path) {
     // No lock file. Where the file system has no flock a writer holds none either: say so. The
     // probe is a shared flock on the archive, let go at once (on NFS a byte-range lock for that
     // moment, which a sweep's MPI-IO write would wait out).
-    const int archive = ::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (archive >= 0) {
-      if (::flock(archive, LOCK_SH | LOCK_NB) != 0 && errno != EWOULDBLOCK) {
-        state.kind = LockState::Kind::unknown;
-        state.text = "this file system has no flock (" + std::string(std::strerror(errno)) + "): writers hold no lock";
-      }
-      ::close(archive);
+    if (const int err = try_shared_flock(archive_path); err > 0 && err != EWOULDBLOCK) {
+      state.kind = LockState::Kind::unknown;
+      state.text = "this file system has no flock (" + std::string(std::strerror(err)) + "): writers hold no lock";
     }
     return state;
   }
@@ -200,7 +211,7 @@ LockState WriterLock::probe(const std::string& archive_path) {
     state.text = recorded;
   } else if (errno == EWOULDBLOCK) {
     state.kind = LockState::Kind::held;
-    state.text = recorded.empty() ? "another program" : recorded;
+    state.text = shown_holder(recorded);
   } else {
     state.kind = LockState::Kind::unknown;
     state.text = "flock on " + path + ": " + std::strerror(errno);

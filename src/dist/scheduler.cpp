@@ -55,7 +55,7 @@ double CoordinationStats::idle_fraction() const {
   // Each rank's idle time and the coordinator's elapsed time come from separate clock readings,
   // so with nothing to do their ratio can pass 1 by a hair (100.4% was printed): a fraction stays
   // within [0, 1].
-  return std::clamp(idle_total() / (elapsed * double(idle_seconds.size())), 0.0, 1.0);
+  return std::clamp(idle_total() / rank_seconds(), 0.0, 1.0);
 }
 
 void WorkQueue::finish(int rank) {

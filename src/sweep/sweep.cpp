@@ -148,14 +148,11 @@ std::optional<double> unwritten_bytes(const std::filesystem::path& target) {
 }  // namespace
 
 std::string disk_space_hint(const std::string& path) {
-  namespace fs = std::filesystem;
   try {  // called while reporting another error: never throws one of its own
-    std::error_code ec;
-    const fs::path target = fs::absolute(fs::path(resolve_links(path)), ec);
-    const fs::space_info space = fs::space(target.parent_path(), ec);
-    const auto unwritten = unwritten_bytes(target);
-    if (ec || !unwritten || double(space.available) >= *unwritten) return "";
-    return "; " + target.parent_path().string() + " has " + bytes_text(double(space.available)) +
+    const auto space = free_space_for(path);
+    const auto unwritten = space ? unwritten_bytes(space->file) : std::nullopt;
+    if (!unwritten || space->available >= *unwritten) return "";
+    return "; " + space->dir.string() + " has " + bytes_text(space->available) +
            " free and the archive still needs about " + bytes_text(*unwritten) +
            " (disk full or quota reached?): free space and rerun the same command to resume";
   } catch (const std::exception&) {
@@ -165,21 +162,19 @@ std::string disk_space_hint(const std::string& path) {
 
 void check_free_space(const std::string& out, const ArchiveHeader& header, const std::vector<RunSpec>& runs,
                       OpenMode mode) {
-  namespace fs = std::filesystem;
+  // No directory (opening the archive reports it), or a file system that cannot say: nothing to
+  // compare with.
+  const auto space = free_space_for(out);
   std::error_code ec;
-  const fs::path target = fs::absolute(fs::path(resolve_links(out)), ec);
-  const fs::path dir = target.parent_path();
-  if (!fs::is_directory(dir, ec)) return;  // opening the archive reports a missing directory
-  const fs::space_info space = fs::space(dir, ec);
-  if (ec) return;  // a file system that cannot say: nothing to compare with
+  if (!space || !std::filesystem::is_directory(space->dir, ec)) return;
   double needed = SweepArchive::estimate_bytes(header, runs);
-  const auto unwritten = mode == OpenMode::create_or_resume ? unwritten_bytes(target) : std::nullopt;
+  const auto unwritten = mode == OpenMode::create_or_resume ? unwritten_bytes(space->file) : std::nullopt;
   const bool resuming = unwritten.has_value();
   if (resuming) needed = *unwritten;
-  if (needed <= double(space.available)) return;
+  if (needed <= space->available) return;
   throw ConfigError("archive " + out + " would need about " + bytes_text(needed) + " more disk space for " +
                     std::to_string(runs.size()) + " runs" + (resuming ? " (the runs not yet written)" : "") +
-                    ", but " + dir.string() + " has " + bytes_text(double(space.available)) +
+                    ", but " + space->dir.string() + " has " + bytes_text(space->available) +
                     " free: choose another --out, free space, or split the study");
 }
 
@@ -473,8 +468,7 @@ std::string Progress::idle_text(const CoordinationStats& stats) {
                 "aesweep sweep: ranks held no work %.1f%% of the time (%.1f of %.1f rank-seconds; waiting for rungs, "
                 "and the last runs)\n",
                 100.0 * stats.idle_fraction(),
-                std::min(stats.idle_total(), stats.elapsed * double(stats.idle_seconds.size())),  // as the fraction
-                stats.elapsed * double(stats.idle_seconds.size()));
+                std::min(stats.idle_total(), stats.rank_seconds()), stats.rank_seconds());  // clamped as the fraction
   return line;
 }
 

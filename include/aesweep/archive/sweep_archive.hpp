@@ -15,7 +15,9 @@
 #include <Eigen/Core>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -105,10 +107,14 @@ std::string resolve_links(const std::string& path);
 // A disk size as messages show it: "512 bytes", "88.4 KB", "10.9 MB" (decimal units).
 [[nodiscard]] std::string bytes_text(double bytes);
 
-// Whether another program holds an exclusive flock on the file at `path` (HDF5 takes one for a
-// file it opens for writing: an HDF5 tool, h5py in write mode). False where the file cannot be
-// opened or flock is not supported. Takes no lock beyond a shared probe, let go at once.
-[[nodiscard]] bool flock_held_exclusively(const std::string& path);
+// Where a file at `path` lies (links followed, made absolute), its directory, and the bytes free
+// there for this user; nothing where the directory's file system cannot say (or is not there).
+struct FreeSpace {
+  std::filesystem::path file;
+  std::filesystem::path dir;
+  double available = 0;
+};
+[[nodiscard]] std::optional<FreeSpace> free_space_for(const std::string& path);
 
 // Dataset shapes of one run.
 struct RunShape {

@@ -34,6 +34,11 @@ class ArchiveBusy : public ArchiveError {
   std::string holder_;
 };
 
+// Whether another program holds an exclusive flock on the file at `path` (HDF5 takes one for a
+// file it opens for writing: an HDF5 tool, h5py in write mode). False where the file cannot be
+// opened or flock is not supported. Takes no lock beyond a shared probe, let go at once.
+[[nodiscard]] bool flock_held_exclusively(const std::string& path);
+
 // What `aesweep status` sees of an archive's writer lock.
 struct LockState {
   enum class Kind {

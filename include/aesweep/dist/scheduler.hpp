@@ -93,6 +93,8 @@ struct CoordinationStats {
   std::vector<double> idle_seconds;
   // Idle rank-seconds, summed over the ranks.
   double idle_total() const;
+  // All rank-seconds: elapsed times the number of ranks.
+  double rank_seconds() const { return elapsed * double(idle_seconds.size()); }
   // Idle rank-seconds over all rank-seconds (0 when nothing ran).
   double idle_fraction() const;
 };
