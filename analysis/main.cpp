@@ -36,7 +36,25 @@ struct Cli {
   std::shared_ptr<SpaceReservation> reservation;
   // Rank 0, storing results in place: the archive's writer lock, held until the files are closed.
   std::shared_ptr<WriterLock> writer_lock;
+  // Rank 0: archive_identity of the archive as first read; every later read checks it.
+  std::string identity;
 };
+
+// How long a read of the archive waits for a program holding it for writing (an analysis storing
+// its results in it, an HDF5 tool) to let go, before it gives up naming that program.
+constexpr std::chrono::seconds kReadPatience{10};
+
+// The archive as read with --out: a short visit (SweepArchiveReader::open_to_visit) per read,
+// never held open between reads, since on NFS a reader's lock holds up every write of a sweep
+// still writing it. Each visit checks that the path still names the archive first read.
+SweepArchiveReader visit(const Cli& cli, bool every_run = false) {
+  auto reader = SweepArchiveReader::open_to_visit(cli.archive, kReadPatience, every_run);
+  if (!cli.identity.empty() && archive_identity(reader.header()) != cli.identity)
+    throw ArchiveError("archive " + cli.archive + " was replaced by another one (archive id " +
+                       archive_identity(reader.header()) + ", not " + cli.identity +
+                       ") since this analysis began: a sweep started over with --overwrite?");
+  return reader;
+}
 
 // One numeric option: its flag, where its value goes, its range and its help. The range is
 // written here once: the check and the --help text both come from it.
@@ -169,9 +187,10 @@ bool parse(int argc, char** argv, Cli& cli, int rank) {
                    "different-digit cosine similarity, and k-NN accuracy. Runs are spread over the ranks; results go into\n"
                    "/analysis/<options hash>/runs/<index> of the archive (or --out), and runs already analysed\n"
                    "with the same options are skipped. Storing them in the archive takes its writer lock\n"
-                   "(ARCHIVE.lock): refused while a sweep writes it; --out works meanwhile. Exit status: 0 done,\n"
-                   "2 bad input or an archive a sweep writes (nothing was changed), 1 a fatal error during the\n"
-                   "work.\n\n"
+                   "(ARCHIVE.lock): refused while a sweep writes it; --out works meanwhile, reading the archive\n"
+                   "a moment per run. Exit status: 0 done, 2 bad input or an archive another program writes\n"
+                   "(nothing was changed), 1 a fatal error during the work (runs finished are kept: run the\n"
+                   "same command again).\n\n"
                 << visible << "\n";
     if (!vm.count("help")) throw ConfigError("missing ARCHIVE.h5 (see aesweep-analyze --help)");
     return false;
@@ -210,22 +229,28 @@ std::string fmt(double v) {
   return std::isnan(v) ? "nan" : t;
 }
 
-// Rank 0 owns the file: it reads latent codes, hands them out (coordinate_analysis: two in flight
+// Rank 0 owns the files: it reads latent codes, hands them out (coordinate_analysis: two in flight
 // per worker so nobody waits while rank 0 computes its own share), and writes each result as it
-// arrives, so an interrupted analysis keeps everything finished. Workers only compute.
+// arrives, so an interrupted analysis keeps everything finished. Workers only compute. Storing in
+// place, the archive stays open for writing throughout (its writer lock keeps sweeps away); with
+// --out it is only visited, once for the run states and once per run's codes.
 int coordinate(Communicator& comm, const Cli& cli, const std::vector<int>& labels) {
   const auto start = std::chrono::steady_clock::now();
-  auto reader = SweepArchiveReader::open(cli.archive, cli.out.empty() ? h5::Access::read_write : h5::Access::read_only);
-  const std::string identity = archive_identity(reader.header());
+  std::optional<SweepArchiveReader> in_place;
   std::optional<h5::File> separate;
-  if (!cli.out.empty())
+  std::vector<RunStatus> states;
+  if (cli.out.empty()) {
+    in_place.emplace(SweepArchiveReader::open(cli.archive, h5::Access::read_write));
+    states = in_place->read_states();
+  } else {
+    states = visit(cli).read_states();
     separate.emplace(std::filesystem::exists(cli.out)
                          ? h5::File::open(cli.out, h5::Access::read_write, h5::FileAccess::defaults())
                          : h5::File::create(cli.out, h5::FileAccess::defaults()));
-  h5::File& target = separate ? *separate : reader.file();
-  AnalysisStore store(target, cli.options, cli.archive, identity);
+  }
+  h5::File& target = separate ? *separate : in_place->file();
+  AnalysisStore store(target, cli.options, cli.archive, cli.identity);
 
-  const auto states = reader.read_states();
   std::size_t pending = 0, failed = 0, already = 0;
   AnalysisSource source;
   for (std::size_t i = 0; i < states.size(); ++i) {
@@ -244,7 +269,21 @@ int coordinate(Communicator& comm, const Cli& cli, const std::vector<int>& label
   }
 
   std::size_t done = 0;
-  source.read_latent = [&](std::int64_t run) { return reader.read_latent(std::size_t(run)); };
+  source.read_latent = [&](std::int64_t run) {
+    if (in_place) return in_place->read_latent(std::size_t(run));
+    try {
+      const auto reader = visit(cli);
+      const auto state = reader.read_states().at(std::size_t(run));
+      if (state != RunStatus::complete && state != RunStatus::diverged)
+        throw ArchiveError("archive " + cli.archive + ": run " + std::to_string(run) + " was done when this analysis "
+                           "began and is " + std::string(to_string(state)) + " now");
+      return reader.read_latent(std::size_t(run));
+    } catch (const ArchiveError& e) {
+      throw ArchiveError(std::string(e.what()) + "; the " + std::to_string(done) + " runs analysed before are in " +
+                             cli.out + ": run the same command again to analyse the rest",
+                         e.detail());
+    }
+  };
   source.record = [&](const RunAnalysis& a) {
     store.write(a);
     target.flush();
@@ -263,7 +302,7 @@ int coordinate(Communicator& comm, const Cli& cli, const std::vector<int>& label
   };
   coordinate_analysis(comm, source, labels, cli.options);
   if (separate) separate->close();
-  reader.close();
+  if (in_place) in_place->close();
   if (!cli.quiet)
     std::printf("aesweep-analyze: results in %s under /analysis/%s\n", (cli.out.empty() ? cli.archive : cli.out).c_str(),
                 store.options_hash().c_str());
@@ -290,13 +329,14 @@ std::optional<int> settle_inputs(Communicator& comm, int argc, char** argv, Cli&
       if (!cli.out.empty() && same_file(cli.archive, cli.out)) cli.out.clear();  // in place
       // Held from before the archive is read until the results are stored and the files closed.
       if (cli.out.empty()) cli.writer_lock = std::make_shared<WriterLock>(lock_for_results(cli.archive));
-      const auto reader = SweepArchiveReader::open(cli.archive);
+      const auto reader = cli.out.empty() ? SweepArchiveReader::open(cli.archive) : visit(cli, /*every_run=*/true);
+      cli.identity = archive_identity(reader.header());
       if (cli.writer_lock && !cli.writer_lock->unguarded().empty())  // after the archive proved readable
         std::fprintf(stderr,
                      "aesweep-analyze: warning: %s: nothing keeps a sweep from writing %s while the results are "
                      "stored in it\n",
                      cli.writer_lock->unguarded().c_str(), cli.archive.c_str());
-      check_analysis_target(cli.archive, archive_identity(reader.header()), cli.out);
+      check_analysis_target(cli.archive, cli.identity, cli.out);
       // Room for the results of every complete or diverged run not yet analysed with these
       // options, held before anything is written.
       std::vector<std::int64_t> analysable;
@@ -333,7 +373,7 @@ int analyze(Communicator& comm, int argc, char** argv, Cli& cli) {
   if (const auto code = settle_inputs(comm, argc, argv, cli)) return *code;
   std::vector<int> labels;
   {
-    auto reader = SweepArchiveReader::open(cli.archive);
+    const auto reader = cli.out.empty() ? SweepArchiveReader::open(cli.archive) : visit(cli);
     for (auto l : reader.header().test_labels) labels.push_back(int(l));
   }
   // Every rank has closed its read-only handle before rank 0 opens the file for writing.

@@ -331,7 +331,14 @@ WriterLock lock_for_results(const std::string& path) {
   std::string archive;
   try {
     archive = resolve_links(path);
-    return WriterLock::acquire(archive, "aesweep-analyze");
+    WriterLock lock = WriterLock::acquire(archive, "aesweep-analyze");
+    // HDF5 would refuse to open it for writing while a reader has it open (a visit of an analysis
+    // with --out lasts a moment; h5py may keep it open).
+    if (!wait_for_no_flock(archive, std::chrono::seconds(2)))
+      throw ConfigError(std::string(opened_elsewhere(archive).what()) +
+                        ", which keeps results from being stored in it: close that program, or analyse it now with "
+                        "--out FILE; nothing was written");
+    return lock;
   } catch (const ArchiveBusy& e) {
     throw ConfigError(std::string(e.what()) +
                       ", and storing results in it now could leave it unreadable: wait until that one ends, or analyse "

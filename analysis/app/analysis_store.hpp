@@ -78,8 +78,9 @@ double analysis_bytes(std::size_t runs, std::int64_t n_test, const AnalysisOptio
 
 // The archive's writer lock (writer_lock.hpp), held while the results are stored in the archive at
 // `path` itself. Refuses (ConfigError) while a sweep has it open or another analysis stores its
-// results in it: writing it then left the whole archive unreadable. --out is the way to analyse a
-// running sweep.
+// results in it (writing it then left the whole archive unreadable), and, after waiting up to two
+// seconds, while another program has it open with HDF5's lock (HDF5 would refuse to write it).
+// --out is the way to analyse a running sweep.
 WriterLock lock_for_results(const std::string& path);
 
 // How many of `runs` already have complete results for these options in `file` (read only).

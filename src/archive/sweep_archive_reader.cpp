@@ -116,6 +116,9 @@ void reading(const std::string& path, Step&& step) {
   } catch (const ArchiveError& e) {
     std::string what = e.what();
     if (what.rfind("HDF5:", 0) != 0) throw;
+    // HDF5 could not take its flock: the file is fine, another program has it open.
+    if ((what + e.detail()).find("nable to lock file") != std::string::npos)
+      throw opened_elsewhere(path);
     // "HDF5: cannot open file 'PATH' (cause)": the path is named once, in front.
     const std::string opening = "HDF5: cannot open file '" + path + "' (";
     if (what.rfind(opening, 0) == 0 && what.back() == ')') what = what.substr(opening.size(), what.size() - opening.size() - 1);
@@ -128,6 +131,9 @@ void reading(const std::string& path, Step&& step) {
 
 SweepArchiveReader SweepArchiveReader::open(const std::string& path, h5::Access access) {
   require_hdf5_file(path);
+  // HDF5 fails at once where a reader holds the file: wait out short visits (open_to_visit).
+  if (access == h5::Access::read_write && !wait_for_no_flock(path, std::chrono::seconds(2)))
+    throw opened_elsewhere(path);
   SweepArchiveReader r;
   r.path_ = path;
   reading(path, [&] {
@@ -137,21 +143,43 @@ SweepArchiveReader SweepArchiveReader::open(const std::string& path, h5::Access 
   return r;
 }
 
+namespace {
+// Read-only access without HDF5's flock.
+h5::FileAccess unlocked_access(const std::string& path) {
+  h5::FileAccess fapl = h5::FileAccess::defaults();
+  try {
+    fapl.disable_file_locking();
+  } catch (const ArchiveError& e) {
+    throw ArchiveError("HDF5: cannot turn off file locking for " + path, e.what());
+  }
+  return fapl;
+}
+}  // namespace
+
 SweepArchiveReader SweepArchiveReader::open_to_watch(const std::string& path) {
   require_hdf5_file(path);
   SweepArchiveReader r;
   r.path_ = path;
   reading(path, [&] {
-    h5::FileAccess fapl = h5::FileAccess::defaults();
     // No flock: a reader must never make a writer or another reader wait or fail, nor fail on a
     // lock someone else holds.
-    try {
-      fapl.disable_file_locking();
-    } catch (const ArchiveError& e) {
-      throw ArchiveError("HDF5: cannot turn off file locking for " + path, e.what());
-    }
-    r.file_ = h5::File::open(path, h5::Access::read_only, fapl);
+    r.file_ = h5::File::open(path, h5::Access::read_only, unlocked_access(path));
     r.load(/*every_run=*/false);
+  });
+  return r;
+}
+
+SweepArchiveReader SweepArchiveReader::open_to_visit(const std::string& path, std::chrono::milliseconds patience,
+                                                     bool every_run) {
+  require_hdf5_file(path);
+  SweepArchiveReader r;
+  r.path_ = path;
+  r.visit_lock_ = ArchiveReadLock::acquire(path, patience);
+  reading(path, [&] {
+    // The visit's lock stands for HDF5's: one shared flock, taken with patience, where HDF5 would
+    // fail at once when a sweep's MPI-IO write holds the file on NFS.
+    r.file_ = h5::File::open(path, h5::Access::read_only, unlocked_access(path));
+    r.load(every_run);
   });
   return r;
 }
@@ -431,8 +459,18 @@ RunOutcome SweepArchiveReader::read_outcome(std::size_t run_index) const {
 }
 
 Eigen::MatrixXf SweepArchiveReader::read_latent(std::size_t run_index) const {
-  const RunShape& s = run(run_index).shape;
-  return to_matrix(run_group(run_index).open_dataset(layout::kLatentTest).read<float>(), s.hidden, s.n_test);
+  if (runs_.size() == run_count_) {
+    const RunShape& s = run(run_index).shape;
+    return to_matrix(run_group(run_index).open_dataset(layout::kLatentTest).read<float>(), s.hidden, s.n_test);
+  }
+  // Only the header was read: the shape comes from the dataset, checked against the header.
+  if (run_index >= run_count_)
+    throw ArchiveError("archive " + path_ + " has no run " + std::to_string(run_index) + " (it holds " +
+                       std::to_string(run_count_) + ")");
+  const h5::Dataset latent = file_.open_dataset(layout::run_path(run_index) + "/" + layout::kLatentTest);
+  int n_test = static_cast<int>(header_.n_test), hidden = -1;
+  expect_dims(latent, {&n_test, &hidden});
+  return to_matrix(latent.read<float>(), hidden, n_test);
 }
 
 Eigen::MatrixXf SweepArchiveReader::read_reconstructions(std::size_t run_index) const {

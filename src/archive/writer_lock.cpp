@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <utility>
@@ -78,22 +79,38 @@ int try_shared_flock(const std::string& path) {
   return result;
 }
 
-// Tries an exclusive flock for about a second: a holder letting go, or `aesweep status` probing,
-// keeps it for a moment. 0, or the errno of the last try.
-int lock_exclusive(int fd) {
-  int err = 0;
-  for (int tries = 0; tries < 10; ++tries) {
-    if (tries > 0) ::usleep(100000);
-    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) return 0;
-    err = errno;
-    if (err != EWOULDBLOCK) break;
+// flock(fd, operation) tried every 20 ms for up to `patience`, while another program holds a
+// conflicting lock (a holder letting go, `aesweep status` probing, on NFS a sweep's MPI-IO write
+// keep one for a moment). 0, or the errno of the last try.
+int flock_within(int fd, int operation, std::chrono::milliseconds patience) {
+  const auto until = std::chrono::steady_clock::now() + patience;
+  for (;;) {
+    if (::flock(fd, operation | LOCK_NB) == 0) return 0;
+    const int err = errno;
+    if (err != EWOULDBLOCK || std::chrono::steady_clock::now() >= until) return err;
+    ::usleep(20000);
   }
-  return err;
 }
 
 }  // namespace
 
 bool flock_held_exclusively(const std::string& path) { return try_shared_flock(path) == EWOULDBLOCK; }
+
+ArchiveBusy opened_elsewhere(const std::string& archive_path) {
+  return ArchiveBusy("archive " + archive_path +
+                         " is open in another program that locks it (h5py, an HDF5 tool, an aesweep-analyze)",
+                     "");
+}
+
+bool wait_for_no_flock(const std::string& path, std::chrono::milliseconds patience) {
+  // Read-write where it can be: NFS grants an exclusive flock only on a descriptor open for writing.
+  int fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return true;
+  const bool free = flock_within(fd, LOCK_EX, patience) != EWOULDBLOCK;
+  ::close(fd);  // lets go of the probe's lock, if it got one
+  return free;
+}
 
 std::string WriterLock::lock_path(const std::string& archive_path) { return archive_path + ".lock"; }
 
@@ -137,7 +154,7 @@ WriterLock WriterLock::acquire(const std::string& archive_path, std::string_view
       ::close(fd);
       throw ArchiveError(not_a_lock_file(path, archive_path));
     }
-    if (const int err = lock_exclusive(fd); err != 0) {
+    if (const int err = flock_within(fd, LOCK_EX, std::chrono::seconds(1)); err != 0) {
       const std::string who = holder_of(read_text(fd));
       if (read_only && err == EBADF) {
         // Another user's file on NFS, which locks a read-only descriptor only shared: that still
@@ -246,6 +263,47 @@ void WriterLock::release() noexcept {
   if (same_file(fd_, path_)) (void)::unlink(path_.c_str());
   ::close(fd_);  // closing the descriptor lets go of its flock
   fd_ = -1;
+}
+
+// ---------------------------------------------------------------------------------- read lock
+
+ArchiveReadLock& ArchiveReadLock::operator=(ArchiveReadLock&& other) noexcept {
+  if (this != &other) {
+    release();
+    fd_ = std::exchange(other.fd_, -1);
+  }
+  return *this;
+}
+
+void ArchiveReadLock::release() noexcept {
+  if (fd_ >= 0) ::close(fd_);  // closing the descriptor lets go of its flock
+  fd_ = -1;
+}
+
+ArchiveReadLock ArchiveReadLock::acquire(const std::string& archive_path, std::chrono::milliseconds patience) {
+  const int fd = ::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0)
+    throw ArchiveError("archive " + archive_path + " cannot be opened for reading: " + std::strerror(errno));
+  const int err = flock_within(fd, LOCK_SH, patience);
+  if (err == 0) {
+    ArchiveReadLock lock;
+    lock.fd_ = fd;
+    return lock;
+  }
+  ::close(fd);
+  if (err != EWOULDBLOCK) return {};  // no flock on this file system: nothing to hold
+  // A sweep holds the writer lock but never an exclusive flock on the archive (its MPI-IO takes
+  // none): only an analysis storing results there is named from ARCHIVE.lock.
+  const LockState writer = WriterLock::probe(archive_path);
+  const bool analysis = writer.kind == LockState::Kind::held && writer.text.rfind("aesweep-analyze,", 0) == 0;
+  const std::string who = analysis ? writer.text
+                                   : "another program (an aesweep-analyze storing its results in it, or an HDF5 "
+                                     "tool with it open for writing)";
+  char waited[32];
+  std::snprintf(waited, sizeof waited, "%.3g", std::chrono::duration<double>(patience).count());
+  throw ArchiveBusy("archive " + archive_path + " is locked for writing by " + who + "; waited " + waited +
+                        " s for it to let go",
+                    analysis ? writer.text : "");
 }
 
 }  // namespace aesweep

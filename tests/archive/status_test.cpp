@@ -1,6 +1,7 @@
 // aesweep status's pieces (src/cli/status_command.cpp) on archives written by SweepArchive: counts
 // per state and section, the ranking by any metric, JSON, reading while a writer adds runs and
-// while another process holds an exclusive lock on the file, and hostile files and options.
+// while another process holds an exclusive lock on the file, and hostile files and options. And
+// the visits aesweep-analyze --out reads a running sweep's archive with (open_to_visit).
 #include "aesweep/cli/status.hpp"
 
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <thread>
 
 #include "aesweep/archive/sweep_archive.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
@@ -220,13 +222,91 @@ TEST_F(StatusTest, ReadsWhileAnotherProcessHoldsAnExclusiveLock) {
   const char* env = std::getenv("HDF5_USE_FILE_LOCKING");
   if (env == nullptr) {
     // HDF5's own read-only open takes a shared lock and fails on this one: the case status avoids.
-    EXPECT_THROW((void)SweepArchiveReader::open(file_), ArchiveError);
+    // It says so, not that the file is damaged.
+    EXPECT_THAT([&] { (void)SweepArchiveReader::open(file_); },
+                ::testing::ThrowsMessage<ArchiveBusy>(
+                    AllOf(HasSubstr("is open in another program that locks it"), Not(HasSubstr("damaged")))));
   }
   if (env == nullptr || std::string(env) == "FALSE") {
     const cli::StudyStatus s = cli::read_status(file_, {});
     EXPECT_EQ(s.counts.done, 1u);
   }
   ::close(fd);
+}
+
+// A visit reads the same codes as a full open, from the header alone; while it is open a program
+// that would write the file with HDF5's lock is kept out (and says who keeps it out), and once it
+// is closed nothing of it remains. A program holding the file exclusively is waited for, then named.
+TEST_F(StatusTest, AVisitReadsTheCodesAndKeepsOutAWriterOnlyWhileItIsOpen) {
+  {
+    SweepArchive archive = open();
+    for (std::size_t i : {0, 1, 3}) write(archive, i);
+    archive.close();
+  }
+  using std::chrono::milliseconds;
+  // The codes as a full open reads them (closed before the visit: HDF5 refuses one file open twice
+  // in a process, once with its lock and once without).
+  std::vector<Eigen::MatrixXf> codes_read;
+  for (std::size_t i = 0; i < 4; ++i)
+    codes_read.push_back(i == 2 ? Eigen::MatrixXf() : SweepArchiveReader::open(file_).read_latent(i));
+  {
+    auto visit = SweepArchiveReader::open_to_visit(file_, milliseconds(100));
+    EXPECT_TRUE(visit.runs().empty());
+    EXPECT_EQ(visit.run_count(), 9u);
+    for (std::size_t i : {0, 1, 3}) {
+      const Eigen::MatrixXf codes = visit.read_latent(i);
+      EXPECT_EQ(codes.rows(), 3 + int(i % 3));
+      EXPECT_EQ(codes, codes_read[i]);
+    }
+    EXPECT_THAT([&] { (void)visit.read_latent(9); }, ::testing::ThrowsMessage<ArchiveError>(HasSubstr("has no run 9")));
+    EXPECT_FALSE(wait_for_no_flock(file_, milliseconds(50)));  // HDF5 could not open it for writing now
+    try {
+      (void)SweepArchiveReader::open(file_, h5::Access::read_write);
+      ADD_FAILURE() << "opened for writing during a visit";
+    } catch (const ArchiveBusy& e) {
+      EXPECT_THAT(e.what(), HasSubstr("is open in another program that locks it"));
+    }
+    visit.close();
+    EXPECT_TRUE(wait_for_no_flock(file_, milliseconds(0)));
+    const auto every_run = SweepArchiveReader::open_to_visit(file_, milliseconds(100), /*every_run=*/true);
+    EXPECT_EQ(every_run.runs().size(), 9u);
+    EXPECT_EQ(every_run.read_latent(1), codes_read[1]);
+  }
+  EXPECT_TRUE(wait_for_no_flock(file_, milliseconds(0)));
+
+  // A program holding the file for writing (what HDF5 takes for a writer).
+  const int fd = ::open(file_.c_str(), O_RDWR);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0);
+  const auto refusal = [&] {
+    try {
+      (void)SweepArchiveReader::open_to_visit(file_, milliseconds(100));
+    } catch (const ArchiveBusy& e) {
+      return std::string(e.what());
+    }
+    return std::string("visited");
+  };
+  EXPECT_THAT(refusal(), HasSubstr("is locked for writing by another program (an aesweep-analyze storing its results"));
+  {
+    // An analysis storing its results in it is named from its writer lock; a sweep, which never
+    // holds the archive itself, is not.
+    WriterLock analysis = WriterLock::acquire(file_, "aesweep-analyze");
+    EXPECT_THAT(refusal(), HasSubstr("is locked for writing by aesweep-analyze, pid " + std::to_string(::getpid())));
+  }
+  {
+    WriterLock sweep = WriterLock::acquire(file_, "aesweep sweep");
+    EXPECT_THAT(refusal(), AllOf(HasSubstr("by another program"), Not(HasSubstr("aesweep sweep"))));
+  }
+  // One that lets go within the patience is waited for.
+  std::thread lets_go([fd] {
+    std::this_thread::sleep_for(milliseconds(200));
+    ::close(fd);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  const auto reader = SweepArchiveReader::open_to_visit(file_, milliseconds(5000));
+  lets_go.join();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(150));
+  EXPECT_EQ(reader.read_states().size(), 9u);
 }
 
 TEST_F(StatusTest, ExtraSummaryColumnsAreReadByNameAndMissingOnesAreNan) {

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "aesweep/archive/h5.hpp"
+#include "aesweep/core/error.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "e2e_support.hpp"
 
@@ -70,6 +71,14 @@ class AnalyzeE2E : public ::testing::Test {
   }
   std::string mpi(int ranks) const {
     return std::string(MPIEXEC) + " -np " + std::to_string(ranks) + " --oversubscribe ";
+  }
+  // NFS's locking on this machine (see SweepAndAnalysisFinishUnderNfsLocking): VAR=VALUE words
+  // for env.
+  static std::string nfs_environment() {
+    const char* asan = std::getenv("ASAN_OPTIONS");
+    return std::string("OMPI_MCA_io=ompio OMPI_MCA_fs_ufs_lock_algorithm=2 LD_PRELOAD=") + NFS_FLOCK_SHIM +
+           " ASAN_OPTIONS=" + (asan != nullptr && *asan != 0 ? std::string(asan) + ":" : "") +
+           "verify_asan_link_order=0";
   }
   fs::path dir_;
 };
@@ -355,13 +364,10 @@ TEST_F(AnalyzeE2E, OneWriterPerArchiveWhileASweepRuns) {
 // ranks) and the in-place analysis must finish, and leave no lock file behind.
 TEST_F(AnalyzeE2E, SweepAndAnalysisFinishUnderNfsLocking) {
   const std::string archive = (dir_ / "study.h5").string();
-  const char* asan = std::getenv("ASAN_OPTIONS");
   // OpenMPI ignores an MCA setting it does not know: this one must exist, and OMPIO (the MPI-IO
   // component it belongs to) must be the one that runs.
   ASSERT_EQ(run("ompi_info --param fs ufs --level 9 | grep -q fs_ufs_lock_algorithm"), 0) << log();
-  const std::string nfs = std::string("OMPI_MCA_io=ompio OMPI_MCA_fs_ufs_lock_algorithm=2 LD_PRELOAD=") + NFS_FLOCK_SHIM +
-                          " ASAN_OPTIONS=" + (asan != nullptr && *asan != 0 ? std::string(asan) + ":" : "") +
-                          "verify_asan_link_order=0 timeout -k 10 240 ";
+  const std::string nfs = nfs_environment() + " timeout -k 10 240 ";
   // The shim is in effect: under it a shared flock conflicts with an fcntl write lock this process
   // holds on the file, as on NFS; on a local file system the two never interact.
   const std::string probe = (dir_ / "probe").string();
@@ -385,6 +391,135 @@ TEST_F(AnalyzeE2E, SweepAndAnalysisFinishUnderNfsLocking) {
   auto reader = SweepArchiveReader::open(archive);
   for (const auto state : reader.read_states()) EXPECT_NE(state, RunStatus::pending);
   const h5::File file = h5::File::open(archive, h5::Access::read_only, h5::FileAccess::defaults());
+  EXPECT_TRUE(file.has_child("analysis"));
+}
+
+// On NFS an analysis with --out of a running sweep's archive must not stop the sweep: a reader
+// that keeps the archive open with HDF5's lock (a byte-range lock there) made every write of the
+// sweep wait until the whole analysis ended. Here the sweep must finish runs while the analysis
+// works through those done before it started, and the analysis must finish them all.
+TEST_F(AnalyzeE2E, UnderNfsLockingASweepGoesOnWhileAnAnalysisReadsItsArchive) {
+  ASSERT_EQ(run("ompi_info --param fs ufs --level 9 | grep -q fs_ufs_lock_algorithm"), 0) << log();
+  const std::string archive = (dir_ / "study.h5").string();
+  const std::string results = (dir_ / "results.h5").string();
+  std::string values = "0";
+  for (int i = 1; i < 120; ++i) values += ", " + std::to_string(i) + "e-7";
+  std::ofstream(dir_ / "many.ini") << "[model]\nhidden = 16\n[train]\nepochs = 20\nbatch_size = 64\nseed = 3\n"
+                                   << "[sweep.many]\nreg.l2_kernel = " << values << "\n";
+  std::vector<std::string> environment = {"env"};
+  for (std::istringstream words(nfs_environment()); !words.eof();) {
+    std::string word;
+    words >> word;
+    if (!word.empty()) environment.push_back(word);
+  }
+  auto command = [&](std::vector<std::string> words) {
+    words.insert(words.begin(), environment.begin(), environment.end());
+    return words;
+  };
+  const pid_t sweep = e2e::spawn_logged(
+      command({MPIEXEC, "-np", "1", AESWEEP_BINARY, "sweep", (dir_ / "many.ini").string(), "--out", archive, "--data",
+               data_dir(), "--train-samples", "3000", "--test-samples", "1000", "--quiet"}),
+      (dir_ / "sweep.log").string());
+  const auto done_runs = [&] {  // as aesweep status reads them: no lock, nothing written
+    try {
+      std::size_t done = 0;
+      for (const auto state : SweepArchiveReader::open_to_watch(archive).read_states())
+        done += state == RunStatus::complete || state == RunStatus::diverged;
+      return done;
+    } catch (const ArchiveError&) {
+      return std::size_t(0);  // not there yet
+    }
+  };
+  for (int i = 0; i < 1200 && done_runs() < 4; ++i) ::usleep(100000);
+  ASSERT_GE(done_runs(), 4u) << e2e::read_text(dir_ / "sweep.log");
+
+  const std::string analysis_log = (dir_ / "analysis.log").string();
+  const pid_t analysis = e2e::spawn_logged(command({MPIEXEC, "-np", "1", AESWEEP_ANALYZE, archive, "--out", results,
+                                                    "--k-max", "3"}),
+                                           analysis_log);
+  // From the moment it says how many runs it analyses (it reads the archive from then on) until
+  // it ends, the sweep must store further runs.
+  std::size_t at_start = 0;
+  bool started = false;
+  int status = -1;
+  for (int i = 0; i < 6000; ++i) {
+    if (!started && e2e::read_text(analysis_log).find("runs to analyse") != std::string::npos) {
+      started = true;
+      at_start = done_runs();
+    }
+    if (::waitpid(analysis, &status, WNOHANG) == analysis) break;
+    ::usleep(20000);
+  }
+  const std::size_t at_end = done_runs();
+  const std::string said = e2e::read_text(analysis_log);
+  ::kill(-sweep, SIGKILL);
+  e2e::wait_exit(sweep);
+  e2e::kill_processes_with(archive);
+  ASSERT_TRUE(started) << said;
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << said;
+  EXPECT_GE(at_end, at_start + 2) << "the sweep stored " << at_end - at_start << " runs while the analysis ran\n"
+                                  << said << e2e::read_text(dir_ / "sweep.log");
+  // Every run done when the analysis started was analysed, and the results file says so.
+  const auto count = said.find(" runs to analyse");
+  const auto first = said.rfind("aesweep-analyze: ", count);
+  ASSERT_NE(first, std::string::npos) << said;
+  const std::size_t analysed = std::stoul(said.substr(first + 17));
+  EXPECT_GE(analysed, 4u) << said;
+  EXPECT_NE(said.find("[" + std::to_string(analysed) + "/" + std::to_string(analysed) + "]"), std::string::npos) << said;
+  const h5::File file = h5::File::open(results, h5::Access::read_only, h5::FileAccess::defaults());
+  EXPECT_TRUE(file.has_child("analysis"));
+}
+
+// A program that holds the archive for writing (HDF5's exclusive lock: an analysis storing its
+// results in it, an HDF5 tool) keeps an analysis with --out from reading it. Started meanwhile,
+// the analysis waits a while, then is refused (exit 2, nothing written); held from part-way, the
+// analysis stops with what it finished stored, and the same command afterwards does the rest.
+TEST_F(AnalyzeE2E, WithTheArchiveHeldForWritingAnAnalysisKeepsWhatItFinishedAndResumes) {
+  const std::string archive = (dir_ / "study.h5").string();
+  const std::string results = (dir_ / "results.h5").string();
+  std::ofstream(dir_ / "twelve.ini") << "[model]\nhidden = 16\n[train]\nepochs = 5\nbatch_size = 64\nseed = 3\n"
+                                     << "[sweep.twelve]\nreg.l2_kernel = 0, 1e-7, 2e-7, 3e-7, 4e-7, 5e-7, 6e-7, "
+                                        "7e-7, 8e-7, 9e-7, 1e-6, 2e-6\n";
+  ASSERT_EQ(run(mpi(1) + AESWEEP_BINARY + " sweep " + (dir_ / "twelve.ini").string() + " --out " + archive +
+                " --data " + data_dir() + " --train-samples 1500 --test-samples 1000 --quiet"),
+            0)
+      << log();
+  const std::string analysis_log = (dir_ / "analysis.log").string();
+  const pid_t analysis = e2e::spawn_logged(
+      {MPIEXEC, "-np", "1", AESWEEP_ANALYZE, archive, "--out", results, "--k-max", "3"}, analysis_log);
+  for (int i = 0; i < 3000 && e2e::read_text(analysis_log).find("[1/12]") == std::string::npos; ++i) ::usleep(20000);
+  const pid_t holder = e2e::spawn_logged({"flock", "-x", archive, "sleep", "300"}, (dir_ / "holder.log").string());
+  const int status = e2e::wait_exit(analysis);
+  const std::string said = e2e::read_text(analysis_log);
+  EXPECT_EQ(status, 1) << said;
+  EXPECT_NE(said.find("is locked for writing by another program (an aesweep-analyze storing its results in it, or an "
+                      "HDF5 tool with it open for writing)"),
+            std::string::npos)
+      << said;
+  const auto kept = said.find("runs analysed before are in " + results + ": run the same command again");
+  ASSERT_NE(kept, std::string::npos) << said;
+  const auto count = said.rfind("; the ", kept);
+  ASSERT_NE(count, std::string::npos) << said;
+  const int finished = std::stoi(said.substr(count + 6));
+  EXPECT_GE(finished, 1) << said;
+  EXPECT_LT(finished, 12) << said;
+
+  // Started while it is held: refused before anything is written.
+  const std::string other = (dir_ / "other.h5").string();
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " " + archive + " --out " + other + " --k-max 3"), 2) << log();
+  EXPECT_NE(log().find("aesweep-analyze: error: archive " + archive + " is locked for writing by another program"),
+            std::string::npos)
+      << log();
+  EXPECT_FALSE(fs::exists(other));
+
+  ::kill(-holder, SIGKILL);
+  e2e::wait_exit(holder);
+  ASSERT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " " + archive + " --out " + results + " --k-max 3"), 0) << log();
+  EXPECT_NE(log().find(std::to_string(12 - finished) + " runs to analyse, " + std::to_string(finished) +
+                       " already done"),
+            std::string::npos)
+      << log();
+  const h5::File file = h5::File::open(results, h5::Access::read_only, h5::FileAccess::defaults());
   EXPECT_TRUE(file.has_child("analysis"));
 }
 

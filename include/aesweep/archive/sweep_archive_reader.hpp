@@ -5,6 +5,7 @@
 // pending runs hold undefined data and /runs_state may change under you. open_to_watch() and
 // read_done_summary() are made for exactly that (aesweep status).
 #include <Eigen/Core>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "aesweep/archive/h5.hpp"
 #include "aesweep/archive/sweep_archive.hpp"
+#include "aesweep/archive/writer_lock.hpp"
 #include "aesweep/config/run_spec.hpp"
 #include "aesweep/core/run_result.hpp"
 
@@ -79,6 +81,14 @@ class SweepArchiveReader {
   // runs() is empty. Use read_done_summary().
   // The file is never written (read-only open of a superblock-0 file).
   [[nodiscard]] static SweepArchiveReader open_to_watch(const std::string& path);
+  // For reading an archive a sweep may still write in short visits, one per read (aesweep-analyze
+  // --out): read-only, without HDF5's file lock, but holding an ArchiveReadLock until close() or
+  // destruction, which keeps out a program writing the file with HDF5's lock for the visit
+  // (waiting up to `patience` for one to let go, then ArchiveBusy). Reads the study-wide header,
+  // and every run's group only with `every_run` (else runs() is empty, as with open_to_watch).
+  // Close it soon: on NFS its lock holds up the sweep's writes while it is open.
+  [[nodiscard]] static SweepArchiveReader open_to_visit(const std::string& path, std::chrono::milliseconds patience,
+                                                        bool every_run = false);
   // COLLECTIVE over comm (an MpiCommunicator): MPI-IO driver.
   [[nodiscard]] static SweepArchiveReader open(const std::string& path, const Communicator& comm,
                                                h5::Access access = h5::Access::read_only);
@@ -104,7 +114,7 @@ class SweepArchiveReader {
   // the end of a sweep, which are single bytes). `extra_numeric`: further summary columns to
   // return as numbers (e.g. a schedule's "rung"), NaN where the archive lacks them.
   [[nodiscard]] SummarySnapshot read_done_summary(const std::vector<std::string>& extra_numeric = {}) const;
-  // hidden x n_test, like RunResult::test_latent.
+  // hidden x n_test, like RunResult::test_latent (also when only the header was read).
   [[nodiscard]] Eigen::MatrixXf read_latent(std::size_t run_index) const;
   // input_size x n_recon, like RunRecordInfo::reconstructions.
   [[nodiscard]] Eigen::MatrixXf read_reconstructions(std::size_t run_index) const;
@@ -114,7 +124,10 @@ class SweepArchiveReader {
   [[nodiscard]] h5::File& file() { return file_; }
   [[nodiscard]] const h5::File& file() const { return file_; }
   // COLLECTIVE with MPI-IO.
-  void close() { file_.close(); }
+  void close() {
+    file_.close();
+    visit_lock_.release();
+  }
 
  private:
   SweepArchiveReader() = default;
@@ -122,6 +135,7 @@ class SweepArchiveReader {
   [[nodiscard]] h5::Group run_group(std::size_t run_index) const;
 
   std::string path_;
+  ArchiveReadLock visit_lock_;  // before file_: let go only after the file is closed
   h5::File file_;
   std::int64_t format_version_ = 0;
   ArchiveHeader header_;

@@ -16,8 +16,10 @@
 // lock manager, Lustre mounted with -o flock). Where the lock file cannot be made (a read-only
 // directory, a full quota) or the file system has no flock, acquire holds nothing and says why:
 // no guard there, and the sweep or analysis warns.
+#include <chrono>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "aesweep/core/error.hpp"
 
@@ -38,6 +40,16 @@ class ArchiveBusy : public ArchiveError {
 // file it opens for writing: an HDF5 tool, h5py in write mode). False where the file cannot be
 // opened or flock is not supported. Takes no lock beyond a shared probe, let go at once.
 [[nodiscard]] bool flock_held_exclusively(const std::string& path);
+
+// Waits up to `patience` until no other program holds an flock on the file at `path` (HDF5's
+// lock of a program that has the file open: shared for a reader, exclusive for a writer), trying
+// an exclusive one and letting go at once. False when one still does; true also where the file
+// system has no flock or the file cannot be opened (the open that follows says why).
+[[nodiscard]] bool wait_for_no_flock(const std::string& path, std::chrono::milliseconds patience);
+
+// The refusal for an archive that another program has open with HDF5's lock (h5py, an HDF5
+// tool, an aesweep-analyze), which keeps this one from opening it for writing.
+[[nodiscard]] ArchiveBusy opened_elsewhere(const std::string& archive_path);
 
 // What `aesweep status` sees of an archive's writer lock.
 struct LockState {
@@ -91,6 +103,35 @@ class WriterLock {
   int fd_ = -1;
   std::string path_;
   std::string unguarded_;
+};
+
+// A shared flock on the archive itself, for a reader that reads a sweep's archive in short visits
+// with HDF5's own lock off (aesweep-analyze --out: one visit per run it reads). It keeps out, for
+// the visit, a program that has the archive open for writing with HDF5's exclusive lock (an
+// aesweep-analyze storing its results in it, an HDF5 tool in write mode), and such a program
+// cannot start meanwhile. Hold it only for the visit: on NFS it is a byte-range lock on the whole
+// file, which every write of a sweep's MPI-IO waits for (and whose own lock around a write makes
+// acquire wait a moment). Where the file system has no flock it holds nothing.
+class ArchiveReadLock {
+ public:
+  ArchiveReadLock() = default;
+  ArchiveReadLock(ArchiveReadLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  ArchiveReadLock& operator=(ArchiveReadLock&& other) noexcept;
+  ArchiveReadLock(const ArchiveReadLock&) = delete;
+  ArchiveReadLock& operator=(const ArchiveReadLock&) = delete;
+  ~ArchiveReadLock() { release(); }
+
+  // Waits up to `patience` for a program holding the archive exclusively to let go; then throws
+  // ArchiveBusy naming it (what ARCHIVE.lock records, when its writer lock is held too). Throws
+  // ArchiveError when the archive cannot be opened for reading.
+  [[nodiscard]] static ArchiveReadLock acquire(const std::string& archive_path, std::chrono::milliseconds patience);
+
+  // Whether a lock is held (false where the file system has no flock).
+  [[nodiscard]] bool held() const noexcept { return fd_ >= 0; }
+  void release() noexcept;
+
+ private:
+  int fd_ = -1;
 };
 
 }  // namespace aesweep
