@@ -36,8 +36,11 @@ struct Cli {
   std::shared_ptr<SpaceReservation> reservation;
   // Rank 0, storing results in place: the archive's writer lock, held until the files are closed.
   std::shared_ptr<WriterLock> writer_lock;
-  // Rank 0: archive_identity of the archive as first read; every later read checks it.
+  // Rank 0: archive_identity of the archive as first read (every later read checks it), its run
+  // states then and its test labels.
   std::string identity;
+  std::vector<RunStatus> states;
+  std::vector<int> labels;
 };
 
 // How long a read of the archive waits for a program holding it for writing (an analysis storing
@@ -52,7 +55,8 @@ SweepArchiveReader visit(const Cli& cli, bool every_run = false) {
   if (!cli.identity.empty() && archive_identity(reader.header()) != cli.identity)
     throw ArchiveError("archive " + cli.archive + " was replaced by another one (archive id " +
                        archive_identity(reader.header()) + ", not " + cli.identity +
-                       ") since this analysis began: a sweep started over with --overwrite?");
+                       ") since this analysis began (a sweep started over with --overwrite?): analyse the new one "
+                       "into another --out file");
   return reader;
 }
 
@@ -188,9 +192,9 @@ bool parse(int argc, char** argv, Cli& cli, int rank) {
                    "/analysis/<options hash>/runs/<index> of the archive (or --out), and runs already analysed\n"
                    "with the same options are skipped. Storing them in the archive takes its writer lock\n"
                    "(ARCHIVE.lock): refused while a sweep writes it; --out works meanwhile, reading the archive\n"
-                   "a moment per run. Exit status: 0 done, 2 bad input or an archive another program writes\n"
-                   "(nothing was changed), 1 a fatal error during the work (runs finished are kept: run the\n"
-                   "same command again).\n\n"
+                   "a moment per run. Exit status: 0 done; 2 bad input, or an archive another program writes\n"
+                   "or holds open (nothing was changed); 1 a fatal error during the work (the runs finished\n"
+                   "are kept: the same command later does the rest).\n\n"
                 << visible << "\n";
     if (!vm.count("help")) throw ConfigError("missing ARCHIVE.h5 (see aesweep-analyze --help)");
     return false;
@@ -233,17 +237,15 @@ std::string fmt(double v) {
 // per worker so nobody waits while rank 0 computes its own share), and writes each result as it
 // arrives, so an interrupted analysis keeps everything finished. Workers only compute. Storing in
 // place, the archive stays open for writing throughout (its writer lock keeps sweeps away); with
-// --out it is only visited, once for the run states and once per run's codes.
+// --out it is only visited, once per run's codes (settle_inputs read the run states).
 int coordinate(Communicator& comm, const Cli& cli, const std::vector<int>& labels) {
   const auto start = std::chrono::steady_clock::now();
   std::optional<SweepArchiveReader> in_place;
   std::optional<h5::File> separate;
-  std::vector<RunStatus> states;
+  const std::vector<RunStatus>& states = cli.states;
   if (cli.out.empty()) {
     in_place.emplace(SweepArchiveReader::open(cli.archive, h5::Access::read_write));
-    states = in_place->read_states();
   } else {
-    states = visit(cli).read_states();
     separate.emplace(std::filesystem::exists(cli.out)
                          ? h5::File::open(cli.out, h5::Access::read_write, h5::FileAccess::defaults())
                          : h5::File::create(cli.out, h5::FileAccess::defaults()));
@@ -278,9 +280,13 @@ int coordinate(Communicator& comm, const Cli& cli, const std::vector<int>& label
         throw ArchiveError("archive " + cli.archive + ": run " + std::to_string(run) + " was done when this analysis "
                            "began and is " + std::string(to_string(state)) + " now");
       return reader.read_latent(std::size_t(run));
+    } catch (const ArchiveBusy& e) {
+      throw ArchiveBusy(std::string(e.what()) + "; the " + std::to_string(done) + " runs analysed before are in " +
+                            cli.out + ": run the same command again once it has let go, to analyse the rest",
+                        e.holder());
     } catch (const ArchiveError& e) {
       throw ArchiveError(std::string(e.what()) + "; the " + std::to_string(done) + " runs analysed before are in " +
-                             cli.out + ": run the same command again to analyse the rest",
+                             cli.out,
                          e.detail());
     }
   };
@@ -329,8 +335,22 @@ std::optional<int> settle_inputs(Communicator& comm, int argc, char** argv, Cli&
       if (!cli.out.empty() && same_file(cli.archive, cli.out)) cli.out.clear();  // in place
       // Held from before the archive is read until the results are stored and the files closed.
       if (cli.out.empty()) cli.writer_lock = std::make_shared<WriterLock>(lock_for_results(cli.archive));
-      const auto reader = cli.out.empty() ? SweepArchiveReader::open(cli.archive) : visit(cli, /*every_run=*/true);
-      cli.identity = archive_identity(reader.header());
+      // Everything the analysis needs from the archive but the codes, read at once: with --out
+      // the visit ends before anything else is done (on NFS it holds up a sweep's writes).
+      std::vector<std::int64_t> analysable;  // complete or diverged runs
+      std::size_t already = 0;
+      std::int64_t n_test = 0;
+      {
+        const auto reader = cli.out.empty() ? SweepArchiveReader::open(cli.archive) : visit(cli, /*every_run=*/true);
+        cli.identity = archive_identity(reader.header());
+        cli.states = reader.read_states();
+        for (auto l : reader.header().test_labels) cli.labels.push_back(int(l));
+        n_test = reader.header().n_test;
+        for (std::size_t i = 0; i < cli.states.size(); ++i)
+          if (cli.states[i] == RunStatus::complete || cli.states[i] == RunStatus::diverged)
+            analysable.push_back(std::int64_t(i));
+        if (!cli.force && cli.out.empty()) already = analysed_runs(reader.file(), cli.options, analysable);
+      }
       if (cli.writer_lock && !cli.writer_lock->unguarded().empty())  // after the archive proved readable
         std::fprintf(stderr,
                      "aesweep-analyze: warning: %s: nothing keeps a sweep from writing %s while the results are "
@@ -339,19 +359,13 @@ std::optional<int> settle_inputs(Communicator& comm, int argc, char** argv, Cli&
       check_analysis_target(cli.archive, cli.identity, cli.out);
       // Room for the results of every complete or diverged run not yet analysed with these
       // options, held before anything is written.
-      std::vector<std::int64_t> analysable;
-      const auto states = reader.read_states();
-      for (std::size_t i = 0; i < states.size(); ++i)
-        if (states[i] == RunStatus::complete || states[i] == RunStatus::diverged) analysable.push_back(std::int64_t(i));
-      std::size_t already = 0;
-      if (!cli.force && cli.out.empty()) already = analysed_runs(reader.file(), cli.options, analysable);
       if (!cli.force && !cli.out.empty() && std::filesystem::exists(cli.out))
         already = analysed_runs(h5::File::open(cli.out, h5::Access::read_only, h5::FileAccess::defaults()), cli.options,
                                 analysable);
       if (analysable.size() > already)
         cli.reservation = std::make_shared<SpaceReservation>(
             cli.out.empty() ? cli.archive : cli.out,
-            analysis_bytes(analysable.size() - already, reader.header().n_test, cli.options));
+            analysis_bytes(analysable.size() - already, n_test, cli.options));
     }
   } catch (const std::exception& e) {
     error = e.what();
@@ -371,13 +385,9 @@ std::optional<int> settle_inputs(Communicator& comm, int argc, char** argv, Cli&
 
 int analyze(Communicator& comm, int argc, char** argv, Cli& cli) {
   if (const auto code = settle_inputs(comm, argc, argv, cli)) return *code;
-  std::vector<int> labels;
-  {
-    const auto reader = cli.out.empty() ? SweepArchiveReader::open(cli.archive) : visit(cli);
-    for (auto l : reader.header().test_labels) labels.push_back(int(l));
-  }
-  // Every rank has closed its read-only handle before rank 0 opens the file for writing.
-  comm.barrier();
+  // The test labels rank 0 read with the archive's header, to every rank: only rank 0 opens it.
+  const Bytes bytes = comm.broadcast(comm.rank() == 0 ? ByteWriter().put_vector(cli.labels).take() : Bytes{}, 0);
+  const std::vector<int> labels = ByteReader(bytes, "test labels from rank 0").get_vector<int>();
   if (comm.rank() == 0) {
     const int code = coordinate(comm, cli, labels);
     cli.reservation.reset();  // the files are closed: give back the blocks not used

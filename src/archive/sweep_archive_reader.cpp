@@ -1,8 +1,11 @@
 #include "aesweep/archive/sweep_archive_reader.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <limits>
 #include <sstream>
 
@@ -107,6 +110,16 @@ void require_hdf5_file(const std::string& path) {
   if (!hdf5) throw ArchiveError("archive " + path + " is not an HDF5 file");
 }
 
+// The errno with which HDF5 failed to lock a file it opened ("unable to lock file, errno = 11"),
+// 0 when that is not why it failed.
+int lock_failure(const ArchiveError& e) {
+  const std::string text = std::string(e.what()) + " " + e.detail();
+  const std::string marker = "unable to lock file, errno = ";
+  const auto at = text.find(marker);
+  if (at == std::string::npos) return 0;
+  return std::atoi(text.c_str() + at + marker.size());
+}
+
 // A damaged archive fails somewhere inside HDF5: lead with one sentence that names the file;
 // the library's chain stays in the detail (--verbose).
 template <class Step>
@@ -116,9 +129,14 @@ void reading(const std::string& path, Step&& step) {
   } catch (const ArchiveError& e) {
     std::string what = e.what();
     if (what.rfind("HDF5:", 0) != 0) throw;
-    // HDF5 could not take its flock: the file is fine, another program has it open.
-    if ((what + e.detail()).find("nable to lock file") != std::string::npos)
-      throw opened_elsewhere(path);
+    // HDF5 could not take its flock: the file is fine, another program has it open, or the file
+    // system refused the lock.
+    if (const int err = lock_failure(e); err == EWOULDBLOCK) throw opened_elsewhere(path);
+    else if (err != 0)
+      throw ArchiveError("archive " + path + ": HDF5 cannot lock it (" + std::strerror(err) +
+                             "); where the file system has no working locks, HDF5_USE_FILE_LOCKING=FALSE turns "
+                             "HDF5's off",
+                         e.detail());
     // "HDF5: cannot open file 'PATH' (cause)": the path is named once, in front.
     const std::string opening = "HDF5: cannot open file '" + path + "' (";
     if (what.rfind(opening, 0) == 0 && what.back() == ')') what = what.substr(opening.size(), what.size() - opening.size() - 1);
@@ -131,15 +149,23 @@ void reading(const std::string& path, Step&& step) {
 
 SweepArchiveReader SweepArchiveReader::open(const std::string& path, h5::Access access) {
   require_hdf5_file(path);
-  // HDF5 fails at once where a reader holds the file: wait out short visits (open_to_visit).
-  if (access == h5::Access::read_write && !wait_for_no_flock(path, std::chrono::seconds(2)))
-    throw opened_elsewhere(path);
   SweepArchiveReader r;
   r.path_ = path;
-  reading(path, [&] {
-    r.file_ = h5::File::open(path, access, h5::FileAccess::defaults());
-    r.load();
-  });
+  // HDF5 fails at once where another program holds a conflicting lock on the file; one opening it
+  // for writing waits out, for up to 2 s, readers that hold it a moment (open_to_visit).
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+  for (;;) {
+    try {
+      r.file_ = h5::File::open(path, access, h5::FileAccess::defaults());
+      break;
+    } catch (const ArchiveError& e) {
+      if (access != h5::Access::read_write || lock_failure(e) != EWOULDBLOCK ||
+          std::chrono::steady_clock::now() >= until)
+        reading(path, [&] { throw; });  // the error, told as reading() tells it
+    }
+    ::usleep(20000);
+  }
+  reading(path, [&] { r.load(); });
   return r;
 }
 
@@ -174,13 +200,16 @@ SweepArchiveReader SweepArchiveReader::open_to_visit(const std::string& path, st
   require_hdf5_file(path);
   SweepArchiveReader r;
   r.path_ = path;
-  r.visit_lock_ = ArchiveReadLock::acquire(path, patience);
-  reading(path, [&] {
-    // The visit's lock stands for HDF5's: one shared flock, taken with patience, where HDF5 would
-    // fail at once when a sweep's MPI-IO write holds the file on NFS.
-    r.file_ = h5::File::open(path, h5::Access::read_only, unlocked_access(path));
-    r.load(every_run);
-  });
+  // The visit's lock stands for HDF5's: one shared flock, taken with patience, where HDF5 would
+  // fail at once when a sweep's MPI-IO write holds the file on NFS. The lock and the open file
+  // must be one file: the path may be renamed over between the two (a sweep's --overwrite).
+  for (int attempt = 0;; ++attempt) {
+    r.visit_lock_ = ArchiveReadLock::acquire(path, patience);
+    reading(path, [&] { r.file_ = h5::File::open(path, h5::Access::read_only, unlocked_access(path)); });
+    if (!r.visit_lock_.held() || r.visit_lock_.locks(path) || attempt == 3) break;
+    r.file_.close();
+  }
+  reading(path, [&] { r.load(every_run); });
   return r;
 }
 

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -87,6 +88,7 @@ int flock_within(int fd, int operation, std::chrono::milliseconds patience) {
   for (;;) {
     if (::flock(fd, operation | LOCK_NB) == 0) return 0;
     const int err = errno;
+    if (err == EINTR) continue;
     if (err != EWOULDBLOCK || std::chrono::steady_clock::now() >= until) return err;
     ::usleep(20000);
   }
@@ -275,6 +277,12 @@ ArchiveReadLock& ArchiveReadLock::operator=(ArchiveReadLock&& other) noexcept {
   return *this;
 }
 
+bool ArchiveReadLock::locks(const std::string& path) const {
+  struct stat held {}, named {};
+  return fd_ >= 0 && ::fstat(fd_, &held) == 0 && ::stat(path.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
+         held.st_ino == named.st_ino;
+}
+
 void ArchiveReadLock::release() noexcept {
   if (fd_ >= 0) ::close(fd_);  // closing the descriptor lets go of its flock
   fd_ = -1;
@@ -284,26 +292,47 @@ ArchiveReadLock ArchiveReadLock::acquire(const std::string& archive_path, std::c
   const int fd = ::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     throw ArchiveError("archive " + archive_path + " cannot be opened for reading: " + std::strerror(errno));
-  const int err = flock_within(fd, LOCK_SH, patience);
-  if (err == 0) {
-    ArchiveReadLock lock;
-    lock.fd_ = fd;
-    return lock;
+  const auto until = std::chrono::steady_clock::now() + patience;
+  const auto left = [&] {
+    return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                      until - std::chrono::steady_clock::now()));
+  };
+  LockState writer;
+  for (;;) {
+    const int err = flock_within(fd, LOCK_SH, left());
+    if (err != 0 && err != EWOULDBLOCK) {  // no flock on this file system: nothing to hold
+      ::close(fd);
+      return {};
+    }
+    // An analysis storing its results in the archive holds its writer lock from before it opens
+    // the file until after it has closed it, and holds HDF5's exclusive lock between, unless
+    // HDF5_USE_FILE_LOCKING=FALSE turned that off: its writer lock keeps a visit out either way.
+    // A sweep also holds the writer lock, but a reader is welcome while it writes.
+    writer = WriterLock::probe(archive_path);
+    const bool analysis = writer.kind == LockState::Kind::held && writer.text.rfind("aesweep-analyze,", 0) == 0;
+    if (err == 0 && !analysis) {
+      ArchiveReadLock lock;
+      lock.fd_ = fd;
+      return lock;
+    }
+    if (err == 0) (void)::flock(fd, LOCK_UN);
+    if (left().count() == 0) break;
+    ::usleep(20000);
   }
   ::close(fd);
-  if (err != EWOULDBLOCK) return {};  // no flock on this file system: nothing to hold
-  // A sweep holds the writer lock but never an exclusive flock on the archive (its MPI-IO takes
-  // none): only an analysis storing results there is named from ARCHIVE.lock.
-  const LockState writer = WriterLock::probe(archive_path);
-  const bool analysis = writer.kind == LockState::Kind::held && writer.text.rfind("aesweep-analyze,", 0) == 0;
-  const std::string who = analysis ? writer.text
-                                   : "another program (an aesweep-analyze storing its results in it, or an HDF5 "
-                                     "tool with it open for writing)";
+  std::string who = "another program (an aesweep-analyze storing its results in it, or an HDF5 tool with it open for "
+                    "writing)";
+  std::string holder;
+  if (writer.kind == LockState::Kind::held && writer.text.rfind("aesweep-analyze,", 0) == 0) {
+    who = holder = writer.text;
+  } else if (writer.kind == LockState::Kind::held) {  // a sweep: on NFS its MPI-IO writes lock the whole file
+    who += ", or, on NFS, the writes of " + writer.text;
+  }
   char waited[32];
   std::snprintf(waited, sizeof waited, "%.3g", std::chrono::duration<double>(patience).count());
   throw ArchiveBusy("archive " + archive_path + " is locked for writing by " + who + "; waited " + waited +
                         " s for it to let go",
-                    analysis ? writer.text : "");
+                    holder);
 }
 
 }  // namespace aesweep

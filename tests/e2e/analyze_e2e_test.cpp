@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -442,7 +443,8 @@ TEST_F(AnalyzeE2E, UnderNfsLockingASweepGoesOnWhileAnAnalysisReadsItsArchive) {
   std::size_t at_start = 0;
   bool started = false;
   int status = -1;
-  for (int i = 0; i < 6000; ++i) {
+  for (const auto until = std::chrono::steady_clock::now() + std::chrono::minutes(5);
+       std::chrono::steady_clock::now() < until;) {
     if (!started && e2e::read_text(analysis_log).find("runs to analyse") != std::string::npos) {
       started = true;
       at_start = done_runs();
@@ -521,6 +523,52 @@ TEST_F(AnalyzeE2E, WithTheArchiveHeldForWritingAnAnalysisKeepsWhatItFinishedAndR
       << log();
   const h5::File file = h5::File::open(results, h5::Access::read_only, h5::FileAccess::defaults());
   EXPECT_TRUE(file.has_child("analysis"));
+}
+
+// An archive replaced part-way through an analysis with --out (a sweep started over with
+// --overwrite renames a new file over it) stops the analysis instead of mixing two studies' runs
+// in one results file; and an analysis storing its results in place is refused while a reader
+// holds the archive (HDF5 would fail to open it for writing), after waiting 2 s for it.
+TEST_F(AnalyzeE2E, AReplacedArchiveStopsAnAnalysisAndAReaderKeepsResultsOutOfIt) {
+  const std::string archive = (dir_ / "study.h5").string();
+  const std::string results = (dir_ / "results.h5").string();
+  std::ofstream(dir_ / "twelve.ini") << "[model]\nhidden = 16\n[train]\nepochs = 5\nbatch_size = 64\nseed = 3\n"
+                                     << "[sweep.twelve]\nreg.l2_kernel = 0, 1e-7, 2e-7, 3e-7, 4e-7, 5e-7, 6e-7, "
+                                        "7e-7, 8e-7, 9e-7, 1e-6, 2e-6\n";
+  for (const std::string& file : {archive, (dir_ / "new.h5").string()})
+    ASSERT_EQ(run(mpi(1) + AESWEEP_BINARY + " sweep " + (dir_ / "twelve.ini").string() + " --out " + file +
+                  " --data " + data_dir() + " --train-samples 1500 --test-samples 1000 --quiet"),
+              0)
+        << log();
+  const std::string analysis_log = (dir_ / "analysis.log").string();
+  const pid_t analysis = e2e::spawn_logged(
+      {MPIEXEC, "-np", "1", AESWEEP_ANALYZE, archive, "--out", results, "--k-max", "3"}, analysis_log);
+  for (int i = 0; i < 3000 && e2e::read_text(analysis_log).find("[1/12]") == std::string::npos; ++i) ::usleep(20000);
+  fs::rename(dir_ / "new.h5", archive);
+  EXPECT_EQ(e2e::wait_exit(analysis), 1);
+  const std::string said = e2e::read_text(analysis_log);
+  EXPECT_NE(said.find("archive " + archive + " was replaced by another one (archive id "), std::string::npos) << said;
+  EXPECT_NE(said.find("analyse the new one into another --out file; the "), std::string::npos) << said;
+  EXPECT_EQ(said.find("[12/12]"), std::string::npos) << said;
+  // What it stored belongs to the old archive: the new one is not analysed into that file.
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " " + archive + " --out " + results + " --k-max 3"), 2) << log();
+  EXPECT_NE(log().find("its /analysis holds results of another archive"), std::string::npos) << log();
+
+  const pid_t reader = e2e::spawn_logged({"flock", "-s", archive, "sleep", "300"}, (dir_ / "reader.log").string());
+  for (int i = 0; i < 100 && run("flock -n -x " + archive + " true") == 0; ++i) ::usleep(50000);
+  const std::string before = file_bytes(archive);
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " " + archive + " --k-max 3"), 2) << log();
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_NE(log().find("aesweep-analyze: error: archive " + archive + " is open in another program that locks it "
+                       "(h5py, an HDF5 tool, an aesweep-analyze), which keeps results from being stored in it: "
+                       "close that program, or analyse it now with --out FILE; nothing was written"),
+            std::string::npos)
+      << log();
+  EXPECT_TRUE(file_bytes(archive) == before);
+  EXPECT_FALSE(fs::exists(archive + ".lock"));
+  ::kill(-reader, SIGKILL);
+  e2e::wait_exit(reader);
 }
 
 // A file system without flock: no writer lock can be held. The sweep and the analysis still run,

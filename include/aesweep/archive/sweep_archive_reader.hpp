@@ -70,6 +70,10 @@ struct SummarySnapshot {
 
 class SweepArchiveReader {
  public:
+  SweepArchiveReader(SweepArchiveReader&&) noexcept = default;
+  // Deleted: memberwise it would let go of a visit's lock before closing the file it replaces.
+  SweepArchiveReader& operator=(SweepArchiveReader&&) = delete;
+
   // One process, sec2 driver. read_write only to add groups such as /analysis via file().
   [[nodiscard]] static SweepArchiveReader open(const std::string& path,
                                                h5::Access access = h5::Access::read_only);
@@ -83,8 +87,9 @@ class SweepArchiveReader {
   [[nodiscard]] static SweepArchiveReader open_to_watch(const std::string& path);
   // For reading an archive a sweep may still write in short visits, one per read (aesweep-analyze
   // --out): read-only, without HDF5's file lock, but holding an ArchiveReadLock until close() or
-  // destruction, which keeps out a program writing the file with HDF5's lock for the visit
-  // (waiting up to `patience` for one to let go, then ArchiveBusy). Reads the study-wide header,
+  // destruction, which keeps out a program writing the file with HDF5's lock for the visit, and an
+  // aesweep-analyze storing its results in it (waiting up to `patience` for one to let go, then
+  // ArchiveBusy). Read-write opens (open()) wait up to 2 s for visits. Reads the study-wide header,
   // and every run's group only with `every_run` (else runs() is empty, as with open_to_watch).
   // Close it soon: on NFS its lock holds up the sweep's writes while it is open.
   [[nodiscard]] static SweepArchiveReader open_to_visit(const std::string& path, std::chrono::milliseconds patience,

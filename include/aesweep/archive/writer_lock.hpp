@@ -111,7 +111,9 @@ class WriterLock {
 // aesweep-analyze storing its results in it, an HDF5 tool in write mode), and such a program
 // cannot start meanwhile. Hold it only for the visit: on NFS it is a byte-range lock on the whole
 // file, which every write of a sweep's MPI-IO waits for (and whose own lock around a write makes
-// acquire wait a moment). Where the file system has no flock it holds nothing.
+// acquire wait a moment). It also keeps a visit from an archive an aesweep-analyze stores its
+// results in (its writer lock), since with HDF5_USE_FILE_LOCKING=FALSE that one holds no lock on
+// the file. Where the file system has no flock it holds nothing.
 class ArchiveReadLock {
  public:
   ArchiveReadLock() = default;
@@ -128,6 +130,8 @@ class ArchiveReadLock {
 
   // Whether a lock is held (false where the file system has no flock).
   [[nodiscard]] bool held() const noexcept { return fd_ >= 0; }
+  // Whether `path` (links followed) names the file this lock is on.
+  [[nodiscard]] bool locks(const std::string& path) const;
   void release() noexcept;
 
  private:
