@@ -2,14 +2,15 @@
 # Installs the Debian 12 packages aesweep needs, only those missing. Idempotent and quiet when
 # everything is there. Usage: scripts/install_deps.sh [--bench] [--slurm]
 # The default set includes oneDNN (libdnnl-dev, the default matrix-product backend, docs/benchmarks.md
-# section 7) and FFTW (libfftw3-dev, t-SNE's FFT-interpolated forces).
+# section 7) and FFTW (libfftw3-dev, t-SNE's FFT-interpolated forces); strace, iproute2 and qemu-user
+# are for tests (qemu-user runs the build on an emulated older CPU: tests/e2e/cpu_check_test.cpp).
 #   --bench  also the comparison stack (python3-torch, python3-sklearn, libopenblas0-pthread) and the other GEMM
 #            libraries bench/gemm_backends measures (libopenblas-dev, libblis-dev, libxsmm-dev)
 #   --slurm  also Slurm and munge for the single-node cluster test
 set -euo pipefail
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libeigen3-dev libhdf5-openmpi-dev
   hdf5-tools libboost-program-options-dev libgtest-dev zlib1g-dev python3-h5py python3-matplotlib python3-numpy
-  python3-pytest npm dataset-fashion-mnist strace iproute2 libdnnl-dev libfftw3-dev)
+  python3-pytest npm dataset-fashion-mnist strace iproute2 libdnnl-dev libfftw3-dev qemu-user)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch python3-sklearn libopenblas0-pthread libopenblas-dev libblis-dev libxsmm-dev) ;;

@@ -13,7 +13,18 @@
 #include "aesweep/core/gemm.hpp"
 #include "aesweep/core/error.hpp"
 
+// The instruction-set extensions this build was compiled for (src/core/built_for.cpp).
+extern "C" const char* const aesweep_built_for[];
+
 namespace {
+
+// "the baseline + avx, avx2, ...": what a CPU needs to run this build (cpu_check.cpp refuses others).
+std::string built_for() {
+  std::string text = "the baseline";
+  for (const char* const* f = aesweep_built_for; *f != nullptr; ++f)
+    text += (f == aesweep_built_for ? " + " : ", ") + std::string(*f);
+  return text;
+}
 
 // Boost echoes a bad value whole: a megabyte of text is cut.
 std::string cut_message(const std::string& message) {
@@ -31,7 +42,7 @@ void print_usage() {
       "  status ARCHIVE         runs per state, the best runs and the Pareto front of a sweep archive,\n"
       "                         also while the sweep is still writing it\n\n"
       "'aesweep COMMAND --help' explains every option of a command; 'aesweep --version' names the\n"
-      "build: its version, matrix-product backend, HDF5 and this CPU.\n");
+      "build: its version, matrix-product backend, HDF5, the instruction sets it needs and this CPU.\n");
 }
 
 }  // namespace
@@ -43,10 +54,11 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "--version" || args[0] == "version") {
-    std::printf("aesweep %s\nmatrix products: %s (AESWEEP_GEMM at build time)\nbf16: %s\nhdf5: %s\ncpu: %s\n",
+    std::printf("aesweep %s\nmatrix products: %s (AESWEEP_GEMM at build time)\nbf16: %s\nhdf5: %s\nbuilt for: %s\n"
+                "cpu: %s\n",
                 AESWEEP_VERSION, aesweep::gemm::backend_description().c_str(),
                 aesweep::gemm::bf16_supported() ? "available" : aesweep::gemm::bf16_unsupported_reason().c_str(),
-                aesweep::h5::library_version().c_str(), aesweep::gemm::cpu_description().c_str());
+                aesweep::h5::library_version().c_str(), built_for().c_str(), aesweep::gemm::cpu_description().c_str());
     return 0;
   }
   const std::string command = args[0];
