@@ -20,6 +20,9 @@ namespace {
 
 // "the baseline + avx, avx2, ...": what a CPU needs to run this build (cpu_check.cpp refuses others).
 std::string built_for() {
+#if !defined(__x86_64__)
+  return "this architecture's compiler flags (not checked at start-up here)";
+#endif
   std::string text = "the baseline";
   for (const char* const* f = aesweep_built_for; *f != nullptr; ++f)
     text += (f == aesweep_built_for ? " + " : ", ") + std::string(*f);

@@ -121,5 +121,20 @@ const char* const aesweep_built_for[] = {
 #ifdef __AVX512VP2INTERSECT__
     "avx512vp2intersect",
 #endif
+#ifdef __TBM__
+    "tbm",
+#endif
+#ifdef __AVX512ER__
+    "avx512er",
+#endif
+#ifdef __AVX512PF__
+    "avx512pf",
+#endif
+#ifdef __AVX5124FMAPS__
+    "avx5124fmaps",
+#endif
+#ifdef __AVX5124VNNIW__
+    "avx5124vnniw",
+#endif
     nullptr};
 }

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -55,6 +56,22 @@ TEST(CpuCheck, OnACpuWithoutWhatTheBuildUsesEachProgramNamesWhatIsMissing) {
               std::string::npos)
         << o.output;
     EXPECT_EQ(o.output.find("Usage:"), std::string::npos) << o.output;
+  }
+  // QEMU's Haswell-v4 model: AVX2, FMA, BMI2 and the rest of x86-64-v3, no AVX-512. Only what it
+  // lacks is named.
+  const std::vector<std::string> haswell = {"sse3", "ssse3", "sse4.1", "sse4.2", "popcnt", "lzcnt", "movbe", "f16c",
+                                            "avx",  "avx2",  "fma",    "bmi",    "bmi2",   "aes",   "pclmul"};
+  std::string beyond_haswell;
+  for (const char* const* f = aesweep_built_for; *f != nullptr; ++f)
+    if (std::find(haswell.begin(), haswell.end(), *f) == haswell.end())
+      beyond_haswell += (beyond_haswell.empty() ? "" : ", ") + std::string(*f);
+  const Outcome on_haswell = run(std::string("qemu-x86_64 -cpu Haswell-v4 ") + AESWEEP_BINARY + " --help");
+  if (beyond_haswell.empty()) {
+    EXPECT_EQ(on_haswell.status, 0) << on_haswell.output;
+  } else {
+    EXPECT_EQ(on_haswell.status, 2) << on_haswell.output;
+    EXPECT_NE(on_haswell.output.find(") and uses " + beyond_haswell + ", which this CPU lacks."), std::string::npos)
+        << on_haswell.output;
   }
   // The CPU it was built on runs it, and --version names what it needs.
   const Outcome here = run(std::string(AESWEEP_BINARY) + " --version");
