@@ -186,6 +186,11 @@ void FileAccess::disable_file_locking() {
   checked([&] { return H5Pset_file_locking(id(), false, true); }, "turn off file locking in", name());
 }
 
+void FileAccess::checksum_metadata() {
+  checked([&] { return H5Pset_libver_bounds(id(), H5F_LIBVER_V18, H5F_LIBVER_V18); },
+          "set HDF5 1.8 format bounds on", name());
+}
+
 DatasetCreate DatasetCreate::contiguous_early(FillTime fill) {
   DatasetCreate dcpl(H5P_DATASET_CREATE, "dataset creation (contiguous, early allocation)");
   checked([&] { return H5Pset_layout(dcpl.id(), H5D_CONTIGUOUS); }, "set contiguous layout on",

@@ -723,7 +723,11 @@ void SweepArchive::Impl::create(const ArchiveHeader& header, const std::string& 
   // most a stray PATH.creating (rebuilt next time) and never a half-made archive at PATH, and
   // --overwrite keeps the old archive until the new one is complete.
   const std::string building = path + ".creating";
-  file = h5::File::create(building, h5::FileAccess::mpio(*comm));
+  // Checksummed metadata (h5.hpp): a damaged archive is refused with a message rather than
+  // crashing HDF5's decoders (docs/fuzzing.md).
+  h5::FileAccess fapl = h5::FileAccess::mpio(*comm);
+  fapl.checksum_metadata();
+  file = h5::File::create(building, fapl);
   write_root_attributes(file, header, created, archive_id, runs.size());
   {  // the local handles must be closed before the file is
     const DatasetGroup data = create_dataset_group(file, header);

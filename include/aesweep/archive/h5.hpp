@@ -113,6 +113,13 @@ class FileAccess : public PropertyList {
   [[nodiscard]] bool is_mpio() const noexcept { return mpio_; }
   // No flock on the file (HDF5_USE_FILE_LOCKING in the environment still overrides this).
   void disable_file_locking();
+  // For a file to create: HDF5 1.8's format (libver bounds V18 to V18: superblock version 2,
+  // version 2 object headers, new-style groups), in which every metadata block carries a
+  // checksum, so a damaged file is refused ("incorrect metadata checksum") before HDF5 decodes
+  // the damage. Readable by HDF5 1.8 and later. Unlike version 3 (HDF5 1.10's), the superblock
+  // has no "open for writing" flag: a file left by a killed writer opens without h5clear.
+  // Objects added later to such a file, by any program, take the same checksummed form.
+  void checksum_metadata();
 
  private:
   using PropertyList::PropertyList;
@@ -302,8 +309,9 @@ class Group : public Location {
 class File : public Location {
  public:
   File() noexcept = default;
-  // Creates (truncating any existing file). COLLECTIVE with an MPI-IO fapl. The default
-  // libver bounds are kept (superblock version 0), so a file left by a killed writer opens in
+  // Creates (truncating any existing file). COLLECTIVE with an MPI-IO fapl. With the default
+  // fapl, superblock version 0 (no checksums); FileAccess::checksum_metadata gives version 2.
+  // Neither has an "open for writing" flag, so a file left by a killed writer opens in
   // h5py/h5dump without h5clear.
   [[nodiscard]] static File create(const std::string& path, const FileAccess& fapl);
   // COLLECTIVE with an MPI-IO fapl.

@@ -83,7 +83,7 @@ class SweepArchiveReader {
   // that the sweep's MPI-IO writer waits for there), reading only the study-wide header and
   // checking the archive's shape, not every run's group: run_count() is the number of runs,
   // runs() is empty. Use read_done_summary().
-  // The file is never written (read-only open of a superblock-0 file).
+  // The file is never written (a read-only open).
   [[nodiscard]] static SweepArchiveReader open_to_watch(const std::string& path);
   // For reading an archive a sweep may still write in short visits, one per read (aesweep-analyze
   // --out): read-only, without HDF5's file lock, but holding an ArchiveReadLock until close() or
