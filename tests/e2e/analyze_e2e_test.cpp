@@ -73,6 +73,25 @@ class AnalyzeE2E : public ::testing::Test {
   std::string mpi(int ranks) const {
     return std::string(MPIEXEC) + " -np " + std::to_string(ranks) + " --oversubscribe ";
   }
+  // A 12-run study (t-SNE of 1,000 codes a run: a few tenths of a second each) swept into `file`.
+  void sweep_twelve_runs(const std::string& file) {
+    std::ofstream(dir_ / "twelve.ini") << "[model]\nhidden = 16\n[train]\nepochs = 5\nbatch_size = 64\nseed = 3\n"
+                                       << "[sweep.twelve]\nreg.l2_kernel = 0, 1e-7, 2e-7, 3e-7, 4e-7, 5e-7, 6e-7, "
+                                          "7e-7, 8e-7, 9e-7, 1e-6, 2e-6\n";
+    ASSERT_EQ(run(mpi(1) + AESWEEP_BINARY + " sweep " + (dir_ / "twelve.ini").string() + " --out " + file +
+                  " --data " + data_dir() + " --train-samples 1500 --test-samples 1000 --quiet"),
+              0)
+        << log();
+  }
+  // aesweep-analyze ARCHIVE --out RESULTS started, returned once its first result is stored (at
+  // most a minute); its output goes to analysis.log.
+  pid_t analysis_under_way(const std::string& archive, const std::string& results) {
+    const std::string analysis_log = (dir_ / "analysis.log").string();
+    const pid_t analysis = e2e::spawn_logged(
+        {MPIEXEC, "-np", "1", AESWEEP_ANALYZE, archive, "--out", results, "--k-max", "3"}, analysis_log);
+    for (int i = 0; i < 3000 && e2e::read_text(analysis_log).find("[1/") == std::string::npos; ++i) ::usleep(20000);
+    return analysis;
+  }
   // NFS's locking on this machine (see SweepAndAnalysisFinishUnderNfsLocking): VAR=VALUE words
   // for env.
   static std::string nfs_environment() {
@@ -479,17 +498,9 @@ TEST_F(AnalyzeE2E, UnderNfsLockingASweepGoesOnWhileAnAnalysisReadsItsArchive) {
 TEST_F(AnalyzeE2E, WithTheArchiveHeldForWritingAnAnalysisKeepsWhatItFinishedAndResumes) {
   const std::string archive = (dir_ / "study.h5").string();
   const std::string results = (dir_ / "results.h5").string();
-  std::ofstream(dir_ / "twelve.ini") << "[model]\nhidden = 16\n[train]\nepochs = 5\nbatch_size = 64\nseed = 3\n"
-                                     << "[sweep.twelve]\nreg.l2_kernel = 0, 1e-7, 2e-7, 3e-7, 4e-7, 5e-7, 6e-7, "
-                                        "7e-7, 8e-7, 9e-7, 1e-6, 2e-6\n";
-  ASSERT_EQ(run(mpi(1) + AESWEEP_BINARY + " sweep " + (dir_ / "twelve.ini").string() + " --out " + archive +
-                " --data " + data_dir() + " --train-samples 1500 --test-samples 1000 --quiet"),
-            0)
-      << log();
   const std::string analysis_log = (dir_ / "analysis.log").string();
-  const pid_t analysis = e2e::spawn_logged(
-      {MPIEXEC, "-np", "1", AESWEEP_ANALYZE, archive, "--out", results, "--k-max", "3"}, analysis_log);
-  for (int i = 0; i < 3000 && e2e::read_text(analysis_log).find("[1/12]") == std::string::npos; ++i) ::usleep(20000);
+  ASSERT_NO_FATAL_FAILURE(sweep_twelve_runs(archive));
+  const pid_t analysis = analysis_under_way(archive, results);
   const pid_t holder = e2e::spawn_logged({"flock", "-x", archive, "sleep", "300"}, (dir_ / "holder.log").string());
   const int status = e2e::wait_exit(analysis);
   const std::string said = e2e::read_text(analysis_log);
@@ -532,18 +543,10 @@ TEST_F(AnalyzeE2E, WithTheArchiveHeldForWritingAnAnalysisKeepsWhatItFinishedAndR
 TEST_F(AnalyzeE2E, AReplacedArchiveStopsAnAnalysisAndAReaderKeepsResultsOutOfIt) {
   const std::string archive = (dir_ / "study.h5").string();
   const std::string results = (dir_ / "results.h5").string();
-  std::ofstream(dir_ / "twelve.ini") << "[model]\nhidden = 16\n[train]\nepochs = 5\nbatch_size = 64\nseed = 3\n"
-                                     << "[sweep.twelve]\nreg.l2_kernel = 0, 1e-7, 2e-7, 3e-7, 4e-7, 5e-7, 6e-7, "
-                                        "7e-7, 8e-7, 9e-7, 1e-6, 2e-6\n";
-  for (const std::string& file : {archive, (dir_ / "new.h5").string()})
-    ASSERT_EQ(run(mpi(1) + AESWEEP_BINARY + " sweep " + (dir_ / "twelve.ini").string() + " --out " + file +
-                  " --data " + data_dir() + " --train-samples 1500 --test-samples 1000 --quiet"),
-              0)
-        << log();
   const std::string analysis_log = (dir_ / "analysis.log").string();
-  const pid_t analysis = e2e::spawn_logged(
-      {MPIEXEC, "-np", "1", AESWEEP_ANALYZE, archive, "--out", results, "--k-max", "3"}, analysis_log);
-  for (int i = 0; i < 3000 && e2e::read_text(analysis_log).find("[1/12]") == std::string::npos; ++i) ::usleep(20000);
+  ASSERT_NO_FATAL_FAILURE(sweep_twelve_runs(archive));
+  ASSERT_NO_FATAL_FAILURE(sweep_twelve_runs((dir_ / "new.h5").string()));
+  const pid_t analysis = analysis_under_way(archive, results);
   fs::rename(dir_ / "new.h5", archive);
   EXPECT_EQ(e2e::wait_exit(analysis), 1);
   const std::string said = e2e::read_text(analysis_log);
