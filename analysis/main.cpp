@@ -246,9 +246,11 @@ int coordinate(Communicator& comm, const Cli& cli, const std::vector<int>& label
   if (cli.out.empty()) {
     in_place.emplace(SweepArchiveReader::open(cli.archive, h5::Access::read_write));
   } else {
+    h5::FileAccess checksummed = h5::FileAccess::defaults();  // as the sweep's archives (h5.hpp)
+    checksummed.checksum_metadata();
     separate.emplace(std::filesystem::exists(cli.out)
                          ? h5::File::open(cli.out, h5::Access::read_write, h5::FileAccess::defaults())
-                         : h5::File::create(cli.out, h5::FileAccess::defaults()));
+                         : h5::File::create(cli.out, checksummed));
   }
   h5::File& target = separate ? *separate : in_place->file();
   AnalysisStore store(target, cli.options, cli.archive, cli.identity);

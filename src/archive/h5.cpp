@@ -593,12 +593,23 @@ AESWEEP_H5_DATASET_IO(std::uint8_t)
 
 std::string Location::child_path(const std::string& child) const { return join_path(name(), child); }
 
+namespace {
+// Attributes stay in the object header, however many: in version 2 object headers (files made
+// with FileAccess::checksum_metadata) the header is checksummed, while past 8 attributes HDF5
+// would move them to a fractal heap, which keeps any attribute over about 4 KiB (a config text)
+// outside every checksum. No effect on version 1 headers, which have no other place.
+void keep_attributes_in_header(hid_t ocpl, const std::string& what) {
+  checked([&] { return H5Pset_attr_phase_change(ocpl, 65535, 65535); }, "keep attributes compact for", what);
+}
+}  // namespace
+
 Group Location::create_group(const std::string& child) const {
   const std::string what = child_path(child);
   // Groups do not record modification times either (see DatasetCreate).
   Handle gcpl(checked([] { return H5Pcreate(H5P_GROUP_CREATE); }, "create group property list for", what),
               H5Pclose, "group creation");
   checked([&] { return H5Pset_obj_track_times(gcpl.id(), false); }, "disable time tracking for", what);
+  keep_attributes_in_header(gcpl.id(), what);
   return Group::adopt(
       checked([&] { return H5Gcreate2(id(), child.c_str(), H5P_DEFAULT, gcpl.id(), H5P_DEFAULT); },
               "create group", what),
@@ -641,7 +652,10 @@ std::vector<std::string> Location::child_names() const {
 Group Group::adopt(hid_t id, std::string name) { return Group(id, H5Gclose, std::move(name)); }
 
 File File::create(const std::string& path, const FileAccess& fapl) {
-  const hid_t id = checked([&] { return H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.id()); },
+  Handle fcpl(checked([] { return H5Pcreate(H5P_FILE_CREATE); }, "create file creation property list for", path),
+              H5Pclose, "file creation");
+  keep_attributes_in_header(fcpl.id(), path + ":/");  // the root group's
+  const hid_t id = checked([&] { return H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.id(), fapl.id()); },
                            "create file", path);
   return File(id, H5Fclose, path + ":/");
 }

@@ -343,19 +343,24 @@ TEST_F(SweepArchiveTest, ReaderCanAddAnAnalysisGroup) {
 }
 
 // New archives carry checksummed metadata (HDF5 1.8's format, superblock version 2): a byte flipped
-// inside a run's dataset header is refused as damage, where the unchecksummed format of the
-// earlier archives let HDF5 decode such bytes, and crash on some (docs/fuzzing.md). A file left by
-// a killed writer still needs no h5clear (RunsMarkedDoneSurviveSigkillWhole).
+// inside a run's dataset header, or inside a long config text (an attribute of the root group,
+// kept in its checksummed header), is refused as damage. The unchecksummed format of the earlier
+// archives let HDF5 decode such bytes, and crash on some (docs/fuzzing.md), or read a changed text
+// silently. A file left by a killed writer still needs no h5clear (RunsMarkedDoneSurviveSigkillWhole).
 TEST_F(SweepArchiveTest, ANewArchiveChecksumsItsMetadataAndADamagedHeaderIsRefused) {
   const std::string file = path("checksummed.h5");
+  const std::string marker = "#end of a long comment";
+  header_.config_text += "# " + std::string(30000, 'x') + "\n" + marker + "\n";
   {
     SweepArchive archive = open(file);
     for (std::size_t i = 0; i < 4; ++i) write(archive, i);
     archive.close();
   }
-  std::string bytes = testing::read_bytes(file);
-  ASSERT_GT(bytes.size(), 9u);
-  EXPECT_EQ(int(bytes[8]), 2) << "superblock version";
+  const std::string intact = testing::read_bytes(file);
+  ASSERT_GT(intact.size(), 9u);
+  EXPECT_EQ(int(intact[8]), 2) << "superblock version";
+  EXPECT_EQ(SweepArchiveReader::open(file).header().config_text, header_.config_text);
+#if H5_VERS_MAJOR == 1 && H5_VERS_MINOR == 10
   const std::string latent = "/" + std::string(layout::kRunsGroup) + "/" + layout::run_name(3) + "/" +
                              layout::kLatentTest;
   H5O_info_t info{};
@@ -365,16 +370,28 @@ TEST_F(SweepArchiveTest, ANewArchiveChecksumsItsMetadataAndADamagedHeaderIsRefus
     ASSERT_GE(H5Oget_info_by_name2(f, latent.c_str(), &info, H5O_INFO_BASIC | H5O_INFO_HDR, H5P_DEFAULT), 0);
     H5Fclose(f);
   }
-  ASSERT_EQ(bytes.compare(info.addr, 4, "OHDR"), 0) << "a version 2 object header";
-  ASSERT_LT(info.addr + info.hdr.space.total, bytes.size());
-  bytes[info.addr + info.hdr.space.total / 2] ^= 0x5a;
-  std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
-  try {
-    (void)SweepArchiveReader::open(file);
-    ADD_FAILURE() << "a damaged archive was read";
-  } catch (const ArchiveError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("cannot be read: it is damaged"));
-    EXPECT_THAT(std::string(e.what()) + e.detail(), HasSubstr("checksum"));
+  ASSERT_EQ(intact.compare(info.addr, 4, "OHDR"), 0) << "a version 2 object header";
+  ASSERT_EQ(info.hdr.nchunks, 1u);  // so the middle of its bytes is inside its one checksummed block
+  ASSERT_LT(info.addr + info.hdr.space.total, intact.size());
+  const std::size_t in_dataset_header = info.addr + info.hdr.space.total / 2;
+#else
+  const std::size_t in_dataset_header = std::string::npos;  // H5O_info_t lost its address in HDF5 1.12
+#endif
+  const std::size_t in_config_text = intact.find(marker);
+  ASSERT_NE(in_config_text, std::string::npos);
+  for (const std::size_t at : {in_dataset_header, in_config_text - 100}) {
+    if (at == std::string::npos) continue;
+    std::string bytes = intact;
+    bytes[at] ^= 0x5a;
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+    try {
+      const SweepArchiveReader reader = SweepArchiveReader::open(file);
+      ADD_FAILURE() << "a damaged archive was read (byte " << at << "); its config text is "
+                    << (reader.header().config_text == header_.config_text ? "intact" : "changed");
+    } catch (const ArchiveError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("cannot be read: it is damaged"));
+      EXPECT_THAT(std::string(e.what()) + e.detail(), HasSubstr("checksum"));
+    }
   }
 }
 

@@ -534,6 +534,7 @@ TEST_F(AnalyzeE2E, WithTheArchiveHeldForWritingAnAnalysisKeepsWhatItFinishedAndR
       << log();
   const h5::File file = h5::File::open(results, h5::Access::read_only, h5::FileAccess::defaults());
   EXPECT_TRUE(file.has_child("analysis"));
+  EXPECT_EQ(int(e2e::read_text(results).at(8)), 2) << "superblock version: checksummed, as the archive";
 }
 
 // An archive replaced part-way through an analysis with --out (a sweep started over with
