@@ -13,6 +13,8 @@
 #include <ctime>
 #include <utility>
 
+#include "aesweep/archive/sweep_archive.hpp"  // resolve_links
+
 namespace aesweep {
 namespace {
 
@@ -297,6 +299,7 @@ ArchiveReadLock ArchiveReadLock::acquire(const std::string& archive_path, std::c
     return std::max(std::chrono::milliseconds(0), std::chrono::duration_cast<std::chrono::milliseconds>(
                                                       until - std::chrono::steady_clock::now()));
   };
+  const std::string real_path = resolve_links(archive_path);  // the writer lock lies beside the file itself
   LockState writer;
   for (;;) {
     const int err = flock_within(fd, LOCK_SH, left());
@@ -308,7 +311,7 @@ ArchiveReadLock ArchiveReadLock::acquire(const std::string& archive_path, std::c
     // the file until after it has closed it, and holds HDF5's exclusive lock between, unless
     // HDF5_USE_FILE_LOCKING=FALSE turned that off: its writer lock keeps a visit out either way.
     // A sweep also holds the writer lock, but a reader is welcome while it writes.
-    writer = WriterLock::probe(archive_path);
+    writer = WriterLock::probe(real_path);
     const bool analysis = writer.kind == LockState::Kind::held && writer.text.rfind("aesweep-analyze,", 0) == 0;
     if (err == 0 && !analysis) {
       ArchiveReadLock lock;

@@ -299,6 +299,11 @@ TEST_F(StatusTest, AVisitReadsTheCodesAndKeepsOutAWriterOnlyWhileItIsOpen) {
     // kept out by its writer lock alone; a sweep's writer lock keeps no visit out.
     WriterLock analysis = WriterLock::acquire(file_, "aesweep-analyze");
     EXPECT_THAT(refusal(), HasSubstr("is locked for writing by aesweep-analyze, pid " + std::to_string(::getpid())));
+    // Also when the archive is visited through a link: the lock lies beside the file itself.
+    const std::string link = dir_ + "/link-to-study.h5";
+    std::filesystem::create_symlink(file_, link);
+    EXPECT_THAT([&] { (void)SweepArchiveReader::open_to_visit(link, milliseconds(100)); },
+                ::testing::ThrowsMessage<ArchiveBusy>(HasSubstr("is locked for writing by aesweep-analyze, pid")));
   }
   {
     WriterLock sweep = WriterLock::acquire(file_, "aesweep sweep");
