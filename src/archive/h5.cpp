@@ -649,6 +649,12 @@ std::vector<std::string> Location::child_names() const {
   return names;
 }
 
+std::size_t Location::child_count() const {
+  H5G_info_t info{};
+  checked([&] { return H5Gget_info(id(), &info); }, "count the members of", name());
+  return static_cast<std::size_t>(info.nlinks);
+}
+
 Group Group::adopt(hid_t id, std::string name) { return Group(id, H5Gclose, std::move(name)); }
 
 File File::create(const std::string& path, const FileAccess& fapl) {

@@ -291,6 +291,8 @@ class Location : public AttributeHolder {
   [[nodiscard]] bool has_child(const std::string& child) const;
   // Link names in this group, in name order.
   [[nodiscard]] std::vector<std::string> child_names() const;
+  // How many links this group holds, without listing them.
+  [[nodiscard]] std::size_t child_count() const;
 
  protected:
   using AttributeHolder::AttributeHolder;
