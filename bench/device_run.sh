@@ -58,6 +58,7 @@ run_step() {
     local why="exit $rc"
     [ $rc -eq 124 ] && why="timed out after $t s"
     [ $rc -eq 132 ] && why="SIGILL: an instruction this CPU lacks"
+    [ $rc -eq 2 ] && why="exit 2 (a binary built for other CPUs says so at start: cannot run on this CPU)"
     record "{\"step\": \"$name\", \"failed\": \"$why\"}"
   fi
   return $rc

@@ -336,8 +336,10 @@ WriterLock lock_for_results(const std::string& path) {
     // with --out lasts a moment; h5py may keep it open).
     if (!wait_for_no_flock(archive, std::chrono::seconds(2)))
       throw ConfigError(std::string(opened_elsewhere(archive).what()) +
-                        ", which keeps results from being stored in it: close that program, or analyse it now with "
-                        "--out FILE; nothing was written");
+                        ", which keeps results from being stored in it: close that program" +
+                        (flock_held_exclusively(archive) ? std::string(" (it writes the archive)")
+                                                         : std::string(", or analyse it now with --out FILE")) +
+                        "; nothing was written");
     return lock;
   } catch (const ArchiveBusy& e) {
     throw ConfigError(std::string(e.what()) +

@@ -206,8 +206,10 @@ SweepArchiveReader SweepArchiveReader::open_to_visit(const std::string& path, st
   for (int attempt = 0;; ++attempt) {
     r.visit_lock_ = ArchiveReadLock::acquire(path, patience);
     reading(path, [&] { r.file_ = h5::File::open(path, h5::Access::read_only, unlocked_access(path)); });
-    if (!r.visit_lock_.held() || r.visit_lock_.locks(path) || attempt == 3) break;
+    if (!r.visit_lock_.held() || r.visit_lock_.locks(path)) break;
     r.file_.close();
+    if (attempt == 3)
+      throw ArchiveError("archive " + path + " was replaced 4 times while it was being opened for reading");
   }
   reading(path, [&] { r.load(every_run); });
   return r;

@@ -280,9 +280,16 @@ ArchiveReadLock& ArchiveReadLock::operator=(ArchiveReadLock&& other) noexcept {
 }
 
 bool ArchiveReadLock::locks(const std::string& path) const {
+  // Opening the name (not stat) makes an NFS client look it up again instead of answering from
+  // its attribute cache, as same_file does; links are followed here.
+  if (fd_ < 0) return false;
+  const int other = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (other < 0) return false;
   struct stat held {}, named {};
-  return fd_ >= 0 && ::fstat(fd_, &held) == 0 && ::stat(path.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
-         held.st_ino == named.st_ino;
+  const bool same = ::fstat(fd_, &held) == 0 && ::fstat(other, &named) == 0 && held.st_dev == named.st_dev &&
+                    held.st_ino == named.st_ino;
+  ::close(other);
+  return same;
 }
 
 void ArchiveReadLock::release() noexcept {

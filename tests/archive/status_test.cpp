@@ -313,14 +313,15 @@ TEST_F(StatusTest, AVisitReadsTheCodesAndKeepsOutAWriterOnlyWhileItIsOpen) {
   const int again = ::open(file_.c_str(), O_RDWR);
   ASSERT_GE(again, 0);
   ASSERT_EQ(::flock(again, LOCK_EX | LOCK_NB), 0);
-  std::thread lets_go([fd = again] {
+  // Timed from before the holder's thread starts: it lets go at least 200 ms later. A jthread
+  // joins even when the open throws.
+  const auto start = std::chrono::steady_clock::now();
+  std::jthread lets_go([fd = again] {
     std::this_thread::sleep_for(milliseconds(200));
     ::close(fd);
   });
-  const auto start = std::chrono::steady_clock::now();
   const auto reader = SweepArchiveReader::open_to_visit(file_, milliseconds(5000));
-  lets_go.join();
-  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(150));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(200));
   EXPECT_EQ(reader.read_states().size(), 9u);
 }
 
@@ -343,14 +344,13 @@ TEST_F(StatusTest, OpeningForWritingWaitsForAReaderThenSaysAnotherProgramHasItOp
               ::testing::ThrowsMessage<ArchiveBusy>(
                   AllOf(HasSubstr("is open in another program that locks it"), Not(HasSubstr("damaged")))));
   EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(1900));
-  std::thread lets_go([reader] {
+  start = std::chrono::steady_clock::now();  // before the reader's thread: it lets go 300 ms on
+  std::jthread lets_go([reader] {
     std::this_thread::sleep_for(milliseconds(300));
     ::close(reader);
   });
-  start = std::chrono::steady_clock::now();
   auto writer = SweepArchiveReader::open(file_, h5::Access::read_write);
-  lets_go.join();
-  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(250));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, milliseconds(300));
   EXPECT_EQ(writer.read_states().size(), 9u);
 }
 

@@ -440,6 +440,7 @@ TEST_F(AnalyzeE2E, UnderNfsLockingASweepGoesOnWhileAnAnalysisReadsItsArchive) {
       command({MPIEXEC, "-np", "1", AESWEEP_BINARY, "sweep", (dir_ / "many.ini").string(), "--out", archive, "--data",
                data_dir(), "--train-samples", "3000", "--test-samples", "1000", "--quiet"}),
       (dir_ / "sweep.log").string());
+  e2e::KilledAtScopeEnd sweep_ends(sweep);
   const auto done_runs = [&] {  // as aesweep status reads them: no lock, nothing written
     try {
       std::size_t done = 0;
@@ -450,8 +451,10 @@ TEST_F(AnalyzeE2E, UnderNfsLockingASweepGoesOnWhileAnAnalysisReadsItsArchive) {
       return std::size_t(0);  // not there yet
     }
   };
-  for (int i = 0; i < 1200 && done_runs() < 4; ++i) ::usleep(100000);
-  ASSERT_GE(done_runs(), 4u) << e2e::read_text(dir_ / "sweep.log");
+  // Enough runs done that the analysis (t-SNE, about 0.3 s a run) lasts many of the sweep's runs
+  // (about 0.1 s each): the old code let the sweep store at most one.
+  for (int i = 0; i < 1200 && done_runs() < 8; ++i) ::usleep(100000);
+  ASSERT_GE(done_runs(), 8u) << e2e::read_text(dir_ / "sweep.log");
 
   const std::string analysis_log = (dir_ / "analysis.log").string();
   const pid_t analysis = e2e::spawn_logged(command({MPIEXEC, "-np", "1", AESWEEP_ANALYZE, archive, "--out", results,
@@ -473,19 +476,18 @@ TEST_F(AnalyzeE2E, UnderNfsLockingASweepGoesOnWhileAnAnalysisReadsItsArchive) {
   }
   const std::size_t at_end = done_runs();
   const std::string said = e2e::read_text(analysis_log);
-  ::kill(-sweep, SIGKILL);
-  e2e::wait_exit(sweep);
+  sweep_ends.end();
   e2e::kill_processes_with(archive);
   ASSERT_TRUE(started) << said;
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << said;
-  EXPECT_GE(at_end, at_start + 2) << "the sweep stored " << at_end - at_start << " runs while the analysis ran\n"
+  EXPECT_GE(at_end, at_start + 3) << "the sweep stored " << at_end - at_start << " runs while the analysis ran\n"
                                   << said << e2e::read_text(dir_ / "sweep.log");
   // Every run done when the analysis started was analysed, and the results file says so.
   const auto count = said.find(" runs to analyse");
   const auto first = said.rfind("aesweep-analyze: ", count);
   ASSERT_NE(first, std::string::npos) << said;
   const std::size_t analysed = std::stoul(said.substr(first + 17));
-  EXPECT_GE(analysed, 4u) << said;
+  EXPECT_GE(analysed, 8u) << said;
   EXPECT_NE(said.find("[" + std::to_string(analysed) + "/" + std::to_string(analysed) + "]"), std::string::npos) << said;
   const h5::File file = h5::File::open(results, h5::Access::read_only, h5::FileAccess::defaults());
   EXPECT_TRUE(file.has_child("analysis"));
@@ -502,6 +504,7 @@ TEST_F(AnalyzeE2E, WithTheArchiveHeldForWritingAnAnalysisKeepsWhatItFinishedAndR
   ASSERT_NO_FATAL_FAILURE(sweep_twelve_runs(archive));
   const pid_t analysis = analysis_under_way(archive, results);
   const pid_t holder = e2e::spawn_logged({"flock", "-x", archive, "sleep", "300"}, (dir_ / "holder.log").string());
+  e2e::KilledAtScopeEnd holder_ends(holder);
   const int status = e2e::wait_exit(analysis);
   const std::string said = e2e::read_text(analysis_log);
   EXPECT_EQ(status, 1) << said;
@@ -525,8 +528,7 @@ TEST_F(AnalyzeE2E, WithTheArchiveHeldForWritingAnAnalysisKeepsWhatItFinishedAndR
       << log();
   EXPECT_FALSE(fs::exists(other));
 
-  ::kill(-holder, SIGKILL);
-  e2e::wait_exit(holder);
+  holder_ends.end();
   ASSERT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " " + archive + " --out " + results + " --k-max 3"), 0) << log();
   EXPECT_NE(log().find(std::to_string(12 - finished) + " runs to analyse, " + std::to_string(finished) +
                        " already done"),
@@ -558,7 +560,8 @@ TEST_F(AnalyzeE2E, AReplacedArchiveStopsAnAnalysisAndAReaderKeepsResultsOutOfIt)
   EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " " + archive + " --out " + results + " --k-max 3"), 2) << log();
   EXPECT_NE(log().find("its /analysis holds results of another archive"), std::string::npos) << log();
 
-  const pid_t reader = e2e::spawn_logged({"flock", "-s", archive, "sleep", "300"}, (dir_ / "reader.log").string());
+  const e2e::KilledAtScopeEnd reader(
+      e2e::spawn_logged({"flock", "-s", archive, "sleep", "300"}, (dir_ / "reader.log").string()));
   for (int i = 0; i < 100 && run("flock -n -x " + archive + " true") == 0; ++i) ::usleep(50000);
   const std::string before = file_bytes(archive);
   const auto start = std::chrono::steady_clock::now();
@@ -571,8 +574,6 @@ TEST_F(AnalyzeE2E, AReplacedArchiveStopsAnAnalysisAndAReaderKeepsResultsOutOfIt)
       << log();
   EXPECT_TRUE(file_bytes(archive) == before);
   EXPECT_FALSE(fs::exists(archive + ".lock"));
-  ::kill(-reader, SIGKILL);
-  e2e::wait_exit(reader);
 }
 
 // A file system without flock: no writer lock can be held. The sweep and the analysis still run,

@@ -83,6 +83,25 @@ inline int wait_exit(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+// Kills a spawn_logged child's whole process group and waits for it when the scope ends, also
+// when an ASSERT leaves the test early, unless it was ended before (end()).
+class KilledAtScopeEnd {
+ public:
+  explicit KilledAtScopeEnd(pid_t pid) : pid_(pid) {}
+  KilledAtScopeEnd(const KilledAtScopeEnd&) = delete;
+  KilledAtScopeEnd& operator=(const KilledAtScopeEnd&) = delete;
+  ~KilledAtScopeEnd() { end(); }
+  void end() {
+    if (pid_ <= 0) return;
+    ::kill(-pid_, SIGKILL);
+    wait_exit(pid_);
+    pid_ = -1;
+  }
+
+ private:
+  pid_t pid_;
+};
+
 // A test with a directory of its own, <tmp>/PREFIX-PID-TEST, created empty before the test and
 // removed after it unless the test failed (then it stays, logs and archives in it). With
 // `needs_digits` the test fails at once, naming the fix, where the real digits are missing.

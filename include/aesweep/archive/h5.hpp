@@ -118,7 +118,8 @@ class FileAccess : public PropertyList {
   // checksum, so a damaged file is refused ("incorrect metadata checksum") before HDF5 decodes
   // the damage. Readable by HDF5 1.8 and later. Unlike version 3 (HDF5 1.10's), the superblock
   // has no "open for writing" flag: a file left by a killed writer opens without h5clear.
-  // Objects added later to such a file, by any program, take the same checksummed form.
+  // Objects aesweep adds later to such a file (an in-place analysis) take the same checksummed
+  // form; another program may add unchecksummed ones (an attribute over 4 KiB past 8 of them).
   void checksum_metadata();
 
  private:
