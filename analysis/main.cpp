@@ -282,14 +282,12 @@ int coordinate(Communicator& comm, const Cli& cli, const std::vector<int>& label
         throw ArchiveError("archive " + cli.archive + ": run " + std::to_string(run) + " was done when this analysis "
                            "began and is " + std::string(to_string(state)) + " now");
       return reader.read_latent(std::size_t(run));
-    } catch (const ArchiveBusy& e) {
-      throw ArchiveBusy(std::string(e.what()) + "; the " + std::to_string(done) + " runs analysed before are in " +
-                            cli.out + ": run the same command again once it has let go, to analyse the rest",
-                        e.holder());
     } catch (const ArchiveError& e) {
-      throw ArchiveError(std::string(e.what()) + "; the " + std::to_string(done) + " runs analysed before are in " +
-                             cli.out,
-                         e.detail());
+      const std::string kept = "; the " + std::to_string(done) + " runs analysed before are in " + cli.out;
+      if (const auto* busy = dynamic_cast<const ArchiveBusy*>(&e))
+        throw ArchiveBusy(e.what() + kept + ": run the same command again once it has let go, to analyse the rest",
+                          busy->holder());
+      throw ArchiveError(e.what() + kept, e.detail());
     }
   };
   source.record = [&](const RunAnalysis& a) {

@@ -360,10 +360,13 @@ void SweepArchiveReader::load(bool every_run) {
 }
 
 
+ArchiveError SweepArchiveReader::no_run(std::size_t run_index, std::size_t count) const {
+  return ArchiveError("archive " + path_ + " has no run " + std::to_string(run_index) + " (it holds " +
+                      std::to_string(count) + ")");
+}
+
 const ArchivedRun& SweepArchiveReader::run(std::size_t run_index) const {
-  if (run_index >= runs_.size())
-    throw ArchiveError("archive " + path_ + " has no run " + std::to_string(run_index) + " (it holds " +
-                       std::to_string(runs_.size()) + ")");
+  if (run_index >= runs_.size()) throw no_run(run_index, runs_.size());
   return runs_[run_index];
 }
 
@@ -498,9 +501,7 @@ Eigen::MatrixXf SweepArchiveReader::read_latent(std::size_t run_index) const {
     return to_matrix(run_group(run_index).open_dataset(layout::kLatentTest).read<float>(), s.hidden, s.n_test);
   }
   // Only the header was read: the shape comes from the dataset, checked against the header.
-  if (run_index >= run_count_)
-    throw ArchiveError("archive " + path_ + " has no run " + std::to_string(run_index) + " (it holds " +
-                       std::to_string(run_count_) + ")");
+  if (run_index >= run_count_) throw no_run(run_index, run_count_);
   const h5::Dataset latent = file_.open_dataset(layout::run_path(run_index) + "/" + layout::kLatentTest);
   int n_test = static_cast<int>(header_.n_test), hidden = -1;
   expect_dims(latent, {&n_test, &hidden});

@@ -47,11 +47,12 @@ std::string holder_record(std::string_view holder) {
          ", since " + since + "\n";
 }
 
-// Whether `path` names the file open at `fd` now. Opening the name (not lstat) makes an NFS client
-// look the name up again instead of answering from its cache.
-bool same_file(int fd, const std::string& path) {
+// Whether `path` names the file open at `fd` now (a link at `path` counts only when
+// `follow_links`). Opening the name (not lstat) makes an NFS client look the name up again
+// instead of answering from its cache.
+bool same_file(int fd, const std::string& path, bool follow_links = false) {
   struct stat held {}, named {};
-  const int other = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  const int other = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | (follow_links ? 0 : O_NOFOLLOW));
   if (other < 0) return false;
   const bool same = ::fstat(fd, &held) == 0 && ::fstat(other, &named) == 0 && held.st_dev == named.st_dev &&
                     held.st_ino == named.st_ino;
@@ -280,22 +281,20 @@ ArchiveReadLock& ArchiveReadLock::operator=(ArchiveReadLock&& other) noexcept {
 }
 
 bool ArchiveReadLock::locks(const std::string& path) const {
-  // Opening the name (not stat) makes an NFS client look it up again instead of answering from
-  // its attribute cache, as same_file does; links are followed here.
-  if (fd_ < 0) return false;
-  const int other = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-  if (other < 0) return false;
-  struct stat held {}, named {};
-  const bool same = ::fstat(fd_, &held) == 0 && ::fstat(other, &named) == 0 && held.st_dev == named.st_dev &&
-                    held.st_ino == named.st_ino;
-  ::close(other);
-  return same;
+  return fd_ >= 0 && same_file(fd_, path, /*follow_links=*/true);
 }
 
 void ArchiveReadLock::release() noexcept {
   if (fd_ >= 0) ::close(fd_);  // closing the descriptor lets go of its flock
   fd_ = -1;
 }
+
+namespace {
+// Whether an aesweep-analyze storing its results in the archive holds its writer lock.
+bool held_by_analysis(const LockState& writer) {
+  return writer.kind == LockState::Kind::held && writer.text.rfind("aesweep-analyze,", 0) == 0;
+}
+}  // namespace
 
 ArchiveReadLock ArchiveReadLock::acquire(const std::string& archive_path, std::chrono::milliseconds patience) {
   const int fd = ::open(archive_path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -319,8 +318,7 @@ ArchiveReadLock ArchiveReadLock::acquire(const std::string& archive_path, std::c
     // HDF5_USE_FILE_LOCKING=FALSE turned that off: its writer lock keeps a visit out either way.
     // A sweep also holds the writer lock, but a reader is welcome while it writes.
     writer = WriterLock::probe(real_path);
-    const bool analysis = writer.kind == LockState::Kind::held && writer.text.rfind("aesweep-analyze,", 0) == 0;
-    if (err == 0 && !analysis) {
+    if (err == 0 && !held_by_analysis(writer)) {
       ArchiveReadLock lock;
       lock.fd_ = fd;
       return lock;
@@ -333,7 +331,7 @@ ArchiveReadLock ArchiveReadLock::acquire(const std::string& archive_path, std::c
   std::string who = "another program (an aesweep-analyze storing its results in it, or an HDF5 tool with it open for "
                     "writing)";
   std::string holder;
-  if (writer.kind == LockState::Kind::held && writer.text.rfind("aesweep-analyze,", 0) == 0) {
+  if (held_by_analysis(writer)) {
     who = holder = writer.text;
   } else if (writer.kind == LockState::Kind::held) {  // a sweep: on NFS its MPI-IO writes lock the whole file
     who += ", or, on NFS, the writes of " + writer.text;

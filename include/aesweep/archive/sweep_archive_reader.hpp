@@ -137,6 +137,8 @@ class SweepArchiveReader {
  private:
   SweepArchiveReader() = default;
   void load(bool every_run = true);
+  // "archive PATH has no run I (it holds COUNT)".
+  [[nodiscard]] ArchiveError no_run(std::size_t run_index, std::size_t count) const;
   [[nodiscard]] h5::Group run_group(std::size_t run_index) const;
 
   std::string path_;

@@ -7,9 +7,10 @@
 // into a running sweep's archive left the whole file unreadable once the sweep closed it.
 //
 // The writer lock is an flock on a small file beside the archive, ARCHIVE.lock, never on the
-// archive itself (only a reader's ArchiveReadLock, below, is, for a moment): NFS emulates flock with byte-range locks on the whole file, and OpenMPI's MPI-IO locks
-// the whole archive around every write there, so a lock held on the archive would make every
-// write of the sweep wait forever. The lock file says who holds it; the holder removes it when it
+// archive itself (only a reader's ArchiveReadLock, below, is, for a moment): NFS emulates flock
+// with byte-range locks on the whole file, and OpenMPI's MPI-IO locks the whole archive around
+// every write there, so a lock held on the archive would make every write of the sweep wait
+// forever. The lock file says who holds it; the holder removes it when it
 // lets go, and one left by a killed program is harmless (the kernel has dropped its lock).
 //
 // flock is advisory and across nodes as coherent as the file system makes it (NFS through its
