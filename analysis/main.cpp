@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <iostream>
 #include <optional>
+#include <utility>
 
 #include "aesweep/analysis/error.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
@@ -41,6 +42,8 @@ struct Cli {
   std::string identity;
   std::vector<RunStatus> states;
   std::vector<int> labels;
+  // Rank 0: whether a visit found the file system refusing its lock and said so (once).
+  bool warned_unguarded = false;
 };
 
 // How long a read of the archive waits for a program holding it for writing (an analysis storing
@@ -49,9 +52,16 @@ constexpr std::chrono::seconds kReadPatience{10};
 
 // The archive as read with --out: a short visit (SweepArchiveReader::open_to_visit) per read,
 // never held open between reads, since on NFS a reader's lock holds up every write of a sweep
-// still writing it. Each visit checks that the path still names the archive first read.
-SweepArchiveReader visit(const Cli& cli, bool every_run = false) {
+// still writing it. Each visit checks that the path still names the archive first read. The first
+// visit the file system gives no lock (no flock, or NFS's lock service not answering) says so.
+SweepArchiveReader visit(Cli& cli, bool every_run = false) {
   auto reader = SweepArchiveReader::open_to_visit(cli.archive, kReadPatience, every_run);
+  if (!reader.unguarded().empty() && !std::exchange(cli.warned_unguarded, true))
+    std::fprintf(stderr,
+                 "aesweep-analyze: warning: %s: reading %s under no lock, so nothing keeps a program that opens it "
+                 "for writing (an aesweep-analyze storing its results in it, an HDF5 tool) from changing it while "
+                 "it is read\n",
+                 reader.unguarded().c_str(), cli.archive.c_str());
   if (!cli.identity.empty() && archive_identity(reader.header()) != cli.identity)
     throw ArchiveError("archive " + cli.archive + " was replaced by another one (archive id " +
                        archive_identity(reader.header()) + ", not " + cli.identity +
@@ -238,7 +248,7 @@ std::string fmt(double v) {
 // arrives, so an interrupted analysis keeps everything finished. Workers only compute. Storing in
 // place, the archive stays open for writing throughout (its writer lock keeps sweeps away); with
 // --out it is only visited, once per run's codes (settle_inputs read the run states).
-int coordinate(Communicator& comm, const Cli& cli, const std::vector<int>& labels) {
+int coordinate(Communicator& comm, Cli& cli, const std::vector<int>& labels) {
   const auto start = std::chrono::steady_clock::now();
   std::optional<SweepArchiveReader> in_place;
   std::optional<h5::File> separate;

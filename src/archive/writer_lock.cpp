@@ -276,6 +276,7 @@ ArchiveReadLock& ArchiveReadLock::operator=(ArchiveReadLock&& other) noexcept {
   if (this != &other) {
     release();
     fd_ = std::exchange(other.fd_, -1);
+    unguarded_ = std::move(other.unguarded_);
   }
   return *this;
 }
@@ -309,9 +310,11 @@ ArchiveReadLock ArchiveReadLock::acquire(const std::string& archive_path, std::c
   LockState writer;
   for (;;) {
     const int err = flock_within(fd, LOCK_SH, left());
-    if (err != 0 && err != EWOULDBLOCK) {  // no flock on this file system: nothing to hold
+    if (err != 0 && err != EWOULDBLOCK) {  // the file system refused the flock: nothing to hold
       ::close(fd);
-      return {};
+      ArchiveReadLock none;
+      none.unguarded_ = std::string("flock: ") + std::strerror(err);
+      return none;
     }
     // An analysis storing its results in the archive holds its writer lock from before it opens
     // the file until after it has closed it, and holds HDF5's exclusive lock between, unless

@@ -577,8 +577,8 @@ TEST_F(AnalyzeE2E, AReplacedArchiveStopsAnAnalysisAndAReaderKeepsResultsOutOfIt)
 }
 
 // A file system without flock: no writer lock can be held. The sweep and the analysis still run,
-// each warning that nothing keeps a second writer away; no empty lock file is left behind; and
-// status says it cannot tell who writes the archive instead of claiming no one does.
+// each warning that nothing keeps a second writer away (an analysis with --out, that its reads
+// are unguarded); no empty lock file is left behind; and status says it cannot tell who writes the archive instead of claiming no one does.
 TEST_F(AnalyzeE2E, WithoutFlockTheWritersWarnAndStatusDoesNotClaimNoOneWrites) {
   const std::string archive = (dir_ / "study.h5").string();
   const std::string none = std::string("env LD_PRELOAD=") + NO_FLOCK_SHIM + " ASAN_OPTIONS=verify_asan_link_order=0:" +
@@ -595,6 +595,15 @@ TEST_F(AnalyzeE2E, WithoutFlockTheWritersWarnAndStatusDoesNotClaimNoOneWrites) {
   ASSERT_EQ(run(none + mpi(1) + AESWEEP_ANALYZE + " " + archive + " --no-tsne --k-max 3 --quiet"), 0) << log();
   EXPECT_NE(log().find("aesweep-analyze: warning: no writer lock"), std::string::npos) << log();
   EXPECT_FALSE(fs::exists(archive + ".lock"));
+  // Read with --out: its visits hold no lock either, and it says so once, not once a run.
+  const std::string out = (dir_ / "results.h5").string();
+  ASSERT_EQ(run(none + mpi(1) + AESWEEP_ANALYZE + " " + archive + " --out " + out + " --no-tsne --k-max 3 --quiet"), 0)
+      << log();
+  const std::string warning = "aesweep-analyze: warning: flock: Function not implemented: reading " + archive +
+                              " under no lock, so nothing keeps a program";
+  const auto first = log().find(warning);
+  EXPECT_NE(first, std::string::npos) << log();
+  EXPECT_EQ(log().find(warning, first + 1), std::string::npos) << log();
   ASSERT_EQ(run(none + AESWEEP_BINARY + " status " + archive), 0) << log();
   EXPECT_NE(log().find("written now by: unknown (this file system has no flock"), std::string::npos) << log();
   ASSERT_EQ(run(std::string(AESWEEP_BINARY) + " status " + archive), 0) << log();

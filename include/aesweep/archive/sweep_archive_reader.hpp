@@ -128,6 +128,8 @@ class SweepArchiveReader {
   // of h5.hpp apply when it was opened with MPI-IO.
   [[nodiscard]] h5::File& file() { return file_; }
   [[nodiscard]] const h5::File& file() const { return file_; }
+  // Opened by open_to_visit where the file system refused the visit's lock: why ("flock: ...").
+  [[nodiscard]] const std::string& unguarded() const { return visit_lock_.unguarded(); }
   // COLLECTIVE with MPI-IO.
   void close() {
     file_.close();

@@ -114,11 +114,13 @@ class WriterLock {
 // file, which every write of a sweep's MPI-IO waits for (and whose own lock around a write makes
 // acquire wait a moment). It also keeps a visit from an archive an aesweep-analyze stores its
 // results in (its writer lock), since with HDF5_USE_FILE_LOCKING=FALSE that one holds no lock on
-// the file. Where the file system has no flock it holds nothing.
+// the file. Where the file system refuses the flock (no flock at all, or NFS's ENOLCK when its lock
+// service does not answer) it holds nothing, and unguarded() says why.
 class ArchiveReadLock {
  public:
   ArchiveReadLock() = default;
-  ArchiveReadLock(ArchiveReadLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  ArchiveReadLock(ArchiveReadLock&& other) noexcept
+      : fd_(std::exchange(other.fd_, -1)), unguarded_(std::move(other.unguarded_)) {}
   ArchiveReadLock& operator=(ArchiveReadLock&& other) noexcept;
   ArchiveReadLock(const ArchiveReadLock&) = delete;
   ArchiveReadLock& operator=(const ArchiveReadLock&) = delete;
@@ -129,14 +131,17 @@ class ArchiveReadLock {
   // ArchiveError when the archive cannot be opened for reading.
   [[nodiscard]] static ArchiveReadLock acquire(const std::string& archive_path, std::chrono::milliseconds patience);
 
-  // Whether a lock is held (false where the file system has no flock).
+  // Whether a lock is held (false where the file system refused the flock).
   [[nodiscard]] bool held() const noexcept { return fd_ >= 0; }
+  // Empty, or why the file system gave no lock ("flock: No locks available").
+  [[nodiscard]] const std::string& unguarded() const noexcept { return unguarded_; }
   // Whether `path` (links followed) names the file this lock is on.
   [[nodiscard]] bool locks(const std::string& path) const;
   void release() noexcept;
 
  private:
   int fd_ = -1;
+  std::string unguarded_;
 };
 
 }  // namespace aesweep
