@@ -1,6 +1,7 @@
 #include "run_analysis.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <numeric>
 #include <sstream>
 
@@ -49,9 +50,25 @@ std::string AnalysisOptions::describe() const {
   return s.str();
 }
 
-RunAnalysis analyze_latent(std::int64_t run, const Eigen::MatrixXf& latent, const std::vector<int>& labels,
+namespace {
+// The power of two that brings the codes' largest |value| into [1, 2) where it lies outside
+// [2^-32, 2^32]; 0 otherwise, and for codes that are all zero or not all finite (the scores say
+// why those cannot be computed).
+int rescaling_exponent(const Eigen::MatrixXf& latent) {
+  if (latent.size() == 0 || !latent.allFinite()) return 0;
+  const float largest = latent.cwiseAbs().maxCoeff();
+  if (largest == 0.0f || (largest >= 0x1p-32f && largest <= 0x1p32f)) return 0;
+  return std::ilogb(largest);
+}
+}  // namespace
+
+RunAnalysis analyze_latent(std::int64_t run, const Eigen::MatrixXf& codes, const std::vector<int>& labels,
                            const AnalysisOptions& options) {
   const auto start = std::chrono::steady_clock::now();
+  const int exponent = rescaling_exponent(codes);
+  Eigen::MatrixXf rescaled;
+  if (exponent != 0) rescaled = (codes.cast<double>() * std::ldexp(1.0, -exponent)).cast<float>();  // exact
+  const Eigen::MatrixXf& latent = exponent != 0 ? rescaled : codes;
   RunAnalysis a;
   a.run = run;
   SilhouetteOptions sil = options.silhouette;
@@ -63,6 +80,7 @@ RunAnalysis analyze_latent(std::int64_t run, const Eigen::MatrixXf& latent, cons
   KmeansSweepOptions km = options.kmeans;
   km.kmeans.threads = options.threads;
   a.kmeans = kmeans_sweep(latent, km);
+  for (auto& k : a.kmeans) k.inertia = std::ldexp(k.inertia, 2 * exponent);  // back in the codes' units
 
   if (options.run_tsne) {
     TsneOptions ts = options.tsne;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <map>
 
 #include "dist/fake_communicator.hpp"
@@ -75,6 +76,41 @@ TEST_F(RunAnalysisRanks, AnyRankCountGivesTheSerialResults) {
       EXPECT_EQ(result.tsne_embedding.cols(), n_);
       EXPECT_EQ(result.tsne_method, "barnes-hut");  // auto, few points
       EXPECT_EQ(result.tsne_method_parameters, "barnes-hut theta=0.5");
+    }
+  }
+}
+
+// Codes of any magnitude a float holds give the scores of the same codes at an ordinary scale:
+// huge ones (a diverged run) used to overflow the squared distances (NaN silhouette without a
+// reason, kNN and k-means at chance, a wrong trustworthiness), tiny ones to underflow them. By a
+// power of two the results are the same bit for bit (the k-means inertia in the codes' units);
+// by 1e25 they agree to rounding, and t-SNE's within the spread any rounding of its input gives
+// it (codes times 3, not rescaled, move its trustworthiness by 0.02 and its KL by 0.2 here).
+TEST_F(RunAnalysisRanks, CodesOfAnyMagnitudeGiveTheScoresOfOrdinaryCodes) {
+  const Eigen::MatrixXf& raw = latent_.at(0);
+  const Eigen::MatrixXf codes = raw * std::ldexp(1.0f, -std::ilogb(raw.cwiseAbs().maxCoeff()));  // largest in [1, 2)
+  const RunAnalysis plain = analyze_latent(0, codes, labels_, options_);
+  ASSERT_TRUE(plain.silhouette_reason.empty() && std::isfinite(plain.silhouette));
+  for (const int exponent : {-64, -40, 40, 64, 100}) {
+    RunAnalysis scaled = analyze_latent(0, codes * std::ldexp(1.0f, exponent), labels_, options_);
+    ASSERT_EQ(scaled.kmeans.size(), plain.kmeans.size());
+    for (std::size_t i = 0; i < plain.kmeans.size(); ++i) {
+      EXPECT_EQ(scaled.kmeans[i].inertia, std::ldexp(plain.kmeans[i].inertia, 2 * exponent)) << exponent;
+      scaled.kmeans[i].inertia = plain.kmeans[i].inertia;
+    }
+    EXPECT_EQ(comparable(scaled), comparable(plain)) << "codes times 2^" << exponent;
+  }
+  for (const float factor : {1e25f, 1e-25f}) {
+    const RunAnalysis scaled = analyze_latent(0, codes * factor, labels_, options_);
+    EXPECT_NEAR(scaled.silhouette, plain.silhouette, 1e-5) << factor;
+    EXPECT_EQ(scaled.knn.accuracy, plain.knn.accuracy) << factor;
+    EXPECT_NEAR(scaled.trustworthiness, plain.trustworthiness, 0.05) << factor;
+    EXPECT_NEAR(scaled.tsne_kl, plain.tsne_kl, 0.5 * plain.tsne_kl) << factor;
+    for (std::size_t i = 0; i < plain.kmeans.size(); ++i) {
+      EXPECT_NEAR(scaled.kmeans[i].silhouette, plain.kmeans[i].silhouette, 1e-5) << factor;
+      EXPECT_NEAR(scaled.kmeans[i].inertia / (double(factor) * double(factor)), plain.kmeans[i].inertia,
+                  1e-4 * plain.kmeans[i].inertia)
+          << factor;
     }
   }
 }
