@@ -1,10 +1,13 @@
 #include "aesweep/analysis/tsne.hpp"
 
 #include <Eigen/Eigenvalues>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
 #include <sstream>
+#include <utility>
+#include <vector>
 
 #include "aesweep/analysis/neighbors.hpp"
 #include "aesweep/analysis/trustworthiness.hpp"
@@ -215,6 +218,7 @@ class QuadTree {
   std::vector<int> perm;            // sorted position -> point index
   std::vector<float> xs, ys;        // positions in sorted order
   std::vector<std::pair<int, int>> groups;  // (first sorted point, end) of query groups
+  double coincident_pairs = 0.0;    // ordered pairs i != j at one position: m (m - 1) per leaf of m
 
   void build(const std::vector<double>& y, double theta, int group_size) {
     const std::size_t n = y.size() / 2;
@@ -243,6 +247,7 @@ class QuadTree {
     }
     inv_theta2_ = theta > 0.0 ? 1.0 / (theta * theta) : std::numeric_limits<double>::infinity();
     nodes.clear();
+    coincident_pairs = 0.0;
     build_node(0, static_cast<int>(n));
     groups.clear();
     for (std::size_t idx = 0; idx < nodes.size();) {
@@ -292,6 +297,7 @@ class QuadTree {
       Node& nd = nodes[idx];
       nd.cx = identical ? xs[b] : static_cast<float>(sx / (e - b));
       nd.cy = identical ? ys[b] : static_cast<float>(sy / (e - b));
+      if (identical) coincident_pairs += double(e - b) * double(e - b - 1);
       nd.crit = -1.0f;
       nd.count = static_cast<float>(e - b);
       nd.next = idx + 1;
@@ -556,7 +562,10 @@ class Descent {
         z_part_[tid] += repulsive_group(tree_, g, neg_);
       });
     }
-    double z = 0.0;
+    // Barnes-Hut skips the pairs of points at one position (sklearn's does too), but Z has them
+    // (q = 1 each), as the FFT's has: without them coincident points (repeated codes) got too
+    // much repulsion and a KL below zero.
+    double z = fft_ ? 0.0 : tree_.coincident_pairs;
     for (double v : z_part_) z += v;
     return std::max(z, std::numeric_limits<double>::min());
   }
@@ -726,6 +735,7 @@ TsneRepulsion tsne_repulsion(const std::vector<double>& y, const TsneOptions& op
   }
   QuadTree tree;
   tree.build(y, opts.theta, kGroupSize);
+  out.z = tree.coincident_pairs;  // q = 1 each, as in the descent
   for (std::int64_t g = 0; g < static_cast<std::int64_t>(tree.groups.size()); ++g)
     out.z += repulsive_group(tree, g, out.force);
   return out;

@@ -140,6 +140,42 @@ TEST(Tsne, DuplicatesAndZeroRowsAreHandled) {
   EXPECT_TRUE(r.embedding.allFinite());
 }
 
+// Codes that repeat (an all-zero latent space but for a few digits) stay at one position in the
+// embedding. Barnes-Hut's repulsion skips such pairs, as sklearn's does; the KL must still count
+// them in its normalisation (q = 1 each), or it comes out below zero, which no KL can be.
+TEST(Tsne, CoincidentPointsLeaveTheKlAtOrAboveZero) {
+  for (const int distinct : {1, 2, 30}) {
+    Eigen::MatrixXf x = Eigen::MatrixXf::Zero(8, 300);
+    x.rightCols(distinct) = blobs(8, distinct, 11);
+    TsneOptions o;
+    o.perplexity = 10;
+    o.n_iter = 300;
+    const TsneResult r = tsne(x, o);
+    ASSERT_TRUE(r.nan_reason.empty()) << r.nan_reason;
+    EXPECT_GE(r.kl_divergence, 0.0) << distinct << " distinct codes";
+  }
+}
+
+// Barnes-Hut's Z counts pairs of points at one position (q = 1 each), as the exact sum and the
+// FFT's do: every point at one spot, and 40 points on 4 spots among 60 spread ones.
+TEST(TsneRepulsion, BarnesHutCountsCoincidentPairsInZ) {
+  TsneOptions o;
+  o.method = TsneMethod::BarnesHut;
+  const std::vector<double> same(200, 3.5);
+  EXPECT_EQ(tsne_repulsion(same, o).z, 100.0 * 99.0);
+  std::vector<double> some;
+  std::mt19937 rng(3);
+  std::normal_distribution<double> nd;
+  for (int i = 0; i < 100; ++i) {
+    const bool repeated = i < 40;
+    some.push_back(repeated ? double(i % 4) : 5.0 * nd(rng));
+    some.push_back(repeated ? 0.5 : 5.0 * nd(rng));
+  }
+  const double exact = tsne_repulsion_exact(some).z;
+  EXPECT_NEAR(tsne_repulsion(some, o).z, exact, 0.02 * exact);
+  EXPECT_GT(exact, 4 * 10.0 * 9.0);
+}
+
 TEST(Tsne, RejectsBadOptions) {
   TsneOptions o;
   o.perplexity = 0;
