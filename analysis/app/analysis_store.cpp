@@ -209,12 +209,16 @@ void AnalysisStore::write(const RunAnalysis& a) const {
 
   std::vector<std::int64_t> ks, iterations;
   std::vector<double> inertia, sil;
+  std::string kmeans_reasons;  // "k=K: why" per line, for each k with a NaN inertia or silhouette
   for (const auto& e : a.kmeans) {
     ks.push_back(e.k);
     inertia.push_back(e.inertia);
     sil.push_back(e.silhouette);
     iterations.push_back(e.iterations);
+    if (!e.nan_reason.empty())
+      kmeans_reasons += (kmeans_reasons.empty() ? "k=" : "\nk=") + std::to_string(e.k) + ": " + e.nan_reason;
   }
+  g.write_attribute("kmeans_nan_reason", std::string_view(kmeans_reasons));
   if (!ks.empty()) {
     put(g, "kmeans_k", ks);
     put(g, "kmeans_inertia", inertia);

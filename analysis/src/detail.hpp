@@ -85,6 +85,11 @@ inline int effective_threads(int threads, std::int64_t n_tasks) {
 
 inline bool all_finite(const Eigen::MatrixXf& m) { return m.allFinite(); }
 
+// Whether every point (column) is the same (no dimensions, or fewer than two points, count as so).
+inline bool all_identical(const Eigen::MatrixXf& points) {
+  return points.rows() == 0 || points.cols() < 2 || (points.colwise() - points.col(0)).cwiseAbs().maxCoeff() == 0.0f;
+}
+
 inline void check_threads(int threads, const char* where) {
   if (threads < 1) throw AnalysisError(std::string(where) + ": threads must be >= 1");
 }

@@ -32,6 +32,13 @@ KnnAccuracyResult knn_accuracy(const Eigen::MatrixXf& points, const std::vector<
     out.nan_reason = "leave-one-out kNN needs k < number of points";
     return out;
   }
+  // All codes equal (an all-zero latent space): every neighbour ties with every other, and with
+  // more than one class the vote would only count the points that come first, a number that
+  // reads like a real accuracy.
+  if (n_classes > 1 && detail::all_identical(points)) {
+    out.nan_reason = "every latent code is identical (e.g. an all-zero latent space): no nearest neighbours to tell apart";
+    return out;
+  }
   const KnnResult knn = exact_knn(points, opts.k, KnnOptions{opts.threads});
   std::vector<std::int64_t> correct(static_cast<std::size_t>(n_classes), 0);
   std::vector<int> votes(static_cast<std::size_t>(n_classes), 0);

@@ -655,8 +655,7 @@ std::string undefined_reason(const Eigen::MatrixXf& points, const TsneOptions& o
   if (n < 2) return "t-SNE needs at least 2 points";
   if (opts.perplexity >= static_cast<double>(n))
     return "perplexity must be less than the number of points (as sklearn requires)";
-  if (points.rows() == 0 || (points.colwise() - points.col(0)).cwiseAbs().maxCoeff() == 0.0f)
-    return "all points are identical: the embedding is undefined";
+  if (detail::all_identical(points)) return "all points are identical: the embedding is undefined";
   return {};
 }
 

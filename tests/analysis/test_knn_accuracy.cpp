@@ -50,3 +50,16 @@ TEST(KnnAccuracy, DegenerateInputs) {
   EXPECT_THROW(knn_accuracy(x, {1, 2}), AnalysisError);
   EXPECT_THROW(knn_accuracy(x, labels, KnnAccuracyOptions{0, 1}), AnalysisError);
 }
+
+// Identical codes of several classes: every neighbour ties, so no accuracy is defined (it used
+// to be whatever the points first in order voted, 0.5 here); NaN with the reason, as the
+// silhouette and t-SNE give.
+TEST(KnnAccuracy, IdenticalCodesOfSeveralClassesHaveNoAccuracy) {
+  const Eigen::MatrixXf x = Eigen::MatrixXf::Zero(4, 10);
+  std::vector<int> labels(10, 0);
+  for (int i = 5; i < 10; ++i) labels[std::size_t(i)] = 1;
+  const KnnAccuracyResult r = knn_accuracy(x, labels);
+  EXPECT_TRUE(std::isnan(r.accuracy));
+  EXPECT_NE(r.nan_reason.find("every latent code is identical"), std::string::npos) << r.nan_reason;
+  for (double a : r.per_class_accuracy) EXPECT_TRUE(std::isnan(a));
+}

@@ -139,6 +139,7 @@ TEST_F(AnalyzeE2E, AnalysesEveryRunDegenerateOnesIncludedAndSkipsWhatIsDone) {
     EXPECT_GT(g.read_double_attribute("tsne_trustworthiness"), 0.8);
     EXPECT_EQ(g.open_dataset("tsne_embedding").dims(), (std::vector<hsize_t>{300, 2}));
     EXPECT_EQ(g.open_dataset("kmeans_k").read<std::int64_t>(), (std::vector<std::int64_t>{2, 3, 4, 5, 6}));
+    EXPECT_EQ(g.read_string_attribute("kmeans_nan_reason"), "");
     EXPECT_EQ(g.open_dataset("cosine_class_mean").dims(), (std::vector<hsize_t>{10, 10}));
   }
   {
@@ -149,6 +150,12 @@ TEST_F(AnalyzeE2E, AnalysesEveryRunDegenerateOnesIncludedAndSkipsWhatIsDone) {
     EXPECT_TRUE(std::isnan(g.read_double_attribute("silhouette")));
     EXPECT_FALSE(g.read_string_attribute("silhouette_nan_reason").empty());
     EXPECT_FALSE(g.read_string_attribute("tsne_nan_reason").empty());
+    EXPECT_TRUE(std::isnan(g.read_double_attribute("knn_accuracy")));
+    EXPECT_NE(g.read_string_attribute("knn_nan_reason").find("every latent code is identical"), std::string::npos);
+    // One line per k, each saying why its silhouette is NaN.
+    const std::string kmeans_reason = g.read_string_attribute("kmeans_nan_reason");
+    EXPECT_EQ(kmeans_reason.rfind("k=2: every latent code is identical", 0), 0u) << kmeans_reason;
+    EXPECT_NE(kmeans_reason.find("\nk=6: "), std::string::npos) << kmeans_reason;
   }
   {
     // The diverged run stopped before its non-finite step, so its codes are finite but wild:
