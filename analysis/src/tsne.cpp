@@ -393,9 +393,21 @@ double repulsive_group(const QuadTree& tree, std::int64_t g, std::vector<double>
   return z;
 }
 
+std::vector<double> random_init(Eigen::Index n, std::uint64_t seed) {
+  std::mt19937_64 rng(detail::mix_seed(seed, 7));
+  std::vector<double> y(static_cast<std::size_t>(2 * n));
+  for (std::size_t i = 0; i < y.size(); i += 2) {  // Box-Muller, N(0, 1e-4^2)
+    const double u1 = 1.0 - detail::uniform01(rng), u2 = detail::uniform01(rng);
+    const double r = std::sqrt(-2.0 * std::log(u1)) * 1e-4;
+    y[i] = r * std::cos(2.0 * M_PI * u2);
+    y[i + 1] = r * std::sin(2.0 * M_PI * u2);
+  }
+  return y;
+}
+
 // PCA to 2-D (exact, covariance eigenvectors), sign as sklearn's svd_flip (largest |score|
 // positive), scaled so component 1 has standard deviation 1e-4.
-std::vector<double> pca_init(const Eigen::MatrixXf& points, int threads) {
+std::vector<double> pca_init(const Eigen::MatrixXf& points, int threads, std::uint64_t seed) {
   const Eigen::Index n = points.cols(), dims = points.rows();
   const Eigen::MatrixXf x = detail::centered(points);
   constexpr Eigen::Index kBlock = 4096;
@@ -428,20 +440,17 @@ std::vector<double> pca_init(const Eigen::MatrixXf& points, int threads) {
   for (Eigen::Index i = 0; i < n; ++i) var0 += (y[2 * i] - mean0) * (y[2 * i] - mean0);
   const double sd = std::sqrt(var0 / static_cast<double>(n));
   for (double& v : y) v = v / sd * 1e-4;
-  return y;
-}
-
-std::vector<double> random_init(Eigen::Index n, std::uint64_t seed) {
-  std::mt19937_64 rng(detail::mix_seed(seed, 7));
-  std::vector<double> y(static_cast<std::size_t>(2 * n));
-  for (std::size_t i = 0; i < y.size(); i += 2) {  // Box-Muller, N(0, 1e-4^2)
-    const double u1 = 1.0 - detail::uniform01(rng), u2 = detail::uniform01(rng);
-    const double r = std::sqrt(-2.0 * std::log(u1)) * 1e-4;
-    y[i] = r * std::cos(2.0 * M_PI * u2);
-    y[i + 1] = r * std::sin(2.0 * M_PI * u2);
+  // Codes of rank 1 (hidden = 1, or one active unit) give the second axis no spread, and no
+  // force ever moves points off a line they all start on: that axis starts as random_init's.
+  bool flat = true;
+  for (Eigen::Index i = 1; i < n && flat; ++i) flat = y[2 * i + 1] == y[1];
+  if (flat) {
+    const std::vector<double> spread = random_init(n, seed);
+    for (Eigen::Index i = 0; i < n; ++i) y[2 * i + 1] = spread[2 * i + 1];
   }
   return y;
 }
+
 
 detail::FftGridOptions fft_grid_options(std::int64_t n, const TsneOptions& opts) {
   detail::FftGridOptions g;
@@ -687,7 +696,7 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
 
   const KnnResult knn = affinity_neighbours(points, opts);
   const SparseP p = joint_probabilities(knn, opts.perplexity, opts.threads);
-  Descent descent(p, opts.init == TsneInit::Pca ? pca_init(points, opts.threads) : random_init(n, opts.seed), opts,
+  Descent descent(p, opts.init == TsneInit::Pca ? pca_init(points, opts.threads, opts.seed) : random_init(n, opts.seed), opts,
                   out.method);
   descent.run();
   out.iterations = descent.last_iter;

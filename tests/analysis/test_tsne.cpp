@@ -156,6 +156,28 @@ TEST(Tsne, CoincidentPointsLeaveTheKlAtOrAboveZero) {
   }
 }
 
+// Codes of rank 1 (hidden = 1, or a single active unit): PCA gives the second axis no spread and
+// nothing ever moved the points off that line (the embedding's y was exactly 0 everywhere). The
+// second axis now starts as random initialisation's, and the embedding is a 2-D one.
+TEST(Tsne, RankOneCodesGetATwoDimensionalEmbedding) {
+  for (const int dims : {1, 6}) {
+    Eigen::MatrixXf x = Eigen::MatrixXf::Zero(dims, 240);
+    std::mt19937 rng(4);
+    std::normal_distribution<float> nd;
+    for (int j = 0; j < 240; ++j) x(0, j) = nd(rng) + 5.0f * float(j % 3);
+    TsneOptions o;
+    o.perplexity = 20;
+    o.n_iter = 400;
+    const TsneResult r = tsne(x, o);
+    ASSERT_TRUE(r.nan_reason.empty()) << r.nan_reason;
+    const Eigen::ArrayXf second = r.embedding.row(1).array();
+    const float spread = std::sqrt((second - second.mean()).square().mean());
+    const Eigen::ArrayXf first = r.embedding.row(0).array();
+    EXPECT_GT(spread, 0.1f * std::sqrt((first - first.mean()).square().mean())) << dims << " dims";
+    EXPECT_TRUE(std::isfinite(r.kl_divergence));
+  }
+}
+
 // Barnes-Hut's Z counts pairs of points at one position (q = 1 each), as the exact sum and the
 // FFT's do: every point at one spot, and 40 points on 4 spots among 60 spread ones.
 TEST(TsneRepulsion, BarnesHutCountsCoincidentPairsInZ) {
