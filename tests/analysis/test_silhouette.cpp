@@ -140,6 +140,20 @@ TEST(Silhouette, AllZeroLatentSpaceIsNaNWithAReason) {
   EXPECT_NE(r.nan_reason.find("identical"), std::string::npos) << r.nan_reason;
 }
 
+// A sample that happens to hold only equal codes says so: the codes as a whole are not.
+TEST(Silhouette, AnIdenticalSampleIsNotCalledAnIdenticalLatentSpace) {
+  Eigen::MatrixXf x = Eigen::MatrixXf::Zero(4, 60);
+  x(0, 59) = 1.0f;  // one code differs
+  std::vector<int> labels(60);
+  for (int i = 0; i < 60; ++i) labels[i] = i % 3;
+  SilhouetteOptions o;
+  o.sample_size = 6;
+  o.seed = 1;
+  const SilhouetteResult r = silhouette(x, labels, o);
+  ASSERT_TRUE(std::isnan(r.score));  // seed 1 leaves run 59 out of the sample
+  EXPECT_NE(r.nan_reason.find("every latent code of the sample is identical"), std::string::npos) << r.nan_reason;
+}
+
 TEST(Silhouette, SamplingIsDeterministicAndOptional) {
   const auto f = fixtures::load_fixture("blobs_1200x40");
   SilhouetteOptions o;
