@@ -150,7 +150,7 @@ TEST(Silhouette, AnIdenticalSampleIsNotCalledAnIdenticalLatentSpace) {
   o.sample_size = 6;
   o.seed = 1;
   const SilhouetteResult r = silhouette(x, labels, o);
-  ASSERT_TRUE(std::isnan(r.score));  // seed 1 leaves run 59 out of the sample
+  ASSERT_TRUE(std::isnan(r.score));  // seed 1 leaves code 59 out of the sample
   EXPECT_NE(r.nan_reason.find("every latent code of the sample is identical"), std::string::npos) << r.nan_reason;
 }
 
