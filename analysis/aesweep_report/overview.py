@@ -58,9 +58,13 @@ def metric_figure(canvas, sections, name, title, ylabel, series, caption_intro, 
 def metric_panel(canvas, fig, ax, sec, runs, series, ylabel, ylim):
     """One section's panel; returns its part of the caption."""
     groups, omitted, others = canvas.line_groups(sec, runs)
+    # Without a numeric swept key every run shown gets a tick of its own, across all the groups
+    # (each category of a categorical key is a group of its own).
+    ticked = sorted([r for _, _, rs in groups for r in rs], key=sec.sort_key)
+    tick = {r.index: i for i, r in enumerate(ticked)}
     xs_all = []
     for label, colour, rs in groups:
-        xs = [float(r.settings.get(sec.xkey)) for r in rs] if sec.xkey else list(range(len(rs)))
+        xs = [float(r.settings.get(sec.xkey)) for r in rs] if sec.xkey else [tick[r.index] for r in rs]
         xs_all += xs
         for suffix, ls, marker, fn in series:
             ax.plot(xs, [fn(r) for r in rs], linestyle=ls if sec.xkey else "none", marker=marker, color=colour,
@@ -69,14 +73,13 @@ def metric_panel(canvas, fig, ax, sec, runs, series, ylabel, ylim):
     if sec.xkey:
         x_axis_swept(canvas, ax, sec, diverged, xs_all)
     elif groups:
-        x_axis_runs(ax, sec, groups[0][2])
+        x_axis_runs(ax, sec, ticked)
     ax.set_ylabel(ylabel)
     if ylim:
         ax.set_ylim(*ylim)
     ax.set_title(f"section '{sec.title}'")
     panel_legend(canvas, fig, ax, sec, series, groups, others, diverged)
-    shown = sorted([r for _, _, rs in groups for r in rs], key=sec.sort_key)
-    part = f"'{sec.title}': " + sec.compact_runs(shown)
+    part = f"'{sec.title}': " + sec.compact_runs(ticked)
     if omitted:
         part += " (further values of " + ", ".join(sec.label(k) for k in others[1:] or others) + " omitted)"
     if diverged:

@@ -48,3 +48,32 @@ def check_report(out, expected=(), absent=(), words=()):
     for word in words:
         assert word in html, f"index.html does not mention {word!r}"
     return html
+
+
+def axes_record(ax):
+    """What one axes shows: title, x ticks and their labels, x limits, and every line drawn."""
+    lines = [{"x": [float(v) for v in ln.get_xdata()], "y": [float(v) for v in ln.get_ydata()],
+              "marker": ln.get_marker(), "colour": ln.get_color(), "linestyle": ln.get_linestyle(),
+              "fill": ln.get_markerfacecolor(), "label": ln.get_label()} for ln in ax.get_lines()]
+    legend = ax.get_legend()
+    return {"title": ax.get_title(), "xticks": [float(v) for v in ax.get_xticks()],
+            "xticklabels": [t.get_text() for t in ax.get_xticklabels()], "xlim": ax.get_xlim(),
+            "xaxis_visible": ax.xaxis.get_visible() and ax.axison, "lines": lines,
+            "legend": [t.get_text() for t in legend.get_texts()] if legend is not None else [],
+            "legend_loc": legend._loc if legend is not None else None,
+            "legend_outside": legend is not None and legend.get_bbox_to_anchor().x0 > ax.bbox.x1 - 1}
+
+
+def record_axes(monkeypatch):
+    """Canvas.save wrapped so that every figure's visible axes are recorded (axes_record) before the
+    figure is closed: {file name: [axes record]}."""
+    from aesweep_report.canvas import Canvas
+    drawn = {}
+    original = Canvas.save
+
+    def save(self, fig, name, *args, **kwargs):
+        drawn[name] = [axes_record(ax) for ax in fig.axes if ax.get_visible()]
+        return original(self, fig, name, *args, **kwargs)
+
+    monkeypatch.setattr(Canvas, "save", save)
+    return drawn
