@@ -15,7 +15,8 @@ from .labels import Classes
 from .util import ReportError, finite, is_text, lines, same_value, scalar, text
 
 FORMAT_VERSIONS = (1, 2, 3)
-STATE_NAMES = {0: "pending", 1: "complete", 2: "diverged", 3: "failed"}
+STATE_NAMES = {0: "pending", 1: "complete", 2: "diverged", 3: "failed", 4: "stopped"}
+STOPPED = 4  # a successive-halving / hyperband schedule ended the run at a rung
 
 
 class Run:
@@ -31,7 +32,18 @@ class Run:
 
     @property
     def done(self):
+        """Trained to the end, or diverged: the runs the figures draw and compare."""
         return self.state in (1, 2)
+
+    @property
+    def stopped(self):
+        """Ended by the schedule at an early rung: metrics, weights and codes as at that rung."""
+        return self.state == STOPPED
+
+    @property
+    def has_outcome(self):
+        """Complete, diverged or stopped: the run's metrics are recorded (the summary table shows them)."""
+        return self.done or self.stopped
 
     @property
     def state_name(self):
@@ -212,12 +224,12 @@ class Archive:
                 r.settings[k] = text(v)
             elif v is not None and np.ndim(v) == 0 and finite(v):
                 r.settings[k] = float(v)
-        outcome = row if from_row else (g["metrics"][()] if "metrics" in g and r.done else None)
+        outcome = row if from_row else (g["metrics"][()] if "metrics" in g and r.has_outcome else None)
         names = set(outcome.dtype.names or ()) if outcome is not None else set()
         for k in self.outcome_columns:
             if k in names:
                 r.metrics[k] = scalar(outcome[k])
-        if not r.done:
+        if not r.has_outcome:
             r.metrics = {k: v for k, v in r.metrics.items() if k in ("host", "error")}
         r.sections = [r.section]
         return r

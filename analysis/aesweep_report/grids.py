@@ -37,12 +37,23 @@ def grid_figure(canvas, sec, group):
         ax.set_title(label)
     title = f"{sec.label(a)} × {sec.label(b)} — section '{sec.title}'"
     fig.suptitle(title)
-    missing = ", ".join(str(r.index) for r in sec.runs if not r.done)
     caption = (f"Test MSE (left) and latent density (right) of every run of section '{sec.title}' on the "
                f"{sec.label(a)} × {sec.label(b)} grid (paper 004-style table); grey cells '—' have no "
-               f"finished run or a NaN value" + (f" (unfinished runs: {missing})" if missing else "")
+               f"run trained to the end or a NaN value" + missing_runs(sec)
                + f". Runs: {', '.join(str(r.index) for r in sorted(sec.runs, key=sec.sort_key))}.")
     canvas.save(fig, f"grid_{sec.file_id}.png", group, title, caption)
+
+
+def missing_runs(sec):
+    """' (pending or failed runs: 3; stopped by the schedule at an early rung: 4, 5)' for the caption."""
+    parts = []
+    unfinished = ", ".join(str(r.index) for r in sec.runs if not r.done and not r.stopped)
+    stopped = ", ".join(str(r.index) for r in sec.runs if r.stopped)
+    if unfinished:
+        parts.append(f"pending or failed runs: {unfinished}")
+    if stopped:
+        parts.append(f"stopped by the schedule at an early rung, not drawn: {stopped}")
+    return f" ({'; '.join(parts)})" if parts else ""
 
 
 def heatmap(canvas, fig, ax, m, cmap):

@@ -10,6 +10,7 @@ STYLE = ("body{font-family:sans-serif;max-width:1300px;margin:1em auto;padding:0
          "figure img{max-width:100%;height:auto}figcaption{font-size:0.92em;color:#333;margin-top:0.4em}"
          "table{border-collapse:collapse;font-size:0.85em}td,th{border:1px solid #ccc;padding:2px 6px;text-align:left}"
          "th{background:#f0f0f0}tr.pending td,tr.failed td{color:#888}tr.diverged td{color:#b00}"
+         "tr.stopped td{color:#666;font-style:italic}"
          "pre{background:#f6f6f6;padding:0.5em;overflow-x:auto;font-size:0.85em}")
 
 
@@ -27,7 +28,7 @@ def summary_rows(archive, sections):
         a = r.analysis
 
         def m(key, digits, r=r):
-            return fmt_number(r.metrics.get(key), digits) if r.done else "—"
+            return fmt_number(r.metrics.get(key), digits) if r.has_outcome else "—"
 
         rows.append([
             f"{r.index:06d}", ", ".join(s or "—" for s in r.sections) or "—",
@@ -59,6 +60,7 @@ def index_notes(canvas, archive, sections):
         if r.state == 2:
             notes.append(f"Diverged run {r.index:06d} (section '{r.section}'): "
                          + (r.metrics.get("error") or "no error message") + "; NaN values are left out of the plots.")
+    notes += stopped_notes(archive.runs)
     not_analysed = [r for r in archive.runs if r.done and r.analysis is None]
     if archive.analysis_hash and not_analysed:
         notes.append(f"{len(not_analysed)} finished run(s) have no result in analysis {archive.analysis_hash}: "
@@ -73,6 +75,18 @@ def index_notes(canvas, archive, sections):
             if not any(msg[:11] in n and "t-SNE" in n for n in notes):
                 notes.append(msg)
     return notes
+
+
+def stopped_notes(runs):
+    """One note for the runs a schedule stopped at an early rung (what the table and figures do with them)."""
+    stopped = [r for r in runs if r.stopped]
+    if not stopped:
+        return []
+    return [f"{len(stopped)} run(s) stopped by the schedule at an early rung: " + ", ".join(
+        f"{r.index:06d}" + (f" (after epoch {fmt_number(r.metrics['epochs_run'])})" if finite(
+            r.metrics.get("epochs_run")) else "") for r in stopped)
+        + ". The summary table shows their metrics as at that rung; the figures leave them out, since they "
+          "compare runs trained to the end."]
 
 
 def index_facts(archive, sections):

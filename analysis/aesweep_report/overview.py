@@ -84,6 +84,9 @@ def metric_panel(canvas, fig, ax, sec, runs, series, ylabel, ylim):
         part += " (further values of " + ", ".join(sec.label(k) for k in others[1:] or others) + " omitted)"
     if diverged:
         part += "; diverged (NaN, red ×): " + ", ".join(f"{r.index:06d}" for r in diverged)
+    stopped = [r for r in sec.runs if r.stopped]
+    if stopped:
+        part += "; stopped by the schedule at an early rung, not drawn: " + ", ".join(f"{r.index:06d}" for r in stopped)
     return part
 
 

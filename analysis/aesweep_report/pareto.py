@@ -94,7 +94,9 @@ def pareto_figure(canvas, sections):
               borderaxespad=0)
     title = "Reconstruction error against sparsity: the Pareto front"
     fig.suptitle(title)
-    left_out = sorted({r.index for sec in sections for r in sec.runs if r.state != 0 and not complete(r)})
+    left_out = sorted({r.index for sec in sections for r in sec.runs if r.state != 0 and not r.stopped
+                       and not complete(r)})
+    stopped = sorted({r.index for sec in sections for r in sec.runs if r.stopped})
     caption = (
         "Test mean squared error against latent density of every complete run, coloured by its sweep section (a run "
         "listed by several sections appears once in each colour). A run is on the Pareto front when no other "
@@ -105,6 +107,9 @@ def pareto_figure(canvas, sections):
     if left_out:
         caption += (" Left out (diverged or failed, or a NaN metric): " +
                     ", ".join(f"{i:06d}" for i in left_out) + ".")
+    if stopped:
+        caption += (" Left out (stopped by the schedule at an early rung, so not trained to the end): " +
+                    ", ".join(f"{i:06d}" for i in stopped) + ".")
     canvas.save(fig, "pareto_front.png", GROUP, title, caption)
     return study_front
 

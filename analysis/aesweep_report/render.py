@@ -16,7 +16,9 @@ def render(archive, sections, outdir, dpi=150, units=0):
     """Draws every figure into outdir; the Canvas holds them (with captions) and the notes."""
     canvas = Canvas(archive, outdir, dpi, units)
     if not any(r.done for r in archive.runs):
-        canvas.note("No finished run in the archive (or in --runs): no figures.")
+        canvas.note("No finished run in the archive (or in --runs): no figures."
+                    + (" Runs stopped by the schedule at an early rung are not drawn." if any(
+                        r.stopped for r in archive.runs) else ""))
         return canvas
     overview_figures(canvas, sections)
     pareto_figure(canvas, sections)

