@@ -46,6 +46,11 @@ class Run:
         return self.done or self.stopped
 
     @property
+    def name(self):
+        """'run 000004', or 'diverged run 000004' for a run whose training diverged (titles, captions)."""
+        return ("diverged run " if self.state == 2 else "run ") + f"{self.index:06d}"
+
+    @property
     def state_name(self):
         return STATE_NAMES.get(self.state, f"state {self.state}")
 

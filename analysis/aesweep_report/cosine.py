@@ -66,11 +66,11 @@ def cosine_hist_figure(canvas, sec, analysed, group):
     notes = []
     for ax, r in zip(axes, runs):
         if not histogram_panel(ax, r, classes):
-            notes.append(f"run {r.index:06d}: {r.a('cosine_nan_reason', '') or 'no pairs'}")
+            notes.append(f"{r.name}: {r.a('cosine_nan_reason', '') or 'no pairs'}")
         ax.set_xlim(lo, 1)
         ax.set_xlabel("cosine similarity of latent codes")
         ax.set_ylabel("density")
-        ax.set_title(f"run {r.index:06d}\n{wrap(sec.describe(r), 48)}", fontsize=9)
+        ax.set_title(f"{r.name}\n{wrap(sec.describe(r), 48)}", fontsize=9)
     title = f"Cosine similarity, same vs different {classes.noun} — section '{sec.title}'"
     fig.suptitle(title)
     caption = (f"Distribution of the cosine similarity between test-set latent codes of the same {classes.noun} "
@@ -122,7 +122,7 @@ def cosine_class_figure(canvas, sec, picks, group):
         labels = r.analysis.get("cosine_classes")
         labels = list(np.asarray(labels).tolist()) if labels is not None else list(range(m.shape[0]))
         im = class_matrix(ax, m, classes, labels, vmin, vmax, cm)
-        ax.set_title(f"run {r.index:06d}\n{wrap(sec.describe(r), 44)}", fontsize=9)
+        ax.set_title(f"{r.name}\n{wrap(sec.describe(r), 44)}", fontsize=9)
     cb = fig.colorbar(im, ax=list(axes[0]), shrink=0.85)
     cb.set_label("mean cosine similarity")
     title = f"Mean cosine similarity between {classes.kind} — section '{sec.title}'"

@@ -21,7 +21,8 @@ def loss_figure(canvas, sec, group):
     lname = LOSS_NAMES.get(losses.pop(), "loss") if len(losses) == 1 else "loss"
     positive = True
     for i, (r, tr, te) in enumerate(curves):
-        label = f"{r.index}: " + (sec.describe(r, sec.series_keys) or f"run {r.index:06d}")
+        label = f"{r.index}: " + (sec.describe(r, sec.series_keys) or f"run {r.index:06d}") + (
+            " (diverged)" if r.state == 2 else "")
         for ax, c in zip(axes, (tr, te)):
             ax.plot(np.arange(1, len(c) + 1), c, marker="o", markersize=3, color=canvas.ramp(i, len(curves)),
                     label=label)

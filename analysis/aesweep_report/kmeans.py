@@ -17,7 +17,7 @@ def kmeans_figure(canvas, sec, analysed, group):
         k = np.asarray(r.analysis["kmeans_k"], float)
         sil = np.asarray(r.analysis.get("kmeans_silhouette", np.full_like(k, np.nan)), float)
         inertia = np.asarray(r.analysis.get("kmeans_inertia", np.full_like(k, np.nan)), float)
-        label = f"{r.index}: " + (sec.describe(r, sec.series_keys) or "run")
+        label = f"{r.index}: " + (sec.describe(r, sec.series_keys) or "run") + (" (diverged)" if r.state == 2 else "")
         axes[0].plot(k, sil, marker="o", markersize=3.5, color=colour, label=label)
         axes[1].plot(k, inertia, marker="o", markersize=3.5, color=colour, label=label)
         any_sil |= bool(np.isfinite(sil).any())

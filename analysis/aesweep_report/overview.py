@@ -39,66 +39,73 @@ def overview_figures(canvas, sections):
 
 
 def metric_figure(canvas, sections, name, title, ylabel, series, caption_intro, needs_analysis=False, ylim=None):
-    """series: [(label suffix, linestyle, marker, fn(run) -> value)]"""
+    """series: [(label suffix, linestyle, marker, fn(run) -> value)]. Lines join the complete runs;
+    diverged runs are never part of them, whatever their metrics: each is a red × at its x."""
     panels = []
     for sec in sections:
-        runs = [r for r in sec.done_runs() if (r.analysis is not None or not needs_analysis)
+        runs = [r for r in sec.runs if r.state == 1 and (r.analysis is not None or not needs_analysis)
                 and any(finite(fn(r)) for _, _, _, fn in series)]
-        if runs:
-            panels.append((sec, runs))
+        diverged = [r for r in sec.runs if r.state == 2]
+        if runs or diverged:
+            panels.append((sec, runs, diverged))
     if not panels:
         return
     fig, axes = canvas.panel_grid(len(panels))
-    parts = [metric_panel(canvas, fig, ax, sec, runs, series, ylabel, ylim) for ax, (sec, runs) in zip(axes, panels)]
+    parts = [metric_panel(canvas, fig, ax, sec, runs, diverged, series, ylabel, ylim)
+             for ax, (sec, runs, diverged) in zip(axes, panels)]
     fig.suptitle(title)
     caption = caption_intro + " Runs per section — " + " | ".join(parts) + "."
     canvas.save(fig, name, GROUP, title, caption)
 
 
-def metric_panel(canvas, fig, ax, sec, runs, series, ylabel, ylim):
+def x_position(sec, ticked):
+    """fn(run) -> x: the swept value, or without a numeric swept key the run's tick (every run shown,
+    complete or diverged, gets a tick of its own across all the groups; each category of a
+    categorical key is a group of its own)."""
+    if sec.xkey:
+        return lambda r: float(r.settings.get(sec.xkey))
+    tick = {r.index: i for i, r in enumerate(ticked)}
+    return lambda r: tick[r.index]
+
+
+def metric_panel(canvas, fig, ax, sec, runs, diverged, series, ylabel, ylim):
     """One section's panel; returns its part of the caption."""
     groups, omitted, others = canvas.line_groups(sec, runs)
-    # Without a numeric swept key every run shown gets a tick of its own, across all the groups
-    # (each category of a categorical key is a group of its own).
-    ticked = sorted([r for _, _, rs in groups for r in rs], key=sec.sort_key)
-    tick = {r.index: i for i, r in enumerate(ticked)}
-    xs_all = []
+    shown = sorted([r for _, _, rs in groups for r in rs], key=sec.sort_key)
+    ticked = sorted(shown + diverged, key=sec.sort_key)
+    x_of = x_position(sec, ticked)
     for label, colour, rs in groups:
-        xs = [float(r.settings.get(sec.xkey)) for r in rs] if sec.xkey else [tick[r.index] for r in rs]
-        xs_all += xs
         for suffix, ls, marker, fn in series:
-            ax.plot(xs, [fn(r) for r in rs], linestyle=ls if sec.xkey else "none", marker=marker, color=colour,
-                    markersize=4.5, linewidth=1.6, label=(label if len(series) == 1 else None) if label else suffix)
-    diverged = [r for r in sec.done_runs() if r.state == 2 and r not in runs]
+            ax.plot([x_of(r) for r in rs], [fn(r) for r in rs], linestyle=ls if sec.xkey else "none", marker=marker,
+                    color=colour, markersize=4.5, linewidth=1.6,
+                    label=(label if len(series) == 1 else None) if label else suffix)
+    mark_diverged(ax, [x_of(r) for r in diverged])
     if sec.xkey:
-        x_axis_swept(canvas, ax, sec, diverged, xs_all)
-    elif groups:
+        ax.set_xlabel(sec.label(sec.xkey))
+        canvas.scale_x(ax, [x_of(r) for r in ticked])
+    else:
         x_axis_runs(ax, sec, ticked)
     ax.set_ylabel(ylabel)
     if ylim:
         ax.set_ylim(*ylim)
     ax.set_title(f"section '{sec.title}'")
     panel_legend(canvas, fig, ax, sec, series, groups, others, diverged)
-    part = f"'{sec.title}': " + sec.compact_runs(ticked)
+    part = f"'{sec.title}': " + (sec.compact_runs(shown) if shown else "no complete run")
     if omitted:
         part += " (further values of " + ", ".join(sec.label(k) for k in others[1:] or others) + " omitted)"
     if diverged:
-        part += "; diverged (NaN, red ×): " + ", ".join(f"{r.index:06d}" for r in diverged)
+        part += "; diverged (red ×, their values not drawn): " + ", ".join(f"{r.index:06d}" for r in diverged)
     stopped = [r for r in sec.runs if r.stopped]
     if stopped:
         part += "; stopped by the schedule at an early rung, not drawn: " + ", ".join(f"{r.index:06d}" for r in stopped)
     return part
 
 
-def x_axis_swept(canvas, ax, sec, diverged, xs_all):
-    """x = the swept value; diverged runs as red × at the bottom."""
-    ax.set_xlabel(sec.label(sec.xkey))
-    if diverged:
-        dx = [float(r.settings.get(sec.xkey)) for r in diverged]
-        xs_all = xs_all + dx
-        ax.plot(dx, [0.03] * len(dx), linestyle="none", marker="x", color="red", markersize=7,
+def mark_diverged(ax, xs):
+    """Diverged runs as red × at the bottom of the panel, at their x."""
+    if xs:
+        ax.plot(xs, [0.03] * len(xs), linestyle="none", marker="x", color="red", markersize=7,
                 transform=blended_transform_factory(ax.transData, ax.transAxes), clip_on=False)
-    canvas.scale_x(ax, xs_all)
 
 
 def x_axis_runs(ax, sec, rs):
@@ -116,8 +123,8 @@ def panel_legend(canvas, fig, ax, sec, series, groups, others, diverged):
     handles = []
     if len(series) > 1:
         handles = [Line2D([], [], color="0.2", linestyle=ls, marker=m, label=s) for s, ls, m, _ in series]
-    if diverged and sec.xkey:
-        handles.append(Line2D([], [], color="red", marker="x", linestyle="none", label="diverged (NaN)"))
+    if diverged:
+        handles.append(Line2D([], [], color="red", marker="x", linestyle="none", label="diverged"))
     outside = False
     if others and len(groups) > 1:
         if len(groups) > 5 and len(others) == 1 and sec.numeric(others[0]):

@@ -69,7 +69,7 @@ def run_rows(canvas, axes, sec, block, tile, vmax):
     image_row(canvas, axes[1], [as_image(v, lshape) for v in unit], "h / ‖h‖₂", "viridis", *value_range(unit))
     image_row(canvas, axes[2], [as_image(v, tile) for v in rec], "reconstruction", "gray", 0.0, vmax)
     desc = sec.describe(r)
-    axes[0].set_title(f"run {r.index:06d}" + (f" — {desc}" if desc else "")
+    axes[0].set_title(r.name + (f" — {desc}" if desc else "")
                       + f" — test MSE {fmt_number(r.metric('test_mse'), 3)}, latent density "
                       f"{fmt_number(r.metric('latent_density'), 3)}", fontsize=10, pad=8)
 

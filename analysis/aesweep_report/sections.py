@@ -61,7 +61,7 @@ class Section:
 
     def run_caption(self, run):
         d = self.describe(run)
-        return f"run {run.index:06d}" + (f" ({d})" if d else "")
+        return run.name + (f" ({d})" if d else "")
 
     def run_list(self, runs):
         return "; ".join(self.run_caption(r) for r in runs)

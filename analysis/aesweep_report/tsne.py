@@ -14,12 +14,12 @@ def tsne_panels(canvas, picks):
         reason = r.a("tsne_nan_reason", "")
         emb = canvas.archive.tsne_embedding(r)
         if emb is None:
-            notes.append(f"run {r.index:06d}: no t-SNE embedding" + (f" ({reason})" if reason else
+            notes.append(f"{r.name}: no t-SNE embedding" + (f" ({reason})" if reason else
                                                                        " (analysed with --no-tsne)"))
         elif (reason and not finite(r.a("tsne_kl_divergence"))) or not np.all(np.isfinite(emb)):
-            notes.append(f"run {r.index:06d}: t-SNE not computed — {reason or 'non-finite embedding'}")
+            notes.append(f"{r.name}: t-SNE not computed — {reason or 'non-finite embedding'}")
         elif labels is None or len(labels) != emb.shape[0]:
-            notes.append(f"run {r.index:06d}: t-SNE embedding has {emb.shape[0]} points but the archive has "
+            notes.append(f"{r.name}: t-SNE embedding has {emb.shape[0]} points but the archive has "
                          f"{0 if labels is None else len(labels)} test labels")
         else:
             panels.append((r, emb))
@@ -58,7 +58,7 @@ def tsne_figure(canvas, sec, picks, group):
         ax.set_xlabel("t-SNE 1")
         ax.set_ylabel("t-SNE 2")
         ax.grid(False)
-        ax.set_title(f"run {r.index:06d}\n{wrap(sec.describe(r), 44)}", fontsize=9)
+        ax.set_title(f"{r.name}\n{wrap(sec.describe(r), 44)}", fontsize=9)
         stats = (f"KL {fmt_number(r.a('tsne_kl_divergence'), 3)}, trustworthiness "
                  f"{fmt_number(r.a('tsne_trustworthiness'), 3)}")
         ax.text(0.01, 0.01, stats, transform=ax.transAxes, fontsize=7.5, va="bottom",

@@ -32,7 +32,7 @@ def weights_figure(canvas, sec, picks, group):
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
-        ax.set_title(f"run {r.index:06d}\n{wrap(sec.describe(r) or 'no swept setting', 44)}", fontsize=9.5)
+        ax.set_title(f"{r.name}\n{wrap(sec.describe(r) or 'no swept setting', 44)}", fontsize=9.5)
         cb = fig.colorbar(im, ax=ax, orientation="horizontal", fraction=0.05, pad=0.02)
         cb.set_label("weight (W1)", fontsize=9)
         cb.ax.tick_params(labelsize=8)

