@@ -66,14 +66,16 @@ class Run:
 
 class SectionSpec:
     """A sweep section as the archive records it: name, swept keys (the section's axes, file
-    order), where the config defines it, and the indices of all its runs in grid order."""
+    order), where the config defines it, the indices of all its runs in grid order, and for a
+    search section ([search.NAME]) its method ("random" or "sobol"; "" for a grid)."""
 
-    def __init__(self, name, keys, runs, origin="", stored=True):
+    def __init__(self, name, keys, runs, origin="", stored=True, method=""):
         self.name = name
         self.keys = list(keys)
         self.runs = list(runs)
         self.origin = origin
         self.stored = stored    # False: derived from the runs of a format 1 archive
+        self.method = method
 
 
 def open_archive(path):
@@ -143,7 +145,8 @@ def stored_sections(f, path, n_runs):
             raise ReportError(f"{path}: /sections/{child}/runs is damaged (it must hold run indices in "
                               f"0..{n_runs - 1})")
         specs.append(SectionSpec(text(g.attrs["name"]), lines(g.attrs.get("swept_keys", b"")),
-                                 [int(i) for i in runs], text(g.attrs.get("origin", b""))))
+                                 [int(i) for i in runs], text(g.attrs.get("origin", b"")),
+                                 method=text(g.attrs.get("method", b"")).strip()))
     return specs
 
 

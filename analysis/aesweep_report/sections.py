@@ -10,6 +10,7 @@ class Section:
     def __init__(self, spec, runs, key_order, file_id):
         self.name = spec.name
         self.origin = spec.origin
+        self.method = spec.method     # "random" or "sobol" for a search section, "" for a grid
         self.axes = list(spec.keys)   # the section's swept keys as the archive records them
         self.runs = list(runs)        # members shown (any state), grid order
         self.shared = {r.index for r in runs if r.section != spec.name}  # trained for another section
@@ -79,8 +80,16 @@ class Section:
     def done_runs(self):
         return [r for r in self.runs if r.done]
 
+    @property
+    def search(self):
+        """A search section: random or Sobol points, not a grid (no two runs need share a value)."""
+        return bool(self.method)
+
     def primary_series(self, runs):
-        """Runs along the x key with every other numeric swept key at its first (smallest) value."""
+        """Runs along the x key with every other numeric swept key at its first (smallest) value; in a
+        search section, where the points share no values, every run along the x key."""
+        if self.search:
+            return sorted(runs, key=lambda r: (self.rank(r, self.xkey) if self.xkey else 0, r.index))
         others = [k for k in self.varying if k != self.xkey and self.numeric(k)]
         out = [r for r in runs if all(self.rank(r, k) == 0 for k in others)]
         return sorted(out or list(runs), key=self.sort_key)
@@ -95,6 +104,8 @@ class Section:
         runs = [r for r in self.runs if r.state == 1] or [r for r in self.runs if r.state == 2]
         if not runs:
             return []
+        if self.search:
+            return self.pick_search_runs(runs, limit)
         order = sorted(runs, key=self.sort_key)
         base = order[0]
         picks = [base]
@@ -116,6 +127,27 @@ class Section:
         if len(picks) == 1 and len(order) > 1:
             add(order[-1])
         return sorted(picks[:limit], key=self.sort_key)
+
+    def pick_search_runs(self, runs, limit):
+        """A search section's runs for per-run figures: the smallest and the largest x value, then the
+        largest value of each other numeric swept key (up to `limit` runs)."""
+        picks = []
+
+        def add(r):
+            if len(picks) < limit and all(p.index != r.index for p in picks):
+                picks.append(r)
+
+        numeric = [k for k in self.varying if self.numeric(k)]
+        if self.xkey:
+            by_x = sorted(runs, key=lambda r: (self.rank(r, self.xkey), r.index))
+            add(by_x[0])
+            add(by_x[-1])
+        for k in [k for k in numeric if k != self.xkey]:
+            add(max(runs, key=lambda r: (self.rank(r, k), -r.index)))
+        if not picks:
+            add(runs[0])
+            add(runs[-1])
+        return sorted(picks, key=lambda r: (self.rank(r, self.xkey) if self.xkey else 0, r.index))
 
 
 def build_sections(archive, wanted=None):

@@ -25,8 +25,25 @@ STATES = {"pending": 0, "complete": 1, "diverged": 2, "failed": 3, "stopped": 4}
 
 
 class Section:
-    def __init__(self, name, axes, runs, origin):
+    def __init__(self, name, axes, runs, origin, method="", distributions=""):
         self.name, self.axes, self.runs, self.origin = name, axes, runs, origin
+        self.method, self.distributions = method, distributions   # a [search.NAME] section: random or sobol
+
+
+def search_study(name, distributions, n, seed=0, base=None, method="random", first=0):
+    """A [search.NAME] section of n random points: distributions {key: (low, high, "uniform" or
+    "loguniform")}. Returns (runs, Section) as plan() does; run indices start at `first`."""
+    rng = np.random.default_rng(seed)
+    runs = []
+    for _ in range(n):
+        settings = dict(base or {})
+        for key, (lo, hi, kind) in distributions.items():
+            u = rng.random()
+            settings[key] = float(lo * (hi / lo) ** u if kind == "loguniform" else lo + (hi - lo) * u)
+        runs.append({"section": name, "settings": settings})
+    text = "\n".join(f"{k} = {kind}({lo:g}, {hi:g})" for k, (lo, hi, kind) in distributions.items())
+    return runs, Section(name, list(distributions), list(range(first, first + n)), "config test.ini line 2",
+                         method, text)
 
 
 def plan(study, base=None):
@@ -191,6 +208,11 @@ def write_sections(f, sections, runs):
         g.attrs["name"] = fixed_string(s.name)
         g.attrs["swept_keys"] = fixed_string("\n".join(s.axes))
         g.attrs["origin"] = fixed_string(s.origin)
+        if getattr(s, "method", ""):
+            g.attrs["method"] = fixed_string(s.method)
+            g.attrs["points"] = np.int64(len(s.runs))
+            g.attrs["distributions"] = fixed_string(s.distributions)
+            g.attrs["seed"] = np.int64(0)
         g.create_dataset("runs", data=np.asarray(s.runs, np.int64))
     for i in range(len(runs)):
         names = [s.name for s in sections if i in s.runs]
