@@ -8,7 +8,9 @@ METRICS = [("test MSE", "test_mse", "magma_r"), ("latent density", "latent_densi
 
 
 def grid_figure(canvas, sec, group):
-    if len(sec.varying) != 2:
+    """Drawn for a grid section only: the points of a search section fill few cells of the value
+    table (9 random points: 3 of 81), and the overview already colours them by the second key."""
+    if len(sec.varying) != 2 or sec.search:
         return
     a, b = sec.varying
     if sec.numeric(a) and not sec.numeric(b):

@@ -4,7 +4,8 @@ import re
 
 from aesweep_report.archive import Archive
 from aesweep_report.sections import build_sections
-from helpers import render
+import studies
+from helpers import check_report, render
 from synthetic import build_archive, search_study
 
 DISTRIBUTIONS = {"reg.l1_activity": (1e-6, 1e-3, "loguniform"), "reg.dropout": (0.0, 0.5, "uniform")}
@@ -27,6 +28,20 @@ def test_search_section_method_is_read_and_grids_have_none(tmp_path):
     assert [(s.name, s.method) for s in archive.section_specs] == [("pen", "random")]
     sec = build_sections(archive)[0]
     assert sec.search and sec.xkey in DISTRIBUTIONS
+    grid = str(tmp_path / "grid.h5")
+    studies.build_two_sections(grid, n_test=20, analysis=False)
+    assert [s.method for s in Archive(grid).section_specs] == ["", ""]
+    assert not any(s.search for s in build_sections(Archive(grid)))
+
+
+def test_no_grid_heatmap_for_a_search_section(tmp_path):
+    """Before: a 9 x 9 'paper 004-style table' with 9 filled cells of 81 for 9 random points."""
+    path = str(tmp_path / "search.h5")
+    build_search(path, analysis=False)
+    out = str(tmp_path / "report")
+    canvas = render(path, out, "--dpi", "40")
+    check_report(out, ["mse_vs_lambda.png", "weights_pen.png"], ["grid_pen.png"])
+    assert canvas.figure("grid_pen.png") is None
 
 
 def test_search_per_run_figures_use_every_run_along_x(tmp_path):
