@@ -164,7 +164,11 @@ class Archive:
         self._read_columns()
         self._read_runs(only_runs)
         self._read_sections()
-        self._read_analysis(analysis, analysis_file)
+        self.af = self.f
+        try:
+            self._read_analysis(analysis, analysis_file)
+        except (OSError, RuntimeError, KeyError, ValueError) as e:
+            self._analysis_damaged(e, analysis_file)
 
     def _read_dataset(self):
         f = self.f
@@ -272,14 +276,26 @@ class Archive:
             return str(self.attrs["archive_id"])
         return f"config {self.attrs.get('config_hash', '')}, created {self.attrs.get('created', '')}"
 
+    @staticmethod
+    def _analysis_damaged(error, analysis_file):
+        """h5py's error reading a separate --analysis-file: a ReportError naming that file (the
+        archive's own /analysis is reported as the archive's, by the command)."""
+        if not analysis_file:
+            raise error
+        raise ReportError(f"{analysis_file}: --analysis-file cannot be read: it is damaged ({error})") from None
+
     def _analysis_file(self, analysis_file):
         if not analysis_file:
             return self.f
         if not os.path.exists(analysis_file):
             raise ReportError(f"{analysis_file}: --analysis-file does not exist")
-        if not h5py.is_hdf5(analysis_file):
+        if os.path.isdir(analysis_file) or not h5py.is_hdf5(analysis_file):
             raise ReportError(f"{analysis_file}: --analysis-file is not an HDF5 file")
         f = h5py.File(analysis_file, "r")
+        if "analysis" not in f or not isinstance(f["analysis"], h5py.Group) or len(f["analysis"].keys()) == 0:
+            f.close()
+            raise ReportError(f"{analysis_file}: --analysis-file has no /analysis group (give the file that "
+                              "aesweep-analyze --out wrote)")
         # Results only ever go with the archive they were computed from (aesweep-analyze records it).
         source = text(f["analysis"].attrs.get("source_archive_id", b"")) if "analysis" in f else ""
         if source and source != self.identity():
@@ -350,9 +366,12 @@ class Archive:
 
     def tsne_embedding(self, run):
         g = run.analysis.get("_group") if run.analysis else None
-        if g is None or "tsne_embedding" not in g:
-            return None
-        return np.asarray(g["tsne_embedding"][:], dtype=np.float64)
+        try:
+            if g is None or "tsne_embedding" not in g:
+                return None
+            return np.asarray(g["tsne_embedding"][:], dtype=np.float64)
+        except (OSError, RuntimeError, KeyError, ValueError) as e:
+            self._analysis_damaged(e, None if self.af is self.f else self.af.filename)
 
     def run_data(self, run, name):
         g = self.f["runs"][run.group_name]

@@ -28,7 +28,8 @@ def parse_args(argv):
                         "named by the /analysis 'latest' attribute); without any /analysis group the analysis "
                         "figures are skipped with a note")
     p.add_argument("--analysis-file", metavar="FILE", default=None,
-                   help="read /analysis from this file instead of the archive (for aesweep-analyze --out FILE)")
+                   help="read /analysis from this file instead of the archive (for aesweep-analyze --out FILE); a FILE "
+                        "without /analysis is an error")
     p.add_argument("--runs", metavar="LIST", type=parse_run_list, default=None,
                    help="only these runs, by study index: comma-separated indices and ranges, e.g. 0,3,10-19 "
                         "(default: every run)")

@@ -160,6 +160,25 @@ def test_error_analysis_file_of_another_archive(tmp_path):
                  "does not exist")
 
 
+def test_error_analysis_file_damaged_or_without_analysis_is_named(tmp_path):
+    """Before: a truncated FILE was reported as 'ARCHIVE cannot be read: it is damaged', and a FILE
+    without /analysis was silently ignored (exit 0, note 'The archive has no /analysis group')."""
+    mine, results = str(tmp_path / "mine.h5"), str(tmp_path / "results.h5")
+    studies.build_two_sections(mine, n_test=20, analysis=False)
+    studies.build_two_sections(results, n_test=20, analysis=True)
+    with open(results, "rb") as fh:
+        data = fh.read()
+    for size in (1000, len(data) // 2):
+        cut = tmp_path / f"cut{size}.h5"
+        cut.write_bytes(data[:size])
+        p = run_cli(mine, "-o", str(tmp_path / "out"), "--analysis-file", str(cut))
+        assert_error(p, f"{cut}: --analysis-file cannot be read: it is damaged")
+        assert mine not in p.stderr and len(p.stderr.strip().splitlines()) == 1
+    p = run_cli(mine, "-o", str(tmp_path / "out"), "--analysis-file", mine)   # valid HDF5, no /analysis
+    assert_error(p, f"{mine}: --analysis-file has no /analysis group")
+    assert len(p.stderr.strip().splitlines()) == 1 and p.stdout == ""
+
+
 def test_error_unknown_analysis_and_section(nonsquare, tmp_path):
     assert_error(run_cli(nonsquare, "-o", str(tmp_path / "out"), "--analysis", "ffffffffffffffff"),
                  "ffffffffffffffff", "available: 00aa11bb22cc33dd")
