@@ -90,6 +90,24 @@ class Canvas:
         """The i-th of n viridis colours, one blue for a single line."""
         return plt.get_cmap("viridis")(0.05 + 0.8 * i / max(1, n - 1)) if n > 1 else "tab:blue"
 
+    @staticmethod
+    def series_colours(sec, n):
+        """n line colours for runs of primary_series: the viridis ramp along a numeric x key, tab10
+        (tab20 beyond ten) when a key that tells the runs apart is categorical (adam vs sgd)."""
+        if any(not sec.numeric(k) for k in sec.series_keys):
+            cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
+            return [cmap(i % cmap.N) for i in range(n)]
+        return [Canvas.ramp(i, n) for i in range(n)]
+
+    @staticmethod
+    def series_legend(ax, n):
+        """A legend of n runs: inside where it covers the fewest points ("best") for up to 3, else
+        outside the axes to the right, where it hides no line."""
+        if n > 3:
+            ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize=7.5, frameon=False, borderaxespad=0)
+        else:
+            ax.legend(loc="best", fontsize=8.5)
+
     def line_groups(self, sec, runs):
         """[(label, colour, runs sorted by x)] one line per combination of the other swept keys."""
         others = [k for k in sec.varying if k != sec.xkey]

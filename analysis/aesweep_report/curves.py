@@ -16,7 +16,9 @@ def loss_figure(canvas, sec, group):
     if not curves:
         return
     curves = thin(curves, MAX_LINES)
-    fig, axes = canvas.plt.subplots(1, 2, figsize=(10, 3.8), layout="constrained", sharey=True)
+    fig, axes = canvas.plt.subplots(1, 2, figsize=(10 if len(curves) <= 3 else 12.5, 3.8), layout="constrained",
+                                    sharey=True)
+    colours = canvas.series_colours(sec, len(curves))
     losses = {r.settings.get("model.loss") for r, _, _ in curves}
     lname = LOSS_NAMES.get(losses.pop(), "loss") if len(losses) == 1 else "loss"
     positive = True
@@ -24,7 +26,7 @@ def loss_figure(canvas, sec, group):
         label = f"{r.index}: " + (sec.describe(r, sec.series_keys) or f"run {r.index:06d}") + (
             " (diverged)" if r.state == 2 else "")
         for ax, c in zip(axes, (tr, te)):
-            ax.plot(np.arange(1, len(c) + 1), c, marker="o", markersize=3, color=canvas.ramp(i, len(curves)),
+            ax.plot(np.arange(1, len(c) + 1), c, marker="o", markersize=3, color=colours[i],
                     label=label)
             positive &= bool(np.all(c[np.isfinite(c)] > 0))
     for ax, t in zip(axes, ("training set", "test set")):
@@ -34,7 +36,7 @@ def loss_figure(canvas, sec, group):
         if positive:
             ax.set_yscale("log")
     axes[0].set_ylabel(f"{lname} (reconstruction term)")
-    axes[1].legend(loc="upper right", fontsize=7.5 if len(curves) > 5 else 8.5)
+    canvas.series_legend(axes[1], len(curves))
     title = f"Loss curves — section '{sec.title}'"
     fig.suptitle(title)
     caption = (f"Per-epoch reconstruction loss (without the penalty) on the training set (left) and test set "

@@ -10,10 +10,11 @@ def kmeans_figure(canvas, sec, analysed, group):
     if not runs:
         return
     runs = thin(runs, MAX_LINES)
-    fig, axes = canvas.plt.subplots(1, 2, figsize=(10, 3.9), layout="constrained")
+    fig, axes = canvas.plt.subplots(1, 2, figsize=(10 if len(runs) <= 3 else 12.5, 3.9), layout="constrained")
+    colours = canvas.series_colours(sec, len(runs))
     any_sil = False
     for i, r in enumerate(runs):
-        colour = canvas.ramp(i, len(runs))
+        colour = colours[i]
         k = np.asarray(r.analysis["kmeans_k"], float)
         sil = np.asarray(r.analysis.get("kmeans_silhouette", np.full_like(k, np.nan)), float)
         inertia = np.asarray(r.analysis.get("kmeans_inertia", np.full_like(k, np.nan)), float)
@@ -31,7 +32,7 @@ def kmeans_figure(canvas, sec, analysed, group):
     if not any_sil:
         axes[0].text(0.5, 0.5, "silhouette undefined (NaN) for every k", ha="center", va="center",
                      transform=axes[0].transAxes)
-    axes[1].legend(loc="upper right", fontsize=7.5 if len(runs) > 5 else 8.5)
+    canvas.series_legend(axes[1], len(runs))
     title = f"k-means on the latent codes — section '{sec.title}'"
     fig.suptitle(title)
     caption = (f"Silhouette score (left) and inertia (right) of k-means clusterings of the test-set latent codes "

@@ -30,3 +30,27 @@ def test_categorical_sweep_gets_one_labelled_tick_per_category(tmp_path, monkeyp
     at = {line["label"]: line["x"] for line in ax["lines"]}
     assert at == {"encoder activation = relu": [0.0], "encoder activation = tanh": [1.0],
                   "encoder activation = sigmoid": [2.0]}
+
+
+def test_loss_curve_legend_outside_and_tab10_for_a_categorical_series_key(tmp_path, monkeypatch):
+    """Before: the legend sat inside the test panel (upper right) over the curves, and adam vs sgd
+    were shades of one viridis ramp."""
+    import matplotlib.pyplot as plt
+    study = [("opt", {"optimizer.name": ["adam", "sgd"], "optimizer.learning_rate": [1e-3, 1e-2]}),
+             ("few", {"reg.dropout": [0.1, 0.2]})]
+    runs, sections = plan(study, {"model.hidden": 16})
+    path = str(tmp_path / "opt.h5")
+    build_archive(path, runs, sections, config=config_text(study), n_test=40, n_recon=10)
+    drawn = record_axes(monkeypatch)
+    render(path, str(tmp_path / "report"), "--dpi", "40")
+    tab10 = [plt.get_cmap("tab10")(i) for i in range(10)]
+    for name in ("loss_curves_opt.png", "kmeans_opt.png"):
+        left, right = drawn[name][:2]
+        colours = [tuple(line["colour"]) for line in right["lines"]]
+        assert len(colours) == 4 and len(set(colours)) == 4 and all(c in tab10 for c in colours), name
+        assert len(right["legend"]) == 4 and right["legend_outside"], name
+        assert any("sgd" in t for t in right["legend"]) and any("adam" in t for t in right["legend"]), name
+    # Two runs along a numeric key: the legend stays inside, the colours from the ramp.
+    right = drawn["loss_curves_few.png"][1]
+    assert len(right["legend"]) == 2 and not right["legend_outside"]
+    assert not any(tuple(line["colour"]) in tab10 for line in right["lines"])
