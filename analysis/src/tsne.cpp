@@ -218,7 +218,6 @@ class QuadTree {
   std::vector<int> perm;            // sorted position -> point index
   std::vector<float> xs, ys;        // positions in sorted order
   std::vector<std::pair<int, int>> groups;  // (first sorted point, end) of query groups
-  double coincident_pairs = 0.0;    // ordered pairs i != j at one position: m (m - 1) per leaf of m
 
   void build(const std::vector<double>& y, double theta, int group_size) {
     const std::size_t n = y.size() / 2;
@@ -247,7 +246,6 @@ class QuadTree {
     }
     inv_theta2_ = theta > 0.0 ? 1.0 / (theta * theta) : std::numeric_limits<double>::infinity();
     nodes.clear();
-    coincident_pairs = 0.0;
     build_node(0, static_cast<int>(n));
     groups.clear();
     for (std::size_t idx = 0; idx < nodes.size();) {
@@ -297,7 +295,6 @@ class QuadTree {
       Node& nd = nodes[idx];
       nd.cx = identical ? xs[b] : static_cast<float>(sx / (e - b));
       nd.cy = identical ? ys[b] : static_cast<float>(sy / (e - b));
-      if (identical) coincident_pairs += double(e - b) * double(e - b - 1);
       nd.crit = -1.0f;
       nd.count = static_cast<float>(e - b);
       nd.next = idx + 1;
@@ -343,7 +340,9 @@ class QuadTree {
 // list when its distance to the group's bounding box passes the BH test, so every
 // point-cell interaction satisfies the usual per-point criterion; the list is then
 // evaluated for each point of the group with SIMD. Self and exact duplicates (distance 0)
-// are skipped, as sklearn does.
+// get no force, as in sklearn, but unlike sklearn's Z this one counts the duplicates (q = 1
+// each), as the FFT's and exact t-SNE's do: without them points at one position (repeated codes)
+// got too much repulsion and a KL below zero.
 double repulsive_group(const QuadTree& tree, std::int64_t g, std::vector<double>& neg) {
   const auto& nodes = tree.nodes;
   thread_local std::vector<float> lx, ly, lc;
@@ -373,13 +372,14 @@ double repulsive_group(const QuadTree& tree, std::int64_t g, std::vector<double>
   double z = 0.0;
   for (int s = b; s < e; ++s) {
     const float xi = tree.xs[s], yi = tree.ys[s];
-    float sq = 0.0f, fx = 0.0f, fy = 0.0f;
-#pragma omp simd reduction(+ : sq, fx, fy)
+    float sq = 0.0f, fx = 0.0f, fy = 0.0f, at_i = 0.0f;  // at_i: points at i's position, i included
+#pragma omp simd reduction(+ : sq, fx, fy, at_i)
     for (int m = 0; m < len; ++m) {
       const float dx = xi - px[m], dy = yi - py[m];
       const float d2 = dx * dx + dy * dy;
       const float q = 1.0f / (1.0f + d2);
       float w = d2 > 0.0f ? pc[m] * q : 0.0f;
+      at_i += d2 > 0.0f ? 0.0f : pc[m];
       sq += w;
       w *= q;
       fx += w * dx;
@@ -389,6 +389,7 @@ double repulsive_group(const QuadTree& tree, std::int64_t g, std::vector<double>
     neg[2 * i] = fx;
     neg[2 * i + 1] = fy;
     z += sq;
+    if (at_i > 1.0f) z += at_i - 1.0f;  // its duplicates, q = 1 each
   }
   return z;
 }
@@ -571,10 +572,7 @@ class Descent {
         z_part_[tid] += repulsive_group(tree_, g, neg_);
       });
     }
-    // Barnes-Hut skips the pairs of points at one position (sklearn's does too), but Z has them
-    // (q = 1 each), as the FFT's has: without them coincident points (repeated codes) got too
-    // much repulsion and a KL below zero.
-    double z = fft_ ? 0.0 : tree_.coincident_pairs;
+    double z = 0.0;
     for (double v : z_part_) z += v;
     return std::max(z, std::numeric_limits<double>::min());
   }
@@ -743,7 +741,6 @@ TsneRepulsion tsne_repulsion(const std::vector<double>& y, const TsneOptions& op
   }
   QuadTree tree;
   tree.build(y, opts.theta, kGroupSize);
-  out.z = tree.coincident_pairs;  // q = 1 each, as in the descent
   for (std::int64_t g = 0; g < static_cast<std::int64_t>(tree.groups.size()); ++g)
     out.z += repulsive_group(tree, g, out.force);
   return out;

@@ -196,6 +196,13 @@ TEST(TsneRepulsion, BarnesHutCountsCoincidentPairsInZ) {
   const double exact = tsne_repulsion_exact(some).z;
   EXPECT_NEAR(tsne_repulsion(some, o).z, exact, 0.02 * exact);
   EXPECT_GT(exact, 4 * 10.0 * 9.0);
+  // Two groups one float apart in double (1 and 1 - 1e-12): one position in single precision,
+  // where the repulsion looks, though they may sit in different cells of the tree.
+  std::vector<double> split;
+  for (int i = 0; i < 40; ++i) split.insert(split.end(), {i < 20 ? 1.0 : 1.0 - 1e-12, 3.0});
+  split.insert(split.end(), {-2.0, 0.0, 5.0, 1.0});
+  const double split_exact = tsne_repulsion_exact(split).z;
+  EXPECT_NEAR(tsne_repulsion(split, o).z, split_exact, 1e-3 * split_exact);
 }
 
 TEST(Tsne, RejectsBadOptions) {
