@@ -360,7 +360,7 @@ double analysis_bytes(std::size_t runs, std::int64_t n_test, const AnalysisOptio
   const double n = double(std::max<std::int64_t>(n_test, 0));
   const double k_entries = double(std::max(0, options.kmeans.k_max - options.kmeans.k_min + 1));
   const double per_run = (options.run_tsne ? 8.0 * n : 0.0) + 16.0 * double(options.cosine.histogram_bins) +
-                         32.0 * k_entries + 16.0 * 1024;
+                         (32.0 + 128.0) * k_entries + 16.0 * 1024;  // per k: 4 numbers, a kmeans_nan_reason line
   return 2.0 * double(runs) * per_run + 1024.0 * 1024;
 }
 

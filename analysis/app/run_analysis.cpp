@@ -67,7 +67,9 @@ RunAnalysis analyze_latent(std::int64_t run, const Eigen::MatrixXf& codes, const
   const auto start = std::chrono::steady_clock::now();
   const int exponent = rescaling_exponent(codes);
   Eigen::MatrixXf rescaled;
-  if (exponent != 0) rescaled = (codes.cast<double>() * std::ldexp(1.0, -exponent)).cast<float>();  // exact
+  // Exact for every entry that stays a normal float (in the distances, the others were below
+  // the largest code's rounding already).
+  if (exponent != 0) rescaled = (codes.cast<double>() * std::ldexp(1.0, -exponent)).cast<float>();
   const Eigen::MatrixXf& latent = exponent != 0 ? rescaled : codes;
   RunAnalysis a;
   a.run = run;
@@ -96,7 +98,9 @@ RunAnalysis analyze_latent(std::int64_t run, const Eigen::MatrixXf& codes, const
   }
   CosineOptions co = options.cosine;
   co.threads = options.threads;
-  a.cosine = cosine_statistics(latent, labels, co);
+  // Scale-free and computed in double per code: the codes as they are (rescaled, a code of
+  // entries 1e45 times below the largest would become subnormal or zero and count as a zero code).
+  a.cosine = cosine_statistics(codes, labels, co);
   KnnAccuracyOptions kn = options.knn;
   kn.threads = options.threads;
   a.knn = knn_accuracy(latent, labels, kn);

@@ -51,10 +51,12 @@ struct RunAnalysis {
 
 // latent: hidden x n test codes; labels: n test labels. Codes whose largest |value| lies outside
 // [2^-32, 2^32] (a run that diverged to huge codes, or a penalty that shrank them to nearly
-// nothing) are first scaled by a power of two, which is exact, to a largest |value| in [1, 2): in
-// single precision their squared distances would overflow or underflow, and t-SNE's precision
-// search (sklearn's, 100 halvings) could not reach them. Every score is scale-free but the k-means
-// inertia, which is given in the codes' own units; ordinary codes are analysed as they are.
+// nothing) are first scaled by a power of two to a largest |value| in [1, 2) (exact, but for
+// entries that would become subnormal): in single precision their squared distances would
+// overflow or underflow, and t-SNE's precision search (sklearn's, 100 halvings) could not reach
+// them. The scores are those of the codes so scaled; the k-means inertia is given in the codes'
+// own units, and the cosine statistics, scale-free, use the codes as they are. Ordinary codes are
+// analysed as they are.
 RunAnalysis analyze_latent(std::int64_t run, const Eigen::MatrixXf& latent, const std::vector<int>& labels,
                            const AnalysisOptions& options);
 

@@ -115,6 +115,16 @@ TEST_F(RunAnalysisRanks, CodesOfAnyMagnitudeGiveTheScoresOfOrdinaryCodes) {
   }
 }
 
+// Huge and tiny codes in one run: rescaled for the distances, the tiny ones would become zero
+// codes; the cosine statistics (scale-free) still see every code with its direction.
+TEST_F(RunAnalysisRanks, TinyCodesBesideHugeOnesKeepTheirDirections) {
+  Eigen::MatrixXf codes = latent_.at(0);
+  for (Eigen::Index j = 0; j < codes.cols(); ++j) codes.col(j) *= j % 2 ? 1e20f : 1e-26f;
+  const RunAnalysis a = analyze_latent(0, codes, labels_, options_);
+  EXPECT_EQ(a.cosine.zero_rows, 0);
+  EXPECT_EQ(a.cosine.points_used, codes.cols());
+}
+
 // The options text (its hash names the results group) carries the method and its parameters.
 TEST(RunAnalysisOptions, DescribeNamesTheTsneMethod) {
   AnalysisOptions o;
