@@ -175,9 +175,9 @@ std::string undefined_reason(const Eigen::MatrixXf& points, const std::vector<Ei
   for (Eigen::Index t = 1; t < n && all_identical; ++t)
     all_identical = (points.col(chosen[std::size_t(t)]) - points.col(chosen[0])).cwiseAbs().maxCoeff() == 0.0f;
   if (all_identical)
-    return n < points.cols() ? "every latent code of the sample is identical: no structure to score (a larger "
-                               "--silhouette-sample may find some)"
-                             : "every latent code is identical (e.g. an all-zero latent space): no structure to score";
+    return n < points.cols() && !detail::all_identical(points)
+               ? "every latent code of the sample is identical: no structure to score (a larger sample may find some)"
+               : "every latent code is identical (e.g. an all-zero latent space): no structure to score";
   if (n_labels < 2 || n_labels >= n)
     return "silhouette needs 2 <= distinct labels <= n_points - 1 (got " + std::to_string(n_labels) + " labels for " +
            std::to_string(n) + " points)";

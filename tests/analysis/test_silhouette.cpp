@@ -152,6 +152,8 @@ TEST(Silhouette, AnIdenticalSampleIsNotCalledAnIdenticalLatentSpace) {
   const SilhouetteResult r = silhouette(x, labels, o);
   ASSERT_TRUE(std::isnan(r.score));  // seed 1 leaves code 59 out of the sample
   EXPECT_NE(r.nan_reason.find("every latent code of the sample is identical"), std::string::npos) << r.nan_reason;
+  x(0, 59) = 0.0f;  // now all are: the whole latent space is named, sampled or not
+  EXPECT_NE(silhouette(x, labels, o).nan_reason.find("every latent code is identical"), std::string::npos);
 }
 
 TEST(Silhouette, SamplingIsDeterministicAndOptional) {
