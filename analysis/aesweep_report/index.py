@@ -71,9 +71,9 @@ def index_notes(canvas, archive, sections):
                          + " trained once for an earlier section with identical settings.")
     for r in archive.runs:
         if r.analysis and r.analysis.get("tsne_nan_reason") and not finite(r.analysis.get("tsne_kl_divergence")):
-            msg = f"Run {r.index:06d}: t-SNE not computed — {r.analysis['tsne_nan_reason']}."
-            if not any(msg[:11] in n and "t-SNE" in n for n in notes):
-                notes.append(msg)
+            # One note per run: the t-SNE figure's note already names the runs it picked.
+            if not any(f"run {r.index:06d}:" in n and "t-SNE" in n for n in notes):
+                notes.append(f"{r.name[0].upper()}{r.name[1:]}: t-SNE not computed — {r.analysis['tsne_nan_reason']}.")
     return notes
 
 

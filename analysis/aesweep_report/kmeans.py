@@ -30,6 +30,10 @@ def kmeans_figure(canvas, sec, analysed, group):
         ax.set_xlabel("number of clusters k")
         ax.xaxis.get_major_locator().set_params(integer=True)
     if not any_sil:
+        # Nothing drawn: the x axis spans the k values tried (not matplotlib's empty -0.05..0.05), no y scale.
+        ks = np.concatenate([np.asarray(r.analysis["kmeans_k"], float) for r in runs])
+        axes[0].set_xlim(ks.min() - 0.5, ks.max() + 0.5)
+        axes[0].set_yticks([])
         axes[0].text(0.5, 0.5, "silhouette undefined (NaN) for every k", ha="center", va="center",
                      transform=axes[0].transAxes)
     canvas.series_legend(axes[1], len(runs))

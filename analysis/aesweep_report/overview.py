@@ -35,12 +35,16 @@ def overview_figures(canvas, sections):
         [("kNN accuracy", "-", "o", lambda r: r.a("knn_accuracy")),
          (f"silhouette ({c.noun} labels)", "--", "s", lambda r: r.a("silhouette"))],
         f"Leave-one-out k-nearest-neighbour accuracy of the {c.noun} label (solid) and silhouette score of the "
-        f"latent codes grouped by {c.noun} label (dashed), Euclidean distance.", needs_analysis=True)
+        f"latent codes grouped by {c.noun} label (dashed), Euclidean distance.", needs_analysis=True,
+        reasons={"kNN accuracy": "knn_nan_reason", f"silhouette ({c.noun} labels)": "silhouette_nan_reason"})
 
 
-def metric_figure(canvas, sections, name, title, ylabel, series, caption_intro, needs_analysis=False, ylim=None):
+def metric_figure(canvas, sections, name, title, ylabel, series, caption_intro, needs_analysis=False, ylim=None,
+                  reasons=None):
     """series: [(label suffix, linestyle, marker, fn(run) -> value)]. Lines join the complete runs;
-    diverged runs are never part of them, whatever their metrics: each is a red × at its x."""
+    diverged runs are never part of them, whatever their metrics: each is a red × at its x. A series
+    NaN for every run of a panel is left out of its legend, and the caption says why (reasons: label
+    suffix -> the analysis attribute that holds a run's NaN reason)."""
     panels = []
     for sec in sections:
         runs = [r for r in sec.runs if r.state == 1 and (r.analysis is not None or not needs_analysis)
@@ -51,8 +55,8 @@ def metric_figure(canvas, sections, name, title, ylabel, series, caption_intro, 
     if not panels:
         return
     fig, axes = canvas.panel_grid(len(panels))
-    parts = [metric_panel(canvas, fig, ax, sec, runs, diverged, series, ylabel, ylim)
-             for ax, (sec, runs, diverged) in zip(axes, panels)]
+    parts = [metric_panel(canvas, fig, ax, sec, runs, diverged, series, ylabel, ylim) + undefined_part(
+        runs, series, reasons or {}) for ax, (sec, runs, diverged) in zip(axes, panels)]
     fig.suptitle(title)
     caption = caption_intro + " Runs per section — " + " | ".join(parts) + "."
     canvas.save(fig, name, GROUP, title, caption)
@@ -89,7 +93,9 @@ def metric_panel(canvas, fig, ax, sec, runs, diverged, series, ylabel, ylim):
     if ylim:
         ax.set_ylim(*ylim)
     ax.set_title(f"section '{sec.title}'")
-    panel_legend(canvas, fig, ax, sec, series, groups, others, diverged)
+    # A series with no finite value in the panel is left out of the legend (the caption says why).
+    named = [s for s in series if any(finite(s[3](r)) for r in runs)] if len(series) > 1 else []
+    panel_legend(canvas, fig, ax, sec, named, groups, others, diverged)
     part = f"'{sec.title}': " + (sec.compact_runs(shown) if shown else "no complete run")
     if omitted:
         part += " (further values of " + ", ".join(sec.label(k) for k in others[1:] or others) + " omitted)"
@@ -99,6 +105,16 @@ def metric_panel(canvas, fig, ax, sec, runs, diverged, series, ylabel, ylim):
     if stopped:
         part += "; stopped by the schedule at an early rung, not drawn: " + ", ".join(f"{r.index:06d}" for r in stopped)
     return part
+
+
+def undefined_part(runs, series, reasons):
+    """'; no silhouette (digit labels) point: NaN for every run (why)' for each series no run of the panel has."""
+    out = ""
+    for suffix, _, _, fn in series:
+        if runs and not any(finite(fn(r)) for r in runs):
+            why = sorted({str(r.a(reasons[suffix], "")) for r in runs} - {""}) if suffix in reasons else []
+            out += f"; no {suffix} point: NaN for every run" + (f" ({'; '.join(why)})" if why else "")
+    return out
 
 
 def mark_diverged(ax, xs):
@@ -119,10 +135,9 @@ def x_axis_runs(ax, sec, rs):
         ax.set_xlim(-1, 1)
 
 
-def panel_legend(canvas, fig, ax, sec, series, groups, others, diverged):
-    handles = []
-    if len(series) > 1:
-        handles = [Line2D([], [], color="0.2", linestyle=ls, marker=m, label=s) for s, ls, m, _ in series]
+def panel_legend(canvas, fig, ax, sec, named, groups, others, diverged):
+    """named: the series the legend names by line style (none for a one-series figure)."""
+    handles = [Line2D([], [], color="0.2", linestyle=ls, marker=m, label=s) for s, ls, m, _ in named]
     if diverged:
         handles.append(Line2D([], [], color="red", marker="x", linestyle="none", label="diverged"))
     outside = False

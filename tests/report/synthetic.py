@@ -335,7 +335,7 @@ def write_scores(g, latent, labels, spec, rng, degenerate):
     if degenerate:
         g.attrs["silhouette"] = nan
         g.attrs["silhouette_nan_reason"] = fixed_string("non-finite values in the input" if not finite else
-                                                        "silhouette needs 2 <= distinct labels")
+                                                        "every latent code of the sample is identical")
     else:
         g.attrs["silhouette"] = np.float64(0.05 + 0.1 * rng.random())
         g.attrs["silhouette_nan_reason"] = fixed_string("")

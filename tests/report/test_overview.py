@@ -1,5 +1,5 @@
 """The study overview panels (overview.py) as drawn: ticks, x positions and markers of every run."""
-from helpers import record_axes, render
+from helpers import check_report, record_axes, render
 from synthetic import build_archive, config_text, plan
 
 OVERVIEW = ["mse_vs_lambda.png", "density_vs_lambda.png", "cosine_vs_lambda.png", "knn_silhouette_vs_lambda.png"]
@@ -54,3 +54,31 @@ def test_loss_curve_legend_outside_and_tab10_for_a_categorical_series_key(tmp_pa
     right = drawn["loss_curves_few.png"][1]
     assert len(right["legend"]) == 2 and not right["legend_outside"]
     assert not any(tuple(line["colour"]) in tab10 for line in right["lines"])
+
+
+def test_all_zero_codes_no_meaningless_silhouette_axis_legend_or_repeated_notes(tmp_path, monkeypatch):
+    """Every code zero, every silhouette NaN. Before: the k-means silhouette panel had an x axis of
+    -0.05..0.05, the kNN/silhouette legend named a silhouette it did not draw, and each t-SNE note
+    was on the index page twice ('Section ..., t-SNE: run 000000 ...' and 'Run 000000: t-SNE ...')."""
+    study = [("strong", {"reg.l1_activity": [1.0, 10.0]})]
+    runs, sections = plan(study, {"model.hidden": 16})
+    for r in runs:
+        r["zero_latent"] = True
+    path = str(tmp_path / "zero.h5")
+    build_archive(path, runs, sections, config=config_text(study), n_test=40, n_recon=10)
+    drawn = record_axes(monkeypatch)
+    out = str(tmp_path / "report")
+    canvas = render(path, out, "--dpi", "40")
+    sil = drawn["kmeans_strong.png"][0]
+    assert sil["title"] == "silhouette of the k-means clustering"
+    assert sil["xlim"] == (1.5, 8.5)   # the k values tried, 2..8
+    (knn,) = drawn["knn_silhouette_vs_lambda.png"]
+    assert knn["legend"] == ["kNN accuracy"]
+    caption = canvas.figure("knn_silhouette_vs_lambda.png").caption
+    assert "no silhouette (digit labels) point: NaN for every run (every latent code of the sample is identical)" \
+        in caption
+    html = check_report(out)
+    notes = html.split("<h2>Notes</h2>")[1].split("</ul>")[0]
+    for i in (0, 1):
+        assert notes.count(f"run {i:06d}: t-SNE not computed") + notes.count(f"Run {i:06d}: t-SNE not computed") \
+            == 1, notes
