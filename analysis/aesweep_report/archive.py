@@ -215,6 +215,9 @@ class Archive:
             runs.append(self._read_run(i, names[i], int(state), row))
         if only is not None:
             missing = sorted(i for i in only if i >= len(states))
+            if not any(r.index in only for r in runs):
+                have = f"runs 0-{len(states) - 1}" if len(states) > 1 else "run 0" if len(states) else "no runs"
+                raise ReportError(f"{self.path}: --runs selects no run of the archive (it has {have})")
             if missing:
                 self.notes.append("--runs names runs the archive does not have: " + ", ".join(map(str, missing)))
         self.n_runs = len(states)

@@ -104,7 +104,7 @@ def index_facts(archive, sections):
     facts += [
         ("runs", f"{archive.n_runs} in the study; shown: {len(archive.runs)} ("
                  + ", ".join(f"{v} {k}" for k, v in sorted(states.items())) + ")"),
-        ("sections", ", ".join(f"{s.title} ({len(s.runs)} runs; swept: "
+        ("sections", ", ".join(f"{s.title} ({len(s.runs)} run{'' if len(s.runs) == 1 else 's'}; swept: "
                                + (", ".join(s.label(k) for k in s.shown_keys) or "nothing")
                                + (f"; {s.origin}" if s.origin else "") + ")" for s in sections)),
         ("created", f"{archive.attrs.get('created', '?')} by aesweep {archive.attrs.get('aesweep_version', '?')}"),

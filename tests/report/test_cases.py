@@ -90,6 +90,24 @@ def test_runs_option_selects_runs(nonsquare, tmp_path):
     assert "000001" not in html
 
 
+def test_runs_option_selecting_no_run_is_an_error(nonsquare, tmp_path):
+    """Before: exit 0, 'wrote 0 figures'. Now one line naming the runs the archive has, exit 2."""
+    p = run_cli(nonsquare, "-o", str(tmp_path / "out"), "--runs", "99")
+    assert_error(p, nonsquare, "--runs selects no run of the archive (it has runs 0-2)")
+    assert len(p.stderr.strip().splitlines()) == 1 and p.stdout == ""
+
+
+def test_section_of_one_run_and_stale_figures_of_an_earlier_report(nonsquare, tmp_path):
+    """'1 run', not '1 runs'; a PNG an earlier report left in OUTDIR is kept (never deleted) but not listed."""
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "grid_old.png").write_bytes(b"an earlier report's figure")
+    render(nonsquare, str(out), "--dpi", "40")
+    html = (out / "index.html").read_text(encoding="utf-8")
+    assert "one (1 run; swept:" in html and "1 runs" not in html
+    assert (out / "grid_old.png").exists() and "grid_old.png" not in html
+
+
 def test_nothing_finished(tmp_path):
     path = str(tmp_path / "pending.h5")
     runs = [{"section": "s", "settings": {"reg.dropout": 0.1}, "state": 0},

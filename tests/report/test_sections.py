@@ -77,7 +77,7 @@ def test_format_1_falls_back_to_each_runs_section(tmp_path):
     out = str(tmp_path / "report")
     canvas = render(path, out, "--dpi", "40")
     check_report(out, ["weights_dropout.png", "grid_activations.png"],
-                 words=["does not record its sweep sections", "single (1 runs; swept: contractive λ)"])
+                 words=["does not record its sweep sections", "single (1 run; swept: contractive λ)"])
     assert "run 000000" not in canvas.figure("weights_dropout.png").caption
 
 
@@ -101,7 +101,7 @@ def test_study_of_the_defaults_alone(tmp_path):
     out = str(tmp_path / "report")
     canvas = render(path, out, "--dpi", "40")
     html = check_report(out, ["weights_runs.png", "mse_vs_lambda.png"],
-                        words=["(no section) (1 runs; swept: nothing)"])
+                        words=["(no section) (1 run; swept: nothing)"])
     assert "<td>000000</td><td>—</td>" in html
     assert "does not record its sweep sections" not in html
     assert canvas.figure("weights_runs.png").title == "Encoder weights W1 — section '(no section)'"
