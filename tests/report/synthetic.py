@@ -334,8 +334,9 @@ def write_scores(g, latent, labels, spec, rng, degenerate):
     nan = np.float64(np.nan)
     if degenerate:
         g.attrs["silhouette"] = nan
-        g.attrs["silhouette_nan_reason"] = fixed_string("non-finite values in the input" if not finite else
-                                                        "every latent code of the sample is identical")
+        g.attrs["silhouette_nan_reason"] = fixed_string(
+            "non-finite values in the input" if not finite else
+            "every latent code is identical (e.g. an all-zero latent space): no structure to score")
     else:
         g.attrs["silhouette"] = np.float64(0.05 + 0.1 * rng.random())
         g.attrs["silhouette_nan_reason"] = fixed_string("")

@@ -75,7 +75,7 @@ def test_all_zero_codes_no_meaningless_silhouette_axis_legend_or_repeated_notes(
     (knn,) = drawn["knn_silhouette_vs_lambda.png"]
     assert knn["legend"] == ["kNN accuracy"]
     caption = canvas.figure("knn_silhouette_vs_lambda.png").caption
-    assert "no silhouette (digit labels) point: NaN for every run (every latent code of the sample is identical)" \
+    assert "no silhouette (digit labels) point: NaN for every run (every latent code is identical (e.g. an all-zero latent space): no structure to score)" \
         in caption
     html = check_report(out)
     notes = html.split("<h2>Notes</h2>")[1].split("</ul>")[0]
