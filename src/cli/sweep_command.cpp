@@ -1,8 +1,10 @@
 // aesweep sweep: every run of a study across the MPI ranks into one HDF5 archive.
 // Rank 0 coordinates and trains; every rank writes its own runs into the shared archive.
+#include <signal.h>
+
 #include <boost/program_options.hpp>
 #include <chrono>
-#include <csignal>
+#include <ctime>
 #include <filesystem>
 #include <cstdio>
 #include <iostream>
@@ -23,8 +25,38 @@ namespace po = boost::program_options;
 namespace aesweep::cli {
 namespace {
 
-volatile std::sig_atomic_t stop_signal = 0;
-extern "C" void on_stop_signal(int signal) { stop_signal = signal; }
+// The stop signals (SIGUSR1, SIGTERM, SIGINT) never run a handler: oneDNN 2.6's JIT sgemm
+// kernels (Debian 12's libdnnl) point the stack pointer into the heap while they run, so the
+// frame the kernel pushes for a handler lands in the heap and corrupts it and the product being
+// computed (oneDNN issue 4845, fixed in 3.11): a stopped sweep crashed or stored wrong results.
+// They are blocked in every thread instead (set before MPI starts, so MPI's threads and the
+// products' own inherit the mask) and taken by rank 0 when it polls for them.
+int stop_signal = 0;
+
+sigset_t stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (const int signal : {SIGUSR1, SIGTERM, SIGINT}) sigaddset(&set, signal);
+  return set;
+}
+
+void block_stop_signals() {
+  const sigset_t set = stop_signals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+// Whether a stop signal came (to this process, whichever thread); takes it if one is pending.
+// Polled after every batch: it looks at most every 10 ms (a system call each time it looks).
+bool stop_requested() {
+  static std::chrono::steady_clock::time_point next_look{};
+  if (stop_signal == 0 && std::chrono::steady_clock::now() >= next_look) {
+    next_look = std::chrono::steady_clock::now() + std::chrono::milliseconds(10);
+    const sigset_t set = stop_signals();
+    const timespec now{0, 0};
+    if (const int signal = sigtimedwait(&set, nullptr, &now); signal > 0) stop_signal = signal;
+  }
+  return stop_signal != 0;
+}
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -101,7 +133,7 @@ std::size_t train_everything(Communicator& comm, const sweep::Study& study, cons
       }
       WorkQueue queue(first, first_cost, comm.size());
       SweepEvents events;
-      events.stop_requested = [] { return stop_signal != 0; };
+      events.stop_requested = stop_requested;
       events.on_finish = [&](const RunReport& r, WorkQueue& q) {
         print(progress.finish(r, q, seconds_since(start)));
         if (!promotions) return;
@@ -150,9 +182,7 @@ int sweep_command(const std::vector<std::string>& args) {
 
   // Before anything slow: a stop signal during set-up must not kill the rank (SIGUSR1's default
   // action) but end the hand-out before it starts.
-  std::signal(SIGUSR1, on_stop_signal);
-  std::signal(SIGTERM, on_stop_signal);
-  std::signal(SIGINT, on_stop_signal);
+  block_stop_signals();
   int argc = 0;
   char** argv = nullptr;
   MpiEnvironment mpi(argc, argv);
