@@ -25,7 +25,8 @@ int plan_command(const std::vector<std::string>& args) {
                           "Prints the number of runs of the study, what each [search.NAME] section draws, and each\n"
                           "run's settings (those that differ from the config's defaults, or all with --all) without\n"
                           "training anything. Runs that 'aesweep sweep' with the same --fuse settings trains together\n"
-                          "are marked [group G]. A study may have up to 1,000,000 runs.\n",
+                          "are marked [group G] (a study with a [schedule] trains every run alone). A study may have\n"
+                          "up to 1,000,000 runs.\n",
                           vm))
     return 0;
   if (!vm.count("config")) throw ConfigError("missing CONFIG.ini (see 'aesweep plan --help')");
@@ -33,9 +34,13 @@ int plan_command(const std::vector<std::string>& args) {
   const FuseSettings fuse = fuse_settings(vm);
   // The runs are computed one at a time from their index, never held all at once.
   const StudyPlan plan(config);
+  // What sweep refuses, plan refuses.
+  check_schedule_metric(config, plan, [&](std::size_t i) { return plan.options(i).training.validation_split; });
   const auto defaults = describe(config.defaults);
+  // A scheduled study trains every run alone (its rungs decide run by run), as sweep does.
   std::size_t groups = 0;
-  const std::vector<std::uint32_t> group_of = fuse_group_numbers(plan, fuse, groups);
+  const std::vector<std::uint32_t> group_of =
+      config.schedule.active() ? std::vector<std::uint32_t>(plan.size(), 0) : fuse_group_numbers(plan, fuse, groups);
   std::size_t searches = 0;
   for (std::size_t s = 0; s < plan.section_count(); ++s) searches += plan.section_search(s) ? 1 : 0;
   const std::size_t sweeps = config.sweeps.size() - searches;

@@ -326,6 +326,29 @@ std::string StudyPlan::section_header(std::size_t section) const {
   return (sections_[section].search ? "[search." : "[sweep.") + sections_[section].name + "]";
 }
 
+std::string StudyPlan::run_label(std::size_t index) const {
+  const std::string& name = section_of(index);
+  if (name.empty()) return "run " + std::to_string(index);
+  for (std::size_t s = 0; s < section_count(); ++s)
+    if (section_name(s) == name) return "run " + std::to_string(index) + " of " + section_header(s);
+  return "run " + std::to_string(index) + " of [sweep." + name + "]";
+}
+
+void check_schedule_metric(const StudyConfig& config, const StudyPlan& plan,
+                           const std::function<double(std::size_t)>& split_of) {
+  const ScheduleSettings& s = config.schedule;
+  if (!s.active() || s.metric != ScheduleMetric::validation_loss) return;
+  for (std::size_t i = 0; i < plan.size(); ++i)
+    if (!(split_of(i) > 0)) {
+      const auto it = s.origins.find("metric");
+      throw ConfigError((it != s.origins.end() ? it->second : s.origin) +
+                        ": schedule.metric: metric = validation_loss needs a validation split, and " +
+                        plan.run_label(i) +
+                        " has train.validation_split = 0; use metric = test_loss, or train.validation_split > 0 in "
+                        "every run");
+    }
+}
+
 std::string SearchSpace::text() const {
   std::string text = "method = " + std::string(to_string(method)) + "\nruns = " + std::to_string(points) +
                      "\nseed = " + std::to_string(seed) + "\n";

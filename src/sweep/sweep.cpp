@@ -26,18 +26,6 @@ void add_search_space(StudySection& section, const SearchSpace* search) {
   for (const auto& [key, distribution] : search->distributions) section.distributions.push_back(key + " = " + distribution);
 }
 
-// "[sweep.NAME]" or "[search.NAME]" of the section named `name`.
-std::string header_of(const StudyPlan& plan, const std::string& name) {
-  for (std::size_t s = 0; s < plan.section_count(); ++s)
-    if (plan.section_name(s) == name) return plan.section_header(s);
-  return "[sweep." + name + "]";
-}
-
-// "run 7 of [sweep.NAME]" ("run 7" for a run of no section), for messages about one run.
-std::string run_label(const StudyPlan& plan, const RunSpec& run) {
-  return "run " + std::to_string(run.index) + (run.section.empty() ? "" : " of " + header_of(plan, run.section));
-}
-
 // The sweep's structure as the archive stores it (/sections).
 std::vector<StudySection> study_sections(const StudyPlan& plan) {
   std::vector<StudySection> sections;
@@ -73,21 +61,11 @@ Study load_study(StudyConfig config) {
                               gemm::bf16_unsupported_reason() + "; use train.precision = fp32",
                           {"train.precision"});
     } catch (const ConfigError& e) {
-      throw e.at(run_label(plan, run));
+      throw e.at(plan.run_label(run.index));
     }
   }
-  if (config.schedule.active()) {
-    const ScheduleSettings& s = config.schedule;
-    if (s.metric == ScheduleMetric::validation_loss)
-      for (const auto& run : study.runs)
-        if (!(run.options.training.validation_split > 0)) {
-          const auto it = s.origins.find("metric");
-          throw ConfigError((it != s.origins.end() ? it->second : s.origin) +
-                            ": schedule.metric: metric = validation_loss needs a validation split, and " +
-                            run_label(plan, run) + " has train.validation_split = 0; use metric = test_loss or splits > 0");
-        }
-    study.schedule.emplace(s, study.runs);
-  }
+  check_schedule_metric(config, plan, [&](std::size_t i) { return study.runs[i].options.training.validation_split; });
+  if (config.schedule.active()) study.schedule.emplace(config.schedule, study.runs);
   study.config = std::move(config);
   return study;
 }

@@ -255,6 +255,30 @@ TEST_F(CliInput, PlanOfAMillionRunsStreamsInBoundedMemory) {
   fs::remove(dir_ / "output.txt");
 }
 
+// plan says what sweep will do with a [schedule]: it refuses a run without a validation split
+// when the schedule ranks by validation_loss (plan used to accept what sweep refused), and it
+// shows no fused groups, since a scheduled study trains every run alone (plan used to list them).
+TEST_F(CliInput, PlanOfAScheduledStudyMatchesWhatSweepDoes) {
+  const std::string schedule = "[schedule]\nkind = successive_halving\nmin_epochs = 1\nmax_epochs = 9\neta = 3\n";
+  const std::string base = "[model]\nhidden = 8\n[train]\nepochs = 9\nvalidation_split = 0.1\n";
+  const std::string unsplit = write("unsplit.ini", base + "[sweep.a]\ntrain.validation_split = 0, 0.1\n" + schedule);
+  Outcome o = run({AESWEEP_BINARY, "plan", unsplit});
+  EXPECT_EQ(o.status, 2) << o.output;
+  EXPECT_NE(o.output.find("unsplit.ini line 8: schedule.metric: metric = validation_loss needs a validation split, and "
+                          "run 0 of [sweep.a] has train.validation_split = 0"),
+            std::string::npos)
+      << o.output;
+  const std::string alike = write("alike.ini", base + "[sweep.a]\nreg.l1_activity = 0, 1e-5, 1e-4\n" + schedule);
+  o = run({AESWEEP_BINARY, "plan", alike});
+  EXPECT_EQ(o.status, 0) << o.output;
+  EXPECT_EQ(o.output.find("[group"), std::string::npos) << o.output;
+  EXPECT_EQ(o.output.find("train together"), std::string::npos) << o.output;
+  // Without the schedule the same runs do form a group.
+  const std::string unscheduled = write("unscheduled.ini", base + "[sweep.a]\nreg.l1_activity = 0, 1e-5, 1e-4\n");
+  o = run({AESWEEP_BINARY, "plan", unscheduled});
+  EXPECT_NE(o.output.find("[group 1"), std::string::npos) << o.output;
+}
+
 TEST_F(CliInput, ATooLargeStudyIsRefusedWithItsCount) {
   const std::string config = write("huge.ini", "[sweep.grid]\nreg.l1_activity = linspace(0, 1, 1000)\n"
                                                "reg.l2_kernel = linspace(0, 1, 1000)\nmodel.hidden = linspace(1, 10, 10)\n");

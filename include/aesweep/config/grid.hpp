@@ -3,6 +3,7 @@
 // keys' values, the study is the union of its sections (duplicates dropped, first kept).
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -64,6 +65,8 @@ class StudyPlan {
   const std::string& section_origin(std::size_t section) const { return sections_[section].origin; }
   // "[sweep.NAME]" or "[search.NAME]".
   std::string section_header(std::size_t section) const;
+  // "run 7 of [sweep.NAME]" ("run 7" for a run of no section), for messages about one run.
+  std::string run_label(std::size_t index) const;
   // The keys the section sets (its axes' keys, and a search's distributions), file order.
   std::vector<std::string> swept_keys(std::size_t section) const;
   // What a search section draws; nullptr for a sweep section.
@@ -127,6 +130,12 @@ class StudyPlan {
 std::vector<RunSpec> expand_study(const StudyConfig& config);
 // Every run of a plan, held whole.
 std::vector<RunSpec> all_runs(const StudyPlan& plan);
+
+// What `aesweep sweep` and `aesweep plan` both refuse of a [schedule] without data: a schedule on
+// validation_loss needs every run to hold out a validation split (`split_of(i)`: run i's
+// train.validation_split). Throws ConfigError naming the config line and the first run without.
+void check_schedule_metric(const StudyConfig& config, const StudyPlan& plan,
+                           const std::function<double(std::size_t)>& split_of);
 
 // Hash of what determines the results: the canonical settings of every run and the data
 // selection. Whitespace or comment edits in the file do not change it. Both forms give the same

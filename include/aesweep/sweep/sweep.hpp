@@ -7,8 +7,8 @@
 //   plan_work      work items (single runs or fused groups) still to do, and their costs
 //   RunItem        trains one work item and writes its pending runs (the scheduler's RunFunction)
 //   Progress       rank 0's progress lines with the ETA
-// The command itself (src/cli/sweep_command.cpp) only parses options, installs the signal
-// handlers, starts MPI and calls these in order.
+// The command itself (src/cli/sweep_command.cpp) only parses options, blocks the stop signals,
+// starts MPI and calls these in order.
 #include <chrono>
 #include <cstddef>
 #include <optional>
