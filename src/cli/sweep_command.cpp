@@ -3,12 +3,14 @@
 #include <signal.h>
 
 #include <boost/program_options.hpp>
+#include <atomic>
 #include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <optional>
+#include <system_error>
+#include <thread>
 
 #include "aesweep/archive/sweep_archive.hpp"
 #include "aesweep/cli/commands.hpp"
@@ -30,33 +32,23 @@ namespace {
 // frame the kernel pushes for a handler lands in the heap and corrupts it and the product being
 // computed (oneDNN issue 4845, fixed in 3.11): a stopped sweep crashed or stored wrong results.
 // They are blocked in every thread instead (set before MPI starts, so MPI's threads and the
-// products' own inherit the mask) and taken by rank 0 when it polls for them.
-int stop_signal = 0;
+// products' own inherit the mask), and one thread of this process, which does nothing else,
+// takes them with sigwait and raises the flag rank 0 reads after every batch.
+std::atomic<int> stop_signal{0};
 
-sigset_t stop_signals() {
+void take_stop_signals_in_a_thread() {
   sigset_t set;
   sigemptyset(&set);
   for (const int signal : {SIGUSR1, SIGTERM, SIGINT}) sigaddset(&set, signal);
-  return set;
+  if (const int err = pthread_sigmask(SIG_BLOCK, &set, nullptr); err != 0)
+    throw std::system_error(err, std::generic_category(), "blocking the stop signals");
+  std::thread([set] {
+    for (;;)
+      if (int signal = 0; sigwait(&set, &signal) == 0) stop_signal.store(signal);
+  }).detach();  // waits until the process ends
 }
 
-void block_stop_signals() {
-  const sigset_t set = stop_signals();
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-}
-
-// Whether a stop signal came (to this process, whichever thread); takes it if one is pending.
-// Polled after every batch: it looks at most every 10 ms (a system call each time it looks).
-bool stop_requested() {
-  static std::chrono::steady_clock::time_point next_look{};
-  if (stop_signal == 0 && std::chrono::steady_clock::now() >= next_look) {
-    next_look = std::chrono::steady_clock::now() + std::chrono::milliseconds(10);
-    const sigset_t set = stop_signals();
-    const timespec now{0, 0};
-    if (const int signal = sigtimedwait(&set, nullptr, &now); signal > 0) stop_signal = signal;
-  }
-  return stop_signal != 0;
-}
+bool stop_requested() { return stop_signal.load() != 0; }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -182,7 +174,7 @@ int sweep_command(const std::vector<std::string>& args) {
 
   // Before anything slow: a stop signal during set-up must not kill the rank (SIGUSR1's default
   // action) but end the hand-out before it starts.
-  block_stop_signals();
+  take_stop_signals_in_a_thread();
   int argc = 0;
   char** argv = nullptr;
   MpiEnvironment mpi(argc, argv);
