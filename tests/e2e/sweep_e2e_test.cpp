@@ -300,6 +300,7 @@ TEST_F(SweepE2E, StopSignalsDuringProductsStopCleanlyAndStoreOnlyRightRuns) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
   while (log("stopped.txt").find("to train on") == std::string::npos && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  ASSERT_NE(log("stopped.txt").find("to train on"), std::string::npos) << log("stopped.txt");
   std::this_thread::sleep_for(std::chrono::milliseconds(300));  // inside the first runs' products
   const std::string marker = (dir_ / "stopped.h5").string();
   for (int i = 0; i < 300; ++i) {
