@@ -279,6 +279,21 @@ TEST_F(CliInput, PlanOfAScheduledStudyMatchesWhatSweepDoes) {
   EXPECT_NE(o.output.find("[group 1"), std::string::npos) << o.output;
 }
 
+// A Sobol search of a number of points that is not a power of two is planned, with a note of
+// where its even cover ends (scipy warns there too); a power of two gets no note.
+TEST_F(CliInput, PlanNotesASobolSearchThatIsNotAPowerOfTwo) {
+  const std::string search = "[search.s]\nmethod = sobol\nseed = 1\nreg.dropout = uniform(0, 0.5)\nruns = ";
+  Outcome o = run({AESWEEP_BINARY, "plan", write("six.ini", search + "6\n")});
+  EXPECT_EQ(o.status, 0) << o.output;
+  EXPECT_NE(o.output.find("note: 6 points is not a power of two: the Sobol points cover every key's range evenly up "
+                          "to the first 4 (runs = 4 or 8 keeps that for all)"),
+            std::string::npos)
+      << o.output;
+  o = run({AESWEEP_BINARY, "plan", write("eight.ini", search + "8\n")});
+  EXPECT_EQ(o.status, 0) << o.output;
+  EXPECT_EQ(o.output.find("not a power of two"), std::string::npos) << o.output;
+}
+
 TEST_F(CliInput, ATooLargeStudyIsRefusedWithItsCount) {
   const std::string config = write("huge.ini", "[sweep.grid]\nreg.l1_activity = linspace(0, 1, 1000)\n"
                                                "reg.l2_kernel = linspace(0, 1, 1000)\nmodel.hidden = linspace(1, 10, 10)\n");
