@@ -452,7 +452,6 @@ std::vector<double> pca_init(const Eigen::MatrixXf& points, int threads, std::ui
   return y;
 }
 
-
 detail::FftGridOptions fft_grid_options(std::int64_t n, const TsneOptions& opts) {
   detail::FftGridOptions g;
   g.interpolation_points = resolve_tsne_fft_points(n, opts);
@@ -694,8 +693,9 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
 
   const KnnResult knn = affinity_neighbours(points, opts);
   const SparseP p = joint_probabilities(knn, opts.perplexity, opts.threads);
-  Descent descent(p, opts.init == TsneInit::Pca ? pca_init(points, opts.threads, opts.seed) : random_init(n, opts.seed), opts,
-                  out.method);
+  std::vector<double> start =
+      opts.init == TsneInit::Pca ? pca_init(points, opts.threads, opts.seed) : random_init(n, opts.seed);
+  Descent descent(p, std::move(start), opts, out.method);
   descent.run();
   out.iterations = descent.last_iter;
   out.kl_divergence = descent.error;

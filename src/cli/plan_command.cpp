@@ -1,5 +1,6 @@
 // aesweep plan: the runs of a study, without training.
 #include <boost/program_options.hpp>
+#include <bit>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
@@ -61,13 +62,10 @@ int plan_command(const std::vector<std::string>& args) {
       std::printf("%s %s = %s", d ? "," : "", search->distributions[d].first.c_str(), search->distributions[d].second.c_str());
     std::printf("\n");
     // A Sobol sequence covers each key's range evenly in its first 2^k points (scipy warns too).
-    if (const std::size_t n = search->points; search->method == SearchMethod::sobol && n > 1 && (n & (n - 1)) != 0) {
-      std::size_t even = 1;
-      while (even * 2 <= n) even *= 2;
+    if (const std::size_t n = search->points; search->method == SearchMethod::sobol && !std::has_single_bit(n))
       std::printf("  note: %zu points is not a power of two: the Sobol points cover every key's range evenly up to "
                   "the first %zu (runs = %zu or %zu keeps that for all)\n",
-                  n, even, even, even * 2);
-    }
+                  n, std::bit_floor(n), std::bit_floor(n), std::bit_ceil(n));
   }
   if (groups > 0)
     std::printf("%zu groups of runs train together (--fuse %d --fuse-max-hidden %d)\n", groups, fuse.max_group,
