@@ -45,7 +45,8 @@ const std::vector<ScalarField>& scalar_fields() {
       AESWEEP_METRIC(w2_near_zero, false, "%.6g", "fraction of |w| < 1e-3 in W2"),
       AESWEEP_SCALAR(epochs_run, true, "%d", "epochs trained (fewer after early stopping or divergence)"),
       AESWEEP_SCALAR(wall_seconds, false, "%.3f", "training and evaluation time of the run"),
-      AESWEEP_SCALAR(samples_per_second, false, "%.0f", "training samples per second"),
+      AESWEEP_SCALAR(samples_per_second, false, "%.0f",
+                     "training samples per second of the training loop (per-epoch evaluation not timed in)"),
   };
   return fields;
 }

@@ -171,7 +171,6 @@ struct Member {
     epochs_without_improvement = c.epochs_without_improvement;
     samples_trained = c.samples_trained;
     training_seconds = c.training_seconds;
-    earlier_training_seconds = c.training_seconds;
   }
 
   TrainOptions options;
@@ -187,8 +186,9 @@ struct Member {
   int epochs_without_improvement = 0;
   std::size_t samples_trained = 0;
   double loss_sum = 0, objective_sum = 0;
+  // Time in the training loop (shuffles, batches, steps), summed over the epochs the run was
+  // active, checkpointed segments included; the per-epoch evaluation is not in it.
   double training_seconds = 0;
-  double earlier_training_seconds = 0;  // before the checkpoint this segment continues
   bool stopped_by_patience = false;
 };
 
@@ -532,7 +532,7 @@ class GroupTraining {
   std::vector<RunResult> run() {
     const int last = segment_.stop_epoch > 0 ? segment_.stop_epoch : lead_.training.epochs;
     for (int epoch = first_epoch_; epoch <= last; ++epoch)
-      if (!run_epoch(epoch, last)) break;
+      if (!run_epoch(epoch)) break;
     if (TrainCheckpoint* out = segment_.checkpoint) {
       const Member& m = *members_.front();
       *out = TrainCheckpoint{};
@@ -560,13 +560,13 @@ class GroupTraining {
   }
 
   // One epoch of the members still active; false if there were none.
-  bool run_epoch(int epoch, int last) {
+  bool run_epoch(int epoch) {
     active_.clear();
     for (auto& m : members_)
       if (m->active) active_.push_back(m.get());
     if (active_.empty()) return false;
     const std::vector<Member*> in_epoch = active_;
-    const auto epoch_start = Clock::now();
+    const auto epoch_start = epoch_start_ = Clock::now();
     batches_.shuffle_epoch();
     for (Member* m : in_epoch) m->loss_sum = m->objective_sum = 0.0;
     const Eigen::Index n_train = batches_.samples();
@@ -575,11 +575,11 @@ class GroupTraining {
       train_batch(start, std::min(batch_size_, n_train - start), epoch, ++batches);
       if (callbacks_.on_batch) callbacks_.on_batch();
     }
-    for (Member* mp : in_epoch) {
-      Member& m = *mp;
-      if (m.active) m.end_epoch(epoch, epoch_record(m, epoch_start), callbacks_);  // not diverged in it
-      if (!m.active || epoch == last) m.training_seconds = m.earlier_training_seconds + seconds_since(run_start_);
-    }
+    // The loop's time, before any evaluation (those that diverged in it were timed as they left).
+    const double loop_seconds = seconds_since(epoch_start);
+    for (Member* m : active_) m->training_seconds += loop_seconds;
+    for (Member* m : in_epoch)
+      if (m->active) m->end_epoch(epoch, epoch_record(*m, epoch_start), callbacks_);  // not diverged in it
     return true;
   }
 
@@ -597,7 +597,11 @@ class GroupTraining {
       fused_->step(active_, input, clean, objectives_);
       for (std::size_t k = 0; k < active_.size(); ++k) active_[k]->take_step(objectives_[k], count, epoch, batch);
     }
-    std::erase_if(active_, [](const Member* m) { return !m->active; });
+    std::erase_if(active_, [this](Member* m) {
+      if (m->active) return false;
+      m->training_seconds += seconds_since(epoch_start_);  // it diverged in this batch
+      return true;
+    });
   }
 
   // A member's record of the epoch that began at `epoch_start`, its evaluation timed in.
@@ -619,6 +623,7 @@ class GroupTraining {
   const Clock::time_point run_start_;
   const TrainSegment segment_;
   int first_epoch_ = 1;
+  Clock::time_point epoch_start_;
   double earlier_wall_seconds_ = 0;
   ValidationSplit split_;
   const Eigen::Index batch_size_;
