@@ -309,6 +309,9 @@ int coordinate(Communicator& comm, Cli& cli, const std::vector<int>& labels) {
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     const double eta = elapsed / double(done) * double(total - done);
     std::string note = a.tsne_reason.empty() ? "" : " (t-SNE: " + a.tsne_reason + ")";
+    if (a.tsne_perplexity_unmatched > 0)
+      note += " (t-SNE: " + std::to_string(a.tsne_perplexity_unmatched) +
+              " points could not reach the perplexity, e.g. repeated codes)";
     std::printf("[%zu/%zu] run %lld: silhouette %s  knn %s  cosine same %s diff %s  t-SNE KL %s trust %s%s  %.1fs | "
                 "elapsed %.0fs ETA %.0fs\n",
                 done, total, static_cast<long long>(a.run), fmt(a.silhouette).c_str(), fmt(a.knn.accuracy).c_str(),

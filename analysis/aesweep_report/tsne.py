@@ -32,10 +32,20 @@ def legend_entries(classes, labels):
     return [(classes.name(c), cmap(int(c) % 10)) for c in sorted(set(np.asarray(labels).tolist()))]
 
 
+def unmatched_points(r):
+    """Test codes whose t-SNE affinities could not reach the perplexity (0 when unknown)."""
+    n = r.a("tsne_perplexity_unmatched", 0)
+    return int(n) if finite(n) and n > 0 else 0
+
+
 def tsne_caption(classes, labels, sec, runs, notes):
     listing = classes.listing(sorted(set(np.asarray(labels).tolist())))
+    off = [f"{r.name}: {unmatched_points(r)}" for r in runs if unmatched_points(r)]
     return (f"2-D t-SNE embedding of every test {classes.item}'s latent code, coloured by {classes.noun} (tab10"
             + (f": {listing}" if listing else "") + f"). Runs: {sec.run_list(runs)} (paper 000 fig. 8)."
+            + (" Codes whose affinities could not reach the perplexity (their nearest neighbours all at one "
+               "distance, as repeated codes are), so their neighbourhoods are wider than the others': "
+               + "; ".join(off) + "." if off else "")
             + (" Not shown: " + "; ".join(notes) + "." if notes else ""))
 
 
@@ -61,6 +71,8 @@ def tsne_figure(canvas, sec, picks, group):
         ax.set_title(f"{r.name}\n{wrap(sec.describe(r), 44)}", fontsize=9)
         stats = (f"KL {fmt_number(r.a('tsne_kl_divergence'), 3)}, trustworthiness "
                  f"{fmt_number(r.a('tsne_trustworthiness'), 3)}")
+        if unmatched_points(r):
+            stats += f"\n{unmatched_points(r)} codes off the perplexity"
         ax.text(0.01, 0.01, stats, transform=ax.transAxes, fontsize=7.5, va="bottom",
                 bbox=dict(facecolor="white", alpha=0.8, edgecolor="none", pad=1.5))
     handles = [Line2D([], [], marker="o", linestyle="none", color=colour, markersize=7, label=name)

@@ -232,6 +232,7 @@ void AnalysisStore::write(const RunAnalysis& a) const {
     g.write_attribute("tsne_kl_divergence", a.tsne_kl);
     g.write_attribute("tsne_trustworthiness", a.trustworthiness);
     g.write_attribute("tsne_iterations", std::int64_t(a.tsne_iterations));
+    g.write_attribute("tsne_perplexity_unmatched", a.tsne_perplexity_unmatched);
     // Which repulsion ran (auto resolves by the number of points) and with which parameters.
     g.write_attribute("tsne_method", std::string_view(a.tsne_method));
     g.write_attribute("tsne_method_parameters", std::string_view(a.tsne_method_parameters));

@@ -92,6 +92,7 @@ RunAnalysis analyze_latent(std::int64_t run, const Eigen::MatrixXf& codes, const
     a.tsne_kl = t.kl_divergence;
     a.trustworthiness = t.trustworthiness;
     a.tsne_iterations = t.iterations;
+    a.tsne_perplexity_unmatched = t.perplexity_unmatched;
     a.tsne_reason = t.nan_reason.empty() ? t.trustworthiness_nan_reason : t.nan_reason;
     a.tsne_method = tsne_method_name(t.method);
     a.tsne_method_parameters = t.method_parameters;
@@ -125,6 +126,7 @@ Bytes serialize(const RunAnalysis& a) {
   w.put(a.tsne_kl);
   w.put(a.trustworthiness);
   w.put(a.tsne_iterations);
+  w.put(a.tsne_perplexity_unmatched);
   w.put(a.tsne_reason);
   w.put(a.tsne_method);
   w.put(a.tsne_method_parameters);
@@ -161,6 +163,7 @@ RunAnalysis deserialize(std::span<const std::byte> bytes) {
   a.tsne_kl = r.get<double>();
   a.trustworthiness = r.get<double>();
   a.tsne_iterations = r.get<int>();
+  a.tsne_perplexity_unmatched = r.get<std::int64_t>();
   a.tsne_reason = r.get_string();
   a.tsne_method = r.get_string();
   a.tsne_method_parameters = r.get_string();

@@ -41,6 +41,7 @@ struct RunAnalysis {
   double tsne_kl = std::numeric_limits<double>::quiet_NaN();          // NaN when t-SNE is off
   double trustworthiness = std::numeric_limits<double>::quiet_NaN();
   int tsne_iterations = 0;
+  std::int64_t tsne_perplexity_unmatched = 0;  // TsneResult::perplexity_unmatched
   std::string tsne_reason;
   std::string tsne_method;             // "barnes-hut" or "fft" (empty when t-SNE is off)
   std::string tsne_method_parameters;  // e.g. "fft interpolation_points=4 min_intervals=50 intervals_per_unit=1"

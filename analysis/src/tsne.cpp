@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <optional>
 #include <sstream>
 #include <utility>
@@ -74,11 +75,15 @@ struct SparseP {
   std::vector<std::int64_t> row_ptr;  // n + 1
   std::vector<int> col;
   std::vector<double> val;
+  std::int64_t unmatched = 0;  // points whose search ended without reaching the perplexity
 };
 
 // One point's conditional P over its k neighbours (squared distances d): the precision beta
 // whose distribution has entropy log(perplexity), to 1e-5, in at most 100 bisection steps.
-void conditional_row(const float* d, Eigen::Index k, double desired_entropy, double* p) {
+// False when no step got there: P is then the last step's (as sklearn's, which does not say so).
+// Neighbour distances can make it unreachable: k neighbours at one distance (a code repeated
+// more than k times) give entropy log(k) at every precision.
+bool conditional_row(const float* d, Eigen::Index k, double desired_entropy, double* p) {
   double beta = 1.0, beta_min = -std::numeric_limits<double>::infinity();
   double beta_max = std::numeric_limits<double>::infinity();
   for (int step = 0; step < 100; ++step) {
@@ -88,7 +93,7 @@ void conditional_row(const float* d, Eigen::Index k, double desired_entropy, dou
     double sum_dp = 0.0;
     for (Eigen::Index m = 0; m < k; ++m) sum_dp += d[m] * (p[m] /= sum_p);
     const double diff = std::log(sum_p) + beta * sum_dp - desired_entropy;
-    if (std::fabs(diff) <= 1e-5) break;
+    if (std::fabs(diff) <= 1e-5) return true;
     if (diff > 0.0) {
       beta_min = beta;
       beta = std::isinf(beta_max) ? beta * 2.0 : (beta + beta_max) / 2.0;
@@ -97,18 +102,25 @@ void conditional_row(const float* d, Eigen::Index k, double desired_entropy, dou
       beta = std::isinf(beta_min) ? beta / 2.0 : (beta + beta_min) / 2.0;
     }
   }
+  return false;
 }
 
-// k x n: column i is point i's conditional P over its neighbours knn.indices.col(i).
-Eigen::MatrixXd conditional_probabilities(const KnnResult& knn, double perplexity, int threads) {
+// k x n: column i is point i's conditional P over its neighbours knn.indices.col(i). Counts the
+// points whose search did not reach the perplexity into `unmatched`.
+Eigen::MatrixXd conditional_probabilities(const KnnResult& knn, double perplexity, int threads,
+                                          std::int64_t& unmatched) {
   const Eigen::Index n = knn.indices.cols(), k = knn.indices.rows();
   Eigen::MatrixXd cond(k, n);
   const double desired_entropy = std::log(perplexity);
-  detail::parallel_tasks(threads, (n + 1023) / 1024, [&](std::int64_t b, int) {
+  const std::int64_t blocks = (n + 1023) / 1024;
+  std::vector<std::int64_t> missed(static_cast<std::size_t>(blocks), 0);
+  detail::parallel_tasks(threads, blocks, [&](std::int64_t b, int) {
     const Eigen::Index i0 = b * 1024, i1 = std::min<Eigen::Index>(n, i0 + 1024);
     for (Eigen::Index i = i0; i < i1; ++i)
-      conditional_row(knn.squared_distances.col(i).data(), k, desired_entropy, cond.col(i).data());
+      if (!conditional_row(knn.squared_distances.col(i).data(), k, desired_entropy, cond.col(i).data()))
+        ++missed[static_cast<std::size_t>(b)];
   });
+  unmatched = std::accumulate(missed.begin(), missed.end(), std::int64_t(0));
   return cond;
 }
 
@@ -160,9 +172,9 @@ std::vector<std::int64_t> merge_rows(std::vector<Entry>& entries, const std::vec
 
 SparseP joint_probabilities(const KnnResult& knn, double perplexity, int threads) {
   const Eigen::Index n = knn.indices.cols();
-  const Eigen::MatrixXd cond = conditional_probabilities(knn, perplexity, threads);
-  // Symmetrise into CSR: every (i, j, p) lands in row i and row j; merge duplicates.
   SparseP out;
+  const Eigen::MatrixXd cond = conditional_probabilities(knn, perplexity, threads, out.unmatched);
+  // Symmetrise into CSR: every (i, j, p) lands in row i and row j; merge duplicates.
   std::vector<Entry> entries = symmetric_entries(knn, cond, out.row_ptr);
   const std::vector<std::int64_t> merged_len = merge_rows(entries, out.row_ptr, threads);
   std::vector<std::int64_t> ptr(static_cast<std::size_t>(n) + 1, 0);
@@ -693,6 +705,7 @@ TsneResult tsne(const Eigen::MatrixXf& points, const TsneOptions& opts) {
 
   const KnnResult knn = affinity_neighbours(points, opts);
   const SparseP p = joint_probabilities(knn, opts.perplexity, opts.threads);
+  out.perplexity_unmatched = p.unmatched;
   std::vector<double> start =
       opts.init == TsneInit::Pca ? pca_init(points, opts.threads, opts.seed) : random_init(n, opts.seed);
   Descent descent(p, std::move(start), opts, out.method);

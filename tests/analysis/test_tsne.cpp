@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -154,6 +155,37 @@ TEST(Tsne, CoincidentPointsLeaveTheKlAtOrAboveZero) {
     ASSERT_TRUE(r.nan_reason.empty()) << r.nan_reason;
     EXPECT_GE(r.kl_divergence, 0.0) << distinct << " distinct codes";
   }
+}
+
+// A point whose affinity neighbours all lie at one distance has entropy log(k) at every precision,
+// so its search cannot reach log(perplexity): sklearn keeps the last step's P without a word; the
+// result counts such points. Real codes (Fashion-MNIST) reach it everywhere; with one code repeated
+// past the neighbour count (as dead or saturated runs repeat codes), exactly the points whose k
+// nearest are all at one distance are counted, found here by a brute-force scan.
+TEST(Tsne, CountsPointsThatCannotReachThePerplexity) {
+  const auto f = fixtures::load_fixture("fashion_1500x32");
+  TsneOptions o;
+  o.threads = 2;
+  o.n_iter = 260;
+  o.trustworthiness_neighbors = 0;
+  EXPECT_EQ(tsne(f.points, o).perplexity_unmatched, 0);
+  Eigen::MatrixXf x = f.points;
+  for (int j = 1; j <= 150; ++j) x.col(j * 9) = x.col(0);  // 151 copies of one code
+  const Eigen::Index n = x.cols(), k = 91;                 // floor(3 * 30 + 1) neighbours
+  std::int64_t expected = 0;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    std::vector<float> d;
+    for (Eigen::Index j = 0; j < n; ++j)
+      if (j != i) d.push_back((x.col(j) - x.col(i)).squaredNorm());
+    std::nth_element(d.begin(), d.begin() + (k - 1), d.end());
+    const float kth = d[k - 1];
+    expected += std::all_of(d.begin(), d.begin() + k, [&](float v) { return v == kth; });
+  }
+  EXPECT_GE(expected, 151);
+  const TsneResult r = tsne(x, o);
+  ASSERT_TRUE(r.nan_reason.empty()) << r.nan_reason;
+  EXPECT_EQ(r.perplexity_unmatched, expected);
+  EXPECT_TRUE(std::isfinite(r.kl_divergence));
 }
 
 // Codes of rank 1 (hidden = 1, or a single active unit): PCA gives the second axis no spread and

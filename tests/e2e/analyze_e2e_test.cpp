@@ -137,6 +137,7 @@ TEST_F(AnalyzeE2E, AnalysesEveryRunDegenerateOnesIncludedAndSkipsWhatIsDone) {
     EXPECT_GT(g.read_double_attribute("cosine_same_mean"), g.read_double_attribute("cosine_different_mean"));
     EXPECT_TRUE(std::isfinite(g.read_double_attribute("tsne_kl_divergence")));
     EXPECT_GT(g.read_double_attribute("tsne_trustworthiness"), 0.8);
+    EXPECT_EQ(g.read_int_attribute("tsne_perplexity_unmatched"), 0);  // every point reached it
     EXPECT_EQ(g.open_dataset("tsne_embedding").dims(), (std::vector<hsize_t>{300, 2}));
     EXPECT_EQ(g.open_dataset("kmeans_k").read<std::int64_t>(), (std::vector<std::int64_t>{2, 3, 4, 5, 6}));
     EXPECT_EQ(g.read_string_attribute("kmeans_nan_reason"), "");

@@ -67,6 +67,11 @@ struct TsneResult {
   double trustworthiness = 0.0;   // at trustworthiness_neighbors; NaN if skipped/undefined
   std::string trustworthiness_nan_reason;
   int iterations = 0;             // index of the last iteration run (sklearn's n_iter_)
+  // Points whose affinities could not reach the perplexity (entropy within 1e-5 of
+  // log(perplexity) in 100 bisection steps; sklearn's rule, which it does not report). Their P is
+  // the search's last: typically codes repeated more often than the affinity's neighbours, whose
+  // P stays uniform over them. 0 when t-SNE did not run.
+  std::int64_t perplexity_unmatched = 0;
   std::string nan_reason;
   // The repulsion method that ran (BarnesHut or Fft, never Auto) and its parameters as text,
   // e.g. "barnes-hut theta=0.5" or "fft interpolation_points=5 min_intervals=50 intervals_per_unit=1"
