@@ -238,7 +238,7 @@ class FusedEncoder {
   Eigen::MatrixXf z1_, dz1_, gw1_;
 };
 
-void finish_run(Member& m, const Dataset& data, Clock::time_point run_start, double earlier_wall_seconds) {
+void finish_run(Member& m, const Dataset& data) {
   RunResult& result = m.result;
   const int hidden = m.options.model.hidden;
   // Final metrics in evaluation mode.
@@ -263,7 +263,6 @@ void finish_run(Member& m, const Dataset& data, Clock::time_point run_start, dou
   result.b1 = params.b1();
   result.w2 = params.w2();
   result.b2 = params.b2();
-  result.wall_seconds = earlier_wall_seconds + seconds_since(run_start);
   result.samples_per_second = m.training_seconds > 0 ? double(m.samples_trained) / m.training_seconds : 0.0;
 }
 
@@ -544,10 +543,13 @@ class GroupTraining {
     }
     std::vector<RunResult> results;
     for (auto& m : members_) {
-      finish_run(*m, data_, run_start_, earlier_wall_seconds_);
-      if (segment_.checkpoint && segment_.checkpoint->epoch > 0) segment_.checkpoint->wall_seconds = m->result.wall_seconds;
+      finish_run(*m, data_);
       results.push_back(std::move(m->result));
     }
+    // A group's runs share its wall time, every member's final evaluation included.
+    const double wall_seconds = earlier_wall_seconds_ + seconds_since(run_start_);
+    for (RunResult& r : results) r.wall_seconds = wall_seconds;
+    if (segment_.checkpoint && segment_.checkpoint->epoch > 0) segment_.checkpoint->wall_seconds = wall_seconds;
     return results;
   }
 
