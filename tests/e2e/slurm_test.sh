@@ -29,6 +29,13 @@ reg.l1_activity = 0, 1e-5, 1e-4
 reg.dropout = 0, 0.3
 INI
 export AESWEEP="$build/aesweep"
+# The job script's own arguments, run directly (one rank): a --threads among the sweep options
+# replaces the allocation's (it was passed twice, which the sweep refuses); --out is refused.
+bash "$root/jobs/slurm/sweep.sbatch" study.ini direct.h5 --data "$data" --train-samples 200 --test-samples 50 \
+  --set train.epochs=1 --threads 1 -q > direct.out 2>&1 || { cat direct.out; echo "FAIL: --threads as a sweep option"; exit 1; }
+status=0
+bash "$root/jobs/slurm/sweep.sbatch" study.ini other.h5 --out direct.h5 > out-option.out 2>&1 || status=$?
+[ $status -eq 2 ] && grep -q "second argument" out-option.out || { cat out-option.out; echo "FAIL: --out not refused"; exit 1; }
 common=(--job-name=aesweep-slurm-test --ntasks=2 --chdir="$work")
 sweep_args=(study.ini --data "$data" --train-samples 2000 --test-samples 500)
 
