@@ -214,8 +214,10 @@ Dataset load_idx_dataset(const DataOptions& options) {
   if (!std::filesystem::is_directory(options.dir, ec))
     throw DataError("data directory " + options.dir + " does not exist or is not a directory");
   Dataset data;
-  data.name = std::filesystem::path(options.dir).lexically_normal().filename().string();
-  if (data.name.empty()) data.name = std::filesystem::path(options.dir).lexically_normal().parent_path().filename().string();
+  // The directory's own name, also when given as ".", ".." or with a trailing slash.
+  const std::filesystem::path where = std::filesystem::absolute(options.dir, ec).lexically_normal();
+  data.name = where.filename().string();
+  if (data.name.empty()) data.name = where.parent_path().filename().string();
 
   struct Split {
     const char* images;

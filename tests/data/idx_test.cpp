@@ -227,6 +227,20 @@ TEST(IdxReal, FashionMnistTestFiles) {
   EXPECT_EQ(std::accumulate(counts.begin() + 10, counts.end(), 0), 0) << "labels outside 0..9";
 }
 
+// The data set's name (the archive's /dataset@name, which picks the report's class names) is the
+// directory's own name however the directory is written: "." used to give ".".
+TEST(IdxReal, DatasetNameIsTheDirectorysNameHoweverItIsWritten) {
+  const auto before = std::filesystem::current_path();
+  std::filesystem::current_path(kFashionDir);
+  const std::string parent = std::filesystem::path(kFashionDir).parent_path().string();
+  for (const std::string& dir : {std::string("."), std::string("./"), std::string("../fashion-mnist/."),
+                                kFashionDir + "/", parent + "/fashion-mnist"}) {
+    SCOPED_TRACE(dir);
+    EXPECT_EQ(load_idx_dataset(DataOptions{dir, 50, 50}).name, "fashion-mnist");
+  }
+  std::filesystem::current_path(before);
+}
+
 TEST(IdxReal, FashionMnistGunzippedEqualsGzip) {
   // The same file decompressed by zlib in the test and read as plain IDX.
   test::TempDir dir;
