@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
@@ -106,6 +107,9 @@ double checked_value(const NumericOption& o, const std::string& raw) {
   while (end && *end == ' ') ++end;
   if (raw.empty() || end == begin || *end != '\0' || errno == ERANGE || !std::isfinite(v)) throw ConfigError(what);
   if (o.integer && v != std::floor(v)) throw ConfigError(what);
+  // 2^53 + 1 reads as 2^53: an integer a float64 cannot hold exactly is refused, not rounded.
+  if (o.integer && std::strtold(begin, nullptr) != static_cast<long double>(v))
+    throw ConfigError(what + ", which a float64 cannot hold exactly");
   if (v < o.min || v > o.max) throw ConfigError(what);
   return v;
 }

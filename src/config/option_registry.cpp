@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstdlib>
 #include <limits>
 #include <stdexcept>
 
@@ -165,6 +166,11 @@ double parse_in_range(std::string_view text, const OptionRange& range) {
     throw ConfigError("expected " + range.text() + ", got " + shown_value(text));
   }
   if (!range.contains(value)) throw ConfigError("expected " + range.text() + ", got " + shown_value(text));
+  // An integer beyond 2^53 can round onto one in range (2^53 + 1 reads as 2^53): read at long
+  // double's 64-bit precision too, which holds every such integer the ranges allow exactly.
+  if (range.integer && std::strtold(trim_whitespace(text).c_str(), nullptr) != static_cast<long double>(value))
+    throw ConfigError("expected " + range.text() + ", got " + shown_value(text) +
+                      ", which a float64 cannot hold exactly");
   return value;
 }
 

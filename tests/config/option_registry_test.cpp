@@ -109,6 +109,25 @@ TEST(OptionRegistry, SetChangesExactlyTheNamedField) {
   EXPECT_NO_THROW(o.validate());
 }
 
+// 2^53 + 1 reads as 2^53 in a float64: it was accepted and trained as seed 2^53 (and a sweep over
+// both seeds planned one run). Integers a float64 cannot hold are refused, in any spelling.
+TEST(OptionRegistry, IntegersAFloat64CannotHoldAreRefusedNotRounded) {
+  TrainOptions o;
+  for (const char* text : {"9007199254740993", " 9007199254740993 ", "+9007199254740993", "9.007199254740993e15"}) {
+    SCOPED_TRACE(text);
+    try {
+      set_option(o, "train.seed", text);
+      ADD_FAILURE() << "accepted";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("cannot hold exactly"), std::string::npos) << e.what();
+    }
+  }
+  set_option(o, "train.seed", "9.007199254740992e15");
+  EXPECT_EQ(o.training.seed, 9007199254740992ull);
+  set_option(o, "train.epochs", "7.0");  // a whole number in any spelling is still fine
+  EXPECT_EQ(o.training.epochs, 7);
+}
+
 TEST(OptionRegistry, EveryOptionRoundTripsItsCanonicalText) {
   TrainOptions o;
   o.reg.l1_activity = 5e-5;

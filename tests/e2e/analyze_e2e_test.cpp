@@ -248,6 +248,8 @@ TEST_F(AnalyzeE2E, MessagesNameTheOptionAndItsRangeAndADamagedArchiveInOneSenten
   EXPECT_NE(log().find("--knn-k must be an integer in [1, 1000], got '-1'"), std::string::npos) << log();
   EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " x.h5 --kmeans-seed -1"), 2);
   EXPECT_NE(log().find("--kmeans-seed must be an integer in [0, "), std::string::npos) << log();
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " x.h5 --tsne-seed 9007199254740993"), 2);  // read as 2^53
+  EXPECT_NE(log().find("which a float64 cannot hold exactly"), std::string::npos) << log();
   EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " x.h5 --perplexity nan"), 2);
   EXPECT_NE(log().find("--perplexity must be a number in"), std::string::npos) << log();
   EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " --help"), 0);
