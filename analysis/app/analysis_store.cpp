@@ -309,7 +309,14 @@ SpaceReservation::SpaceReservation(const std::string& path, double bytes) {
   const int err = errno;
   // ext4 and XFS keep what a failed fallocate did allocate: give it back before refusing.
   (void)!::ftruncate(file.fd, st.st_size);
-  if (err == ENOSPC || err == EDQUOT) refuse_for_space(path, bytes, "its disk (or quota) has not that much room left");
+  if (err == ENOSPC || err == EDQUOT) {
+    struct statvfs vfs {};
+    const std::string free_text = ::fstatvfs(file.fd, &vfs) == 0
+                                      ? bytes_text(double(vfs.f_bavail) * double(vfs.f_frsize)) + " free"
+                                      : "not that much room left";
+    refuse_for_space(path, bytes, err == EDQUOT ? "the quota allows less (the disk has " + free_text + ")"
+                                                : "its disk has " + free_text);
+  }
   if (err == EFBIG) refuse_for_space(path, bytes, "the file would pass the largest size its file system allows");
   check_free(path, bytes, file.fd);  // EOPNOTSUPP and the like: a file system without fallocate
 }

@@ -308,6 +308,7 @@ TEST_F(AnalyzeE2E, AFullDiskIsRefusedBeforeAnythingIsWrittenAndHeldRoomIsGivenBa
   const std::string out = log();
   EXPECT_NE(out.find("refused_rc=2"), std::string::npos) << out;
   EXPECT_NE(out.find("the analysis needs about"), std::string::npos) << out;
+  EXPECT_NE(out.find(" free: free space, or write"), std::string::npos) << out;  // both figures
   EXPECT_NE(out.find("--out FILE (nothing was written)"), std::string::npos) << out;
   EXPECT_NE(out.find("archive_unchanged"), std::string::npos) << out;
   EXPECT_NE(out.find("analysed_rc=0"), std::string::npos) << out;
