@@ -90,6 +90,11 @@ herr_t append_name(hid_t, const char* name, const Info*, void* client) {
 
 // ---------------------------------------------------------------------------------- errors
 
+namespace {
+// Set by fail(): from then on HDF5's automatic error printing stays off (~ErrorSilencer).
+bool a_call_failed = false;
+}  // namespace
+
 ErrorSilencer::ErrorSilencer() noexcept {
   if (H5Eget_auto2(H5E_DEFAULT, &saved_func_, &saved_data_) >= 0) {
     saved_ = true;
@@ -98,7 +103,11 @@ ErrorSilencer::ErrorSilencer() noexcept {
 }
 
 ErrorSilencer::~ErrorSilencer() {
-  if (saved_) H5Eset_auto2(H5E_DEFAULT, saved_func_, saved_data_);
+  // After a failed call the handler is not restored: HDF5 1.10 can leak a free-list block on
+  // a failure (the H5O_t of an object header whose checksum is wrong), and H5_term_library
+  // (at exit, or at MPI_Finalize) then prints "HDF5: infinite loop closing library" when
+  // automatic error printing is on.
+  if (saved_ && !a_call_failed) H5Eset_auto2(H5E_DEFAULT, saved_func_, saved_data_);
 }
 
 std::string error_stack_text() {
@@ -123,6 +132,7 @@ void fail(std::string_view operation, std::string_view object) {
   if (cause.size() > 160) cause = cause.substr(0, 160) + "...";
   if (!cause.empty()) message += " (" + cause + ")";
   H5Eclear2(H5E_DEFAULT);
+  a_call_failed = true;
   throw ArchiveError(message, std::move(stack));
 }
 

@@ -36,7 +36,8 @@ class Communicator;
 namespace aesweep::h5 {
 
 // Silences HDF5's automatic error printing (H5Eset_auto) while alive and restores the
-// previous handler afterwards. Nests safely.
+// previous handler afterwards, unless a wrapped call has failed since (then printing stays
+// off for good; see h5.cpp). Nests safely.
 class ErrorSilencer {
  public:
   ErrorSilencer() noexcept;
