@@ -1,16 +1,19 @@
 // aesweep plan: the runs of a study, without training.
 #include <boost/program_options.hpp>
+#include <algorithm>
 #include <bit>
 #include <cstdint>
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "aesweep/cli/commands.hpp"
 #include "aesweep/cli/common.hpp"
 #include "aesweep/config/grid.hpp"
 #include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/error.hpp"
+#include "aesweep/sweep/schedule.hpp"
 
 namespace po = boost::program_options;
 
@@ -52,6 +55,20 @@ int plan_command(const std::vector<std::string>& args) {
   std::printf("study %s: %zu runs in %s, hash %s\n", config.path.c_str(), plan.size(), sections.c_str(),
               study_hash(config, plan).c_str());
   if (config.schedule.active()) std::printf("schedule: %s\n", config.schedule.summary().c_str());
+  // Hyperband deals its brackets out by run index in blocks (9, 5 and 3 runs for 3 rungs and eta 3):
+  // a study smaller than a block leaves the last brackets empty.
+  if (config.schedule.kind == ScheduleKind::hyperband) {
+    const int rungs = int(config.schedule.rungs().size());
+    std::vector<bool> used(std::size_t(std::max(rungs, 1)), false);
+    for (std::size_t i = 0; i < plan.size(); ++i)
+      used[std::size_t(sweep::hyperband_bracket(i, rungs, config.schedule.eta))] = true;
+    if (const auto n = std::count(used.begin(), used.end(), true); n < std::ptrdiff_t(used.size())) {
+      std::printf("  note: hyperband deals its %d brackets out by run index, %zu runs a round: these %zu runs "
+                  "fill only %td of them%s\n",
+                  rungs, sweep::hyperband_round(rungs, config.schedule.eta), plan.size(), n,
+                  n == 1 ? ", which is successive halving alone" : "");
+    }
+  }
   // What each search draws: its method, seed, points and distributions.
   for (std::size_t s = 0; s < plan.section_count(); ++s) {
     const SearchSpace* search = plan.section_search(s);

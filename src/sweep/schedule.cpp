@@ -3,22 +3,37 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <numeric>
 #include <stdexcept>
 
 namespace aesweep::sweep {
 
-int hyperband_bracket(std::size_t index, int rung_count, int eta) {
-  if (rung_count <= 1) return 0;
+namespace {
+
+// Runs of each bracket in one round: bracket b = s_max - s starts at rung b and gets
+// n_s = ceil((s_max + 1) / (s + 1) * eta^s).
+std::vector<std::size_t> hyperband_shares(int rung_count, int eta) {
   const int s_max = rung_count - 1;
-  // Bracket b = s_max - s starts at rung b and gets n_s = ceil((s_max + 1) / (s + 1) * eta^s).
   std::vector<std::size_t> share(static_cast<std::size_t>(rung_count));
-  std::size_t block = 0;
   for (int b = 0; b < rung_count; ++b) {
     const int s = s_max - b;
     share[std::size_t(b)] = std::size_t(std::ceil(double(s_max + 1) / double(s + 1) * std::pow(double(eta), s) - 1e-9));
-    block += share[std::size_t(b)];
   }
-  std::size_t at = index % block;
+  return share;
+}
+
+}  // namespace
+
+std::size_t hyperband_round(int rung_count, int eta) {
+  if (rung_count <= 1) return 1;
+  const auto share = hyperband_shares(rung_count, eta);
+  return std::accumulate(share.begin(), share.end(), std::size_t(0));
+}
+
+int hyperband_bracket(std::size_t index, int rung_count, int eta) {
+  if (rung_count <= 1) return 0;
+  const std::vector<std::size_t> share = hyperband_shares(rung_count, eta);
+  std::size_t at = index % hyperband_round(rung_count, eta);
   for (int b = 0; b < rung_count; ++b) {
     if (at < share[std::size_t(b)]) return b;
     at -= share[std::size_t(b)];

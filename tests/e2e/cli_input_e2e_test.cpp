@@ -294,6 +294,25 @@ TEST_F(CliInput, PlanNotesASobolSearchThatIsNotAPowerOfTwo) {
   EXPECT_EQ(o.output.find("not a power of two"), std::string::npos) << o.output;
 }
 
+// Hyperband deals its brackets out by run index, 17 runs a round for 3 rungs and eta 3 (9, 5, 3):
+// a 9-run study is successive halving alone, which plan says; 17 runs fill every bracket.
+TEST_F(CliInput, PlanNotesAHyperbandStudyThatFillsOnlySomeBrackets) {
+  const std::string head = "[train]\nepochs = 9\n[schedule]\nkind = hyperband\nmetric = test_loss\n"
+                           "min_epochs = 1\nmax_epochs = 9\neta = 3\n[search.s]\nmethod = random\nseed = 2\n"
+                           "reg.dropout = uniform(0, 0.5)\nruns = ";
+  Outcome o = run({AESWEEP_BINARY, "plan", write("nine.ini", head + "9\n")});
+  EXPECT_EQ(o.status, 0) << o.output;
+  EXPECT_NE(o.output.find("note: hyperband deals its 3 brackets out by run index, 17 runs a round: these 9 runs "
+                          "fill only 1 of them, which is successive halving alone"),
+            std::string::npos)
+      << o.output;
+  o = run({AESWEEP_BINARY, "plan", write("twelve.ini", head + "12\n")});
+  EXPECT_NE(o.output.find("these 12 runs fill only 2 of them\n"), std::string::npos) << o.output;
+  o = run({AESWEEP_BINARY, "plan", write("seventeen.ini", head + "17\n")});
+  EXPECT_EQ(o.status, 0) << o.output;
+  EXPECT_EQ(o.output.find("brackets out by run index"), std::string::npos) << o.output;
+}
+
 TEST_F(CliInput, ATooLargeStudyIsRefusedWithItsCount) {
   const std::string config = write("huge.ini", "[sweep.grid]\nreg.l1_activity = linspace(0, 1, 1000)\n"
                                                "reg.l2_kernel = linspace(0, 1, 1000)\nmodel.hidden = linspace(1, 10, 10)\n");

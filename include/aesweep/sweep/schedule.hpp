@@ -73,6 +73,8 @@ class RungSchedule {
 
 // Hyperband's bracket of run `index` for `rung_count` rungs and `eta` (0 with one rung).
 int hyperband_bracket(std::size_t index, int rung_count, int eta);
+// The runs of one round of brackets, after which hyperband_bracket starts over (17 for 3 rungs, eta 3).
+std::size_t hyperband_round(int rung_count, int eta);
 
 // What rank 0 knows of one run when the sweep starts (from the archive; all pending when new).
 struct ScheduledRunState {
