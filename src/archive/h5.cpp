@@ -105,7 +105,7 @@ ErrorSilencer::ErrorSilencer() noexcept {
 ErrorSilencer::~ErrorSilencer() {
   // After a failed call the handler is not restored: HDF5 1.10 can leak a free-list block on
   // a failure (the H5O_t of an object header whose checksum is wrong), and H5_term_library
-  // (at exit, or at MPI_Finalize) then prints "HDF5: infinite loop closing library" when
+  // (at exit, or when MPI finalizes) then prints "HDF5: infinite loop closing library" when
   // automatic error printing is on.
   if (saved_ && !a_call_failed) H5Eset_auto2(H5E_DEFAULT, saved_func_, saved_data_);
 }

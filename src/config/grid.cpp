@@ -47,7 +47,8 @@ std::vector<std::string> expand_values(const std::string& raw) {
   if (lin || log) {
     const double start = parse_number(args[0]), stop = parse_number(args[1]), count_value = parse_number(args[2]);
     if (count_value < 1 || count_value != std::floor(count_value) || count_value > 100000)
-      throw ConfigError("the count of " + shown_value(text) + " must be an integer in [1, 100000]; a count of 0 makes the grid empty");
+      throw ConfigError("the count of " + shown_value(text) + " must be an integer in [1, 100000]" +
+                        (count_value == 0 ? std::string("; a count of 0 makes the grid empty") : std::string()));
     const auto count = long(count_value);
     std::vector<std::string> values;
     // numpy's formula: start + i * step, with the end point exact.

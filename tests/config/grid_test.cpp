@@ -75,6 +75,9 @@ TEST(ExpandValues, Errors) {
   const std::string zero = error_of_values("linspace(0, 1, 0)");
   EXPECT_NE(zero.find("count"), std::string::npos) << zero;
   EXPECT_NE(error_of_values("linspace(0, 1, 2.5)").find("count"), std::string::npos);
+  // Only a count of 0 is blamed for an empty grid (2.5 and 100001 were told so too).
+  EXPECT_EQ(error_of_values("linspace(0, 1, 2.5)").find("grid empty"), std::string::npos);
+  EXPECT_EQ(error_of_values("linspace(0, 1, 100001)").find("grid empty"), std::string::npos);
   EXPECT_NE(error_of_values("logspace(0, 1, -3)").find("count"), std::string::npos);
   EXPECT_NE(error_of_values("linspace(0, 1)").find("start, stop, count"), std::string::npos);
   EXPECT_NE(error_of_values("linspace(0, 1, 3, 4)").find("start, stop, count"), std::string::npos);
