@@ -174,15 +174,25 @@ Dataset load_dataset(const DataSettings& settings) {
   options.dir = resolve_data_dir(settings);
   options.train_limit = settings.train_samples;
   options.test_limit = settings.test_samples;
+  // Where the directory came from (a config's file and line, $AESWEEP_DATA), and a relative one as
+  // the absolute path it names from here.
+  std::string where;
+  if (!settings.dir.empty() && settings.dir_origin.rfind("--data", 0) != 0 && !settings.dir_origin.empty())
+    where = settings.dir_origin + ": data.dir: ";
+  else if (settings.dir.empty() && std::getenv("AESWEEP_DATA") && *std::getenv("AESWEEP_DATA"))
+    where = "$AESWEEP_DATA: ";
   std::error_code ec;
+  std::string named = options.dir;
+  if (std::filesystem::path(options.dir).is_relative())
+    named += " (" + std::filesystem::absolute(options.dir, ec).lexically_normal().string() + ")";
   const auto status = std::filesystem::status(options.dir, ec);
   if (ec && status.type() != std::filesystem::file_type::not_found)
-    throw DataError("data directory " + options.dir + " cannot be read: " + ec.message());
+    throw DataError(where + "data directory " + named + " cannot be read: " + ec.message());
   if (!std::filesystem::exists(status))
-    throw DataError("data directory " + options.dir +
+    throw DataError(where + "data directory " + named +
                     " does not exist: run scripts/get_data.sh, or pass --data DIR with the four MNIST IDX files");
   if (!std::filesystem::is_directory(status))
-    throw DataError("data directory " + options.dir + " is not a directory: --data takes the directory holding "
+    throw DataError(where + "data directory " + named + " is not a directory: --data takes the directory holding "
                     "the four MNIST IDX files");
   return load_idx_dataset(options);
 }

@@ -240,6 +240,7 @@ void apply_default(StudyConfig& config, const std::string& key, const std::strin
     throw e.at(origin, key);
   }
   config.origins[key] = origin;
+  if (key == "data.dir") config.data.dir_origin = origin;
 }
 
 }  // namespace

@@ -313,6 +313,19 @@ TEST_F(CliInput, PlanNotesAHyperbandStudyThatFillsOnlySomeBrackets) {
   EXPECT_EQ(o.output.find("brackets out by run index"), std::string::npos) << o.output;
 }
 
+// A data directory that is not there is named with where it was set (a config's file, line and
+// key; $AESWEEP_DATA) and, when relative, with the absolute path it names from the working directory.
+TEST_F(CliInput, AMissingDataDirectoryIsNamedWithWhereItWasSet) {
+  const std::string config = write("rel.ini", "[data]\ndir = ../no-such-data\n[train]\nepochs = 1\n");
+  Outcome o = run({AESWEEP_BINARY, "train", config});
+  EXPECT_EQ(o.status, 2) << o.output;
+  EXPECT_NE(o.output.find("rel.ini line 2: data.dir: data directory ../no-such-data ("), std::string::npos) << o.output;
+  EXPECT_NE(o.output.find("no-such-data) does not exist"), std::string::npos) << o.output;
+  o = run({AESWEEP_BINARY, "train", config, "--data", "/no/such/data"});  // --data wins, named by itself
+  EXPECT_EQ(o.status, 2) << o.output;
+  EXPECT_NE(o.output.find("error: data directory /no/such/data does not exist"), std::string::npos) << o.output;
+}
+
 TEST_F(CliInput, ATooLargeStudyIsRefusedWithItsCount) {
   const std::string config = write("huge.ini", "[sweep.grid]\nreg.l1_activity = linspace(0, 1, 1000)\n"
                                                "reg.l2_kernel = linspace(0, 1, 1000)\nmodel.hidden = linspace(1, 10, 10)\n");

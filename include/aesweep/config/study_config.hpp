@@ -52,6 +52,7 @@ std::size_t parse_sample_count(std::string_view text);
 
 struct DataSettings {
   std::string dir;                // directory with the four MNIST IDX files
+  std::string dir_origin;         // where dir was set ("config x.ini line 4", "--data DIR"); empty if not
   std::size_t train_samples = 0;  // 0 = all
   std::size_t test_samples = 0;   // 0 = all
 };
