@@ -98,8 +98,10 @@ std::string range_text(const NumericOption& o) {
 
 // Parses the whole text as a finite number in the option's range; ConfigError names the option.
 double checked_value(const NumericOption& o, const std::string& raw) {
-  std::string shown = raw.size() > 40 ? raw.substr(0, 40) + "..." : raw;
-  const std::string what = std::string("--") + o.flag + " must be " + range_text(o) + ", got '" + shown + "'";
+  // Quoted, cut to 80 characters with its length, as aesweep's messages quote a value.
+  const std::string shown = raw.size() > 80 ? "'" + raw.substr(0, 80) + "...' (" + std::to_string(raw.size()) + " bytes)"
+                                            : "'" + raw + "'";
+  const std::string what = std::string("--") + o.flag + " must be " + range_text(o) + ", got " + shown;
   const char* begin = raw.c_str();
   char* end = nullptr;
   errno = 0;

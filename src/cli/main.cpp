@@ -10,6 +10,7 @@
 #include "aesweep/cli/commands.hpp"
 #include "aesweep/archive/h5.hpp"
 #include "aesweep/cli/common.hpp"
+#include "aesweep/config/option_registry.hpp"
 #include "aesweep/core/gemm.hpp"
 #include "aesweep/core/error.hpp"
 
@@ -30,6 +31,16 @@ std::string built_for() {
 }
 
 // Boost echoes a bad value whole: a megabyte of text is cut.
+// Boost quotes a value it cannot read whole, "the argument ('VALUE') for option '--fuse' is invalid":
+// a long one is cut to 80 characters with its length, as the other messages quote a value.
+std::string cut_quoted_value(std::string message) {
+  const auto open = message.find("('"), close = message.rfind("')");
+  if (open == std::string::npos || close == std::string::npos || close < open + 2) return message;
+  const std::string value = message.substr(open + 2, close - open - 2);
+  if (value.size() <= 80) return message;
+  return message.substr(0, open + 1) + aesweep::shown_value(value) + message.substr(close + 1);
+}
+
 std::string cut_message(const std::string& message) {
   if (message.size() <= 300) return message;
   return message.substr(0, 200) + "... (" + std::to_string(message.size()) + " bytes)";
@@ -76,7 +87,7 @@ int main(int argc, char** argv) {
     return 2;
   } catch (const boost::program_options::error_with_option_name& e) {
     // A value Boost could not read as a number names the option's range.
-    std::string message = cut_message(e.what());
+    std::string message = cut_message(cut_quoted_value(e.what()));
     const std::string range = aesweep::cli::option_range(e.get_option_name());
     if (!range.empty() && (dynamic_cast<const boost::program_options::invalid_option_value*>(&e) ||
                            dynamic_cast<const boost::program_options::validation_error*>(&e)))

@@ -272,6 +272,8 @@ TEST_F(AnalyzeE2E, MessagesNameTheOptionAndItsRangeAndADamagedArchiveInOneSenten
   EXPECT_NE(log().find("which a float64 cannot hold exactly"), std::string::npos) << log();
   EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " x.h5 --perplexity nan"), 2);
   EXPECT_NE(log().find("--perplexity must be a number in"), std::string::npos) << log();
+  EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " x.h5 --perplexity " + std::string(100, '7') + "x"), 2);
+  EXPECT_NE(log().find("...' (101 bytes)"), std::string::npos) << log();  // cut with its length
   EXPECT_EQ(run(mpi(1) + AESWEEP_ANALYZE + " --help"), 0);
   EXPECT_NE(log().find("neighbours of the k-NN accuracy; an integer in [1, 1000]"), std::string::npos) << log();
   EXPECT_NE(log().find("Barnes-Hut opening angle (0 = exact); a number in [0, 1]"), std::string::npos) << log();

@@ -326,6 +326,20 @@ TEST_F(CliInput, AMissingDataDirectoryIsNamedWithWhereItWasSet) {
   EXPECT_NE(o.output.find("error: data directory /no/such/data does not exist"), std::string::npos) << o.output;
 }
 
+// A long value Boost cannot read is quoted cut to 80 characters with its length, as the config's
+// own messages quote one (Boost echoed all of it).
+TEST_F(CliInput, ALongUnreadableOptionValueIsCutWithItsLength) {
+  const std::string value = std::string(50, '9') + std::string(150, 'x');
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{AESWEEP_BINARY, "plan", write("one.ini", "[train]\nepochs = 1\n"), "--fuse", value},
+        std::vector<std::string>{AESWEEP_BINARY, "train", "--threads", value}}) {
+    const Outcome o = run(args);
+    EXPECT_EQ(o.status, 2) << o.output;
+    EXPECT_NE(o.output.find("...' (200 bytes)"), std::string::npos) << o.output;
+    EXPECT_EQ(o.output.find(std::string(150, 'x')), std::string::npos) << o.output;
+  }
+}
+
 TEST_F(CliInput, ATooLargeStudyIsRefusedWithItsCount) {
   const std::string config = write("huge.ini", "[sweep.grid]\nreg.l1_activity = linspace(0, 1, 1000)\n"
                                                "reg.l2_kernel = linspace(0, 1, 1000)\nmodel.hidden = linspace(1, 10, 10)\n");
