@@ -68,6 +68,12 @@ class CliInput : public ::testing::Test {
     args.insert(args.begin(), AESWEEP_BINARY);
     return run(args);
   }
+  // `aesweep plan` of a config written from `text`; expects exit 0 and returns the output.
+  std::string planned(const std::string& name, const std::string& text) const {
+    const Outcome o = aesweep({"plan", write(name, text)});
+    EXPECT_EQ(o.status, 0) << name << ":\n" << o.output;
+    return o.output;
+  }
   // Expects exit status 2, a message in the "aesweep CMD: error: ..." form holding every part, and
   // no training.
   static void expect_refused(const Outcome& o, std::initializer_list<std::string> parts) {
@@ -283,15 +289,12 @@ TEST_F(CliInput, PlanOfAScheduledStudyMatchesWhatSweepDoes) {
 // where its even cover ends (scipy warns there too); a power of two gets no note.
 TEST_F(CliInput, PlanNotesASobolSearchThatIsNotAPowerOfTwo) {
   const std::string search = "[search.s]\nmethod = sobol\nseed = 1\nreg.dropout = uniform(0, 0.5)\nruns = ";
-  Outcome o = run({AESWEEP_BINARY, "plan", write("six.ini", search + "6\n")});
-  EXPECT_EQ(o.status, 0) << o.output;
-  EXPECT_NE(o.output.find("note: 6 points is not a power of two: the Sobol points cover every key's range evenly up "
-                          "to the first 4 (runs = 4 or 8 keeps that for all)"),
+  const std::string six = planned("six.ini", search + "6\n");
+  EXPECT_NE(six.find("note: 6 points is not a power of two: the Sobol points cover every key's range evenly up to the "
+                     "first 4 (runs = 4 or 8 keeps that for all)"),
             std::string::npos)
-      << o.output;
-  o = run({AESWEEP_BINARY, "plan", write("eight.ini", search + "8\n")});
-  EXPECT_EQ(o.status, 0) << o.output;
-  EXPECT_EQ(o.output.find("not a power of two"), std::string::npos) << o.output;
+      << six;
+  EXPECT_EQ(planned("eight.ini", search + "8\n").find("not a power of two"), std::string::npos);
 }
 
 // Hyperband deals its brackets out by run index, 17 runs a round for 3 rungs and eta 3 (9, 5, 3):
@@ -300,17 +303,14 @@ TEST_F(CliInput, PlanNotesAHyperbandStudyThatFillsOnlySomeBrackets) {
   const std::string head = "[train]\nepochs = 9\n[schedule]\nkind = hyperband\nmetric = test_loss\n"
                            "min_epochs = 1\nmax_epochs = 9\neta = 3\n[search.s]\nmethod = random\nseed = 2\n"
                            "reg.dropout = uniform(0, 0.5)\nruns = ";
-  Outcome o = run({AESWEEP_BINARY, "plan", write("nine.ini", head + "9\n")});
-  EXPECT_EQ(o.status, 0) << o.output;
-  EXPECT_NE(o.output.find("note: hyperband deals its 3 brackets out by run index, 17 runs a round: these 9 runs "
-                          "fill only 1 of them, which is successive halving alone"),
+  const std::string nine = planned("nine.ini", head + "9\n");
+  EXPECT_NE(nine.find("note: hyperband deals its 3 brackets out by run index, 17 runs a round: these 9 runs fill "
+                      "only 1 of them, which is successive halving alone"),
             std::string::npos)
-      << o.output;
-  o = run({AESWEEP_BINARY, "plan", write("twelve.ini", head + "12\n")});
-  EXPECT_NE(o.output.find("these 12 runs fill only 2 of them\n"), std::string::npos) << o.output;
-  o = run({AESWEEP_BINARY, "plan", write("seventeen.ini", head + "17\n")});
-  EXPECT_EQ(o.status, 0) << o.output;
-  EXPECT_EQ(o.output.find("brackets out by run index"), std::string::npos) << o.output;
+      << nine;
+  const std::string twelve = planned("twelve.ini", head + "12\n");
+  EXPECT_NE(twelve.find("these 12 runs fill only 2 of them\n"), std::string::npos) << twelve;
+  EXPECT_EQ(planned("seventeen.ini", head + "17\n").find("brackets out by run index"), std::string::npos);
 }
 
 // A data directory that is not there is named with where it was set (a config's file, line and
