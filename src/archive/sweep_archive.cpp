@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <fstream>
 #include <chrono>
 #include <cmath>
 #include <cerrno>
@@ -497,8 +498,24 @@ Decision decide_action(const std::string& path, const ArchiveHeader& header, con
   return d;
 }
 
-// Rank 0, read-only: creating builds PATH.creating first. One left by an interrupted creation (an
-// HDF5 file) is rebuilt; anything else there is someone's file and is refused, left untouched.
+// Whether `building` (a regular file) is what an interrupted creation leaves: an HDF5 file, or one
+// killed before HDF5 wrote its superblock at the start (empty, or zeros where the signature goes;
+// the datasets' raw data may already be further on). Anything else is someone's file.
+bool left_by_a_creation(const std::string& building) {
+  try {
+    if (h5::is_hdf5_file(building)) return true;
+  } catch (const ArchiveError&) {
+  }
+  std::ifstream in(building, std::ios::binary);
+  char head[8] = {};
+  in.read(head, sizeof head);
+  const auto got = in.gcount();
+  if (!in.good() && !in.eof()) return false;
+  return std::all_of(head, head + got, [](char c) { return c == 0; });
+}
+
+// Rank 0, read-only: creating builds PATH.creating first. One left by an interrupted creation is
+// rebuilt; anything else there is someone's file and is refused, left untouched.
 Decision decide(const std::string& path, const ArchiveHeader& header, const std::vector<RunShape>& shapes,
                 std::size_t summary_size, std::size_t summary_size_before_pareto, OpenMode mode) {
   Decision d = decide_action(path, header, shapes, summary_size, summary_size_before_pareto, mode);
@@ -507,15 +524,7 @@ Decision decide(const std::string& path, const ArchiveHeader& header, const std:
   std::error_code ec;
   const auto status = std::filesystem::symlink_status(building, ec);
   if (ec || !std::filesystem::exists(status)) return d;
-  bool ours = std::filesystem::is_regular_file(status);
-  if (ours) {
-    try {
-      ours = h5::is_hdf5_file(building);
-    } catch (const ArchiveError&) {
-      ours = false;
-    }
-  }
-  if (!ours) {
+  if (!std::filesystem::is_regular_file(status) || !left_by_a_creation(building)) {
     d.action = Action::refuse;
     d.message = "cannot create archive " + path + ": " + building +
                 " (where the archive is built before it is renamed into place) exists and is not an archive being "

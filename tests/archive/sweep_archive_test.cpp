@@ -215,6 +215,17 @@ TEST_F(SweepArchiveTest, ACreatingFileThatIsNotOursIsRefusedAndKept) {
   }
   EXPECT_TRUE(std::filesystem::exists(file));
   EXPECT_FALSE(std::filesystem::exists(file + ".creating"));
+
+  // Killed before HDF5 wrote its superblock: zeros where the signature goes, some raw data after
+  // (every rerun, --overwrite too, used to be refused). Rebuilt as well.
+  const std::string early = path("early.h5");
+  testing::write_text(early + ".creating", std::string(4096, '\0') + "raw data of a dataset");
+  {
+    SweepArchive archive = open(early);
+    archive.close();
+  }
+  EXPECT_TRUE(std::filesystem::exists(early));
+  EXPECT_FALSE(std::filesystem::exists(early + ".creating"));
 }
 
 TEST_F(SweepArchiveTest, OverwriteRecreatesTheArchive) {
