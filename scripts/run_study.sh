@@ -2,19 +2,69 @@
 # The main job from a fresh Debian 12 machine: installs what is missing, builds, gets the real
 # MNIST digits, runs the demo sweep (jobs/demo.ini) under mpirun, analyses the archive and
 # writes the report. Usage: scripts/run_study.sh [CONFIG.ini] [RANKS]
-# Output: out/<config>.h5 (the archive) and out/<config>-report/index.html (the figures).
+# Output: out/<config>.h5 (the archive) and out/<config>-report/index.html (the figures), in the
+# repository. Run it again after an interruption: it resumes where it stopped. When CONFIG was
+# edited since its archive was written, the old archive and report are kept under a dated name
+# and the study starts afresh. Relative paths (CONFIG, AESWEEP_DATA) are taken from the directory
+# it is run in; AESWEEP_BUILD_DIR names another build directory (default build/).
 set -euo pipefail
+case "${1:-}" in
+  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+esac
+absolute() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
+config=$(absolute "${1:-$(cd "$(dirname "$0")/.." && pwd)/jobs/demo.ini}")
+[ -z "${AESWEEP_DATA:-}" ] || export AESWEEP_DATA="$(absolute "$AESWEEP_DATA")"
+[ -f "$config" ] || { echo "run_study.sh: no config file $config" >&2; exit 2; }
 cd "$(dirname "$0")/.."
-config="${1:-jobs/demo.ini}"
 ranks="${2:-$(getconf _NPROCESSORS_ONLN)}"
+build="${AESWEEP_BUILD_DIR:-build}"
 name=$(basename "$config" .ini)
+out="$PWD/out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
-scripts/install_deps.sh
-AESWEEP_BUILD_DIR=build scripts/build.sh
-scripts/get_data.sh
-mkdir -p out
-mpirun -np "$ranks" --oversubscribe build/aesweep sweep "$config" --out "out/$name.h5" --threads 1
-mpirun -np "$ranks" --oversubscribe build/analysis/aesweep-analyze "out/$name.h5" --threads 1
-/usr/bin/python3 analysis/report.py "out/$name.h5" -o "out/$name-report"
-echo "archive: out/$name.h5"
-echo "report:  out/$name-report/index.html"
+
+# Each step runs as a child this script waits for, so that a TERM or INT sent to the script alone
+# reaches the step too (mpirun passes it on to the ranks) instead of leaving it running. A step in
+# the background ignores INT, so both are passed on as TERM.
+child=
+stop() {
+  if [ -n "$child" ]; then
+    kill -TERM "$child" 2>/dev/null || true
+    wait "$child" 2>/dev/null || true
+  fi
+  echo "run_study.sh: stopped; run the same command again to go on from where it stopped" >&2
+  exit "$1"
+}
+trap 'stop 143' TERM
+trap 'stop 130' INT
+step() {
+  "$@" &
+  child=$!
+  local status=0
+  wait "$child" || status=$?
+  child=
+  return $status
+}
+
+step scripts/install_deps.sh
+AESWEEP_BUILD_DIR="$build" step scripts/build.sh
+step scripts/get_data.sh
+mkdir -p "$out"
+archive="$out/$name.h5"
+if [ -f "$archive" ]; then
+  # Written from another version of the config, and no program writing it now: kept aside.
+  want=$("$build/aesweep" plan "$config" | sed -n '1s/.*, hash \([0-9a-f]*\)$/\1/p')
+  status=$("$build/aesweep" status --json "$archive" 2>/dev/null || true)
+  have=$(printf '%s' "$status" | sed -n 's/.*"config_hash": "\([0-9a-f]*\)".*/\1/p' | head -1)
+  if [ -n "$want" ] && [ -n "$have" ] && [ "$want" != "$have" ] && printf '%s' "$status" | grep -q '"writer": null'; then
+    stamp=$(date +%Y%m%dT%H%M%S)
+    mv "$archive" "$out/$name.$stamp.h5"
+    [ -d "$out/$name-report" ] && mv "$out/$name-report" "$out/$name.$stamp-report"
+    echo "run_study.sh: $config changed since $archive was written: the old archive is kept as" \
+         "$out/$name.$stamp.h5 (its report as $out/$name.$stamp-report); starting afresh"
+  fi
+fi
+step mpirun -np "$ranks" --oversubscribe "$build/aesweep" sweep "$config" --out "$archive" --threads 1
+step mpirun -np "$ranks" --oversubscribe "$build/analysis/aesweep-analyze" "$archive" --threads 1
+step /usr/bin/python3 analysis/report.py "$archive" -o "$out/$name-report"
+echo "archive: $archive"
+echo "report:  $out/$name-report/index.html"

@@ -3,7 +3,7 @@ import argparse
 import os
 import sys
 
-from .util import ReportError, parse_run_list
+from .util import ReportError, parse_run_list, remove_stale_temporaries
 
 DESCRIPTION = (
     "Turn an aesweep sweep archive (optionally analysed by aesweep-analyze) into PNG figures and an index page "
@@ -62,6 +62,7 @@ def make_report(args):
         os.makedirs(args.out, exist_ok=True)
     except OSError as e:
         raise ReportError(f"{args.out}: cannot create the output directory ({e.strerror})") from None
+    remove_stale_temporaries(args.out)
     canvas = render(archive, sections, args.out, args.dpi, args.units)
     write_index(canvas, archive, sections, args.out, args.dpi)
     return canvas
@@ -74,6 +75,10 @@ def main(argv=None):
     except ReportError as e:
         print(f"report.py: error: {e}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("report.py: interrupted; every file written so far is whole: run the same command again",
+              file=sys.stderr)
+        return 130
     except (OSError, RuntimeError, KeyError, ValueError) as e:
         # h5py's errors on a damaged file (an unreadable attribute, a missing object).
         print(f"report.py: error: {args.archive} cannot be read: it is damaged or not an aesweep archive ({e})",

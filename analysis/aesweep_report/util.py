@@ -31,6 +31,33 @@ def write_file(path, write):
         raise ReportError(f"{path}: cannot write ({e.strerror or e})") from None
 
 
+TEMPORARY = re.compile(r"^\..+\.(\d+)\.tmp$")
+
+
+def remove_stale_temporaries(directory):
+    """Removes the temporary files (write_file's names) that a report killed mid-write left in
+    `directory`: those of processes no longer running. Returns how many it removed."""
+    removed = 0
+    for name in os.listdir(directory):
+        match = TEMPORARY.match(name)
+        if not match:
+            continue
+        pid = int(match.group(1))
+        try:
+            os.kill(pid, 0)
+            continue  # a report running now (rare: two reports into one directory)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            continue
+        try:
+            os.remove(os.path.join(directory, name))
+            removed += 1
+        except OSError:
+            pass
+    return removed
+
+
 def text(value):
     """A str from an HDF5 string (bytes, numpy bytes, a bytes array or str)."""
     if isinstance(value, bytes):
