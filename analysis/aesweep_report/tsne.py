@@ -38,9 +38,9 @@ def unmatched_points(r):
     return int(n) if finite(n) and n > 0 else 0
 
 
-def tsne_caption(classes, labels, sec, runs, notes):
+def tsne_caption(classes, labels, sec, runs, notes, off=()):
+    """off: ["run 000001: 37", ...], the drawn runs with codes off the perplexity."""
     listing = classes.listing(sorted(set(np.asarray(labels).tolist())))
-    off = [f"{r.name}: {unmatched_points(r)}" for r in runs if unmatched_points(r)]
     return (f"2-D t-SNE embedding of every test {classes.item}'s latent code, coloured by {classes.noun} (tab10"
             + (f": {listing}" if listing else "") + f"). Runs: {sec.run_list(runs)} (paper 000 fig. 8)."
             + (" Codes whose affinities could not reach the perplexity (their nearest neighbours all at one "
@@ -81,4 +81,5 @@ def tsne_figure(canvas, sec, picks, group):
     title = f"t-SNE of the test-set latent codes — section '{sec.title}'"
     fig.suptitle(title)
     canvas.save(fig, f"tsne_{sec.file_id}.png", group, title,
-                tsne_caption(classes, labels, sec, [p[0] for p in panels], notes))
+                tsne_caption(classes, labels, sec, [p[0] for p in panels], notes,
+                             [f"{r.name}: {unmatched_points(r)}" for r, _ in panels if unmatched_points(r)]))
