@@ -249,6 +249,17 @@ std::string fmt(double v) {
   return std::isnan(v) ? "nan" : t;
 }
 
+// A new --out FILE is made whole under FILE.creating and renamed into place, so a kill in its
+// first milliseconds leaves no truncated FILE that every later run refuses (check_analysis_target
+// refused a FILE.creating that is not one left by such a kill).
+void create_results_file(const std::string& path) {
+  const std::string building = path + ".creating";
+  h5::FileAccess checksummed = h5::FileAccess::defaults();  // as the sweep's archives (h5.hpp)
+  checksummed.checksum_metadata();
+  h5::File::create(building, checksummed).close();
+  std::filesystem::rename(building, path);
+}
+
 // Rank 0 owns the files: it reads latent codes, hands them out (coordinate_analysis: two in flight
 // per worker so nobody waits while rank 0 computes its own share), and writes each result as it
 // arrives, so an interrupted analysis keeps everything finished. Workers only compute. Storing in
@@ -262,11 +273,8 @@ int coordinate(Communicator& comm, Cli& cli, const std::vector<int>& labels) {
   if (cli.out.empty()) {
     in_place.emplace(SweepArchiveReader::open(cli.archive, h5::Access::read_write));
   } else {
-    h5::FileAccess checksummed = h5::FileAccess::defaults();  // as the sweep's archives (h5.hpp)
-    checksummed.checksum_metadata();
-    separate.emplace(std::filesystem::exists(cli.out)
-                         ? h5::File::open(cli.out, h5::Access::read_write, h5::FileAccess::defaults())
-                         : h5::File::create(cli.out, checksummed));
+    if (!std::filesystem::exists(cli.out)) create_results_file(cli.out);
+    separate.emplace(h5::File::open(cli.out, h5::Access::read_write, h5::FileAccess::defaults()));
   }
   h5::File& target = separate ? *separate : in_place->file();
   AnalysisStore store(target, cli.options, cli.archive, cli.identity);

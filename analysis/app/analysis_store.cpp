@@ -115,6 +115,19 @@ void check_analysis_target(const std::string& source_path, const std::string& so
     if (!fs::is_directory(parent, ec2))
       throw ConfigError(where + "directory " + parent.string() + " does not exist");
     if (::access(parent.c_str(), W_OK) != 0) throw ConfigError(where + "directory " + parent.string() + " is not writable");
+    // A new results file is made under FILE.creating and renamed into place. One left by a run
+    // killed meanwhile (HDF5, or empty) is made again; anything else of that name is someone's.
+    const std::string building = target_path + ".creating";
+    if (fs::exists(fs::symlink_status(building, ec2))) {
+      bool ours = fs::is_regular_file(fs::symlink_status(building, ec2)) && fs::file_size(building, ec2) == 0;
+      try {
+        ours = ours || h5::is_hdf5_file(building);
+      } catch (const std::exception&) {
+      }
+      if (!ours)
+        throw ConfigError(where + building + " (where the results file is made before it is renamed into place) exists "
+                          "and is not one being made; it was left untouched: remove or rename it");
+    }
     return;
   }
   if (fs::is_directory(status)) throw ConfigError(where + "is a directory; give a file name for the results");

@@ -258,6 +258,20 @@ TEST_F(AnalyzeE2E, ResultsOnlyGoNextToTheirOwnArchive) {
   // --out naming the archive itself is the in-place analysis.
   ASSERT_EQ(run(analyze + b + " --out " + b), 0) << log();
   EXPECT_FALSE(file_bytes(b) == b_before);
+
+  // A new results file is made under FILE.creating and renamed: a kill in its first milliseconds
+  // left a truncated FILE that every rerun refused. The FILE.creating such a kill leaves (empty
+  // here) is made again; someone's file of that name is refused and kept.
+  const std::string fresh = (dir_ / "fresh.h5").string();
+  std::ofstream(fresh + ".creating").close();
+  ASSERT_EQ(run(analyze + a + " --out " + fresh), 0) << log();
+  EXPECT_FALSE(fs::exists(fresh + ".creating"));
+  const std::string other = (dir_ / "other.h5").string();
+  std::ofstream(other + ".creating") << "my notes\n";
+  EXPECT_EQ(run(analyze + a + " --out " + other), 2) << log();
+  EXPECT_NE(log().find("exists and is not one being made"), std::string::npos) << log();
+  EXPECT_EQ(file_bytes(other + ".creating"), "my notes\n");
+  EXPECT_FALSE(fs::exists(other));
 }
 
 TEST_F(AnalyzeE2E, MessagesNameTheOptionAndItsRangeAndADamagedArchiveInOneSentence) {
