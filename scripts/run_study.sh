@@ -12,10 +12,13 @@ case "${1:-}" in
   -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 absolute() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
-config=$(absolute "${1:-$(cd "$(dirname "$0")/.." && pwd)/jobs/demo.ini}")
+repo=$(cd "$(dirname "$0")/.." && pwd)
+config=$(absolute "${1:-$repo/jobs/demo.ini}")
+# A relative CONFIG not found here but in the repository (jobs/...) is the repository's.
+[ -f "$config" ] || [ -z "${1:-}" ] || case "$1" in /*) ;; *) [ -f "$repo/$1" ] && config="$repo/$1" ;; esac
 [ -z "${AESWEEP_DATA:-}" ] || export AESWEEP_DATA="$(absolute "$AESWEEP_DATA")"
 [ -f "$config" ] || { echo "run_study.sh: no config file $config" >&2; exit 2; }
-cd "$(dirname "$0")/.."
+cd "$repo"
 ranks="${2:-$(getconf _NPROCESSORS_ONLN)}"
 build="${AESWEEP_BUILD_DIR:-build}"
 name=$(basename "$config" .ini)
