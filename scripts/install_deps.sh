@@ -10,7 +10,7 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config libopenmpi-dev openmpi-bin libeigen3-dev libhdf5-openmpi-dev
   hdf5-tools libboost-program-options-dev libgtest-dev zlib1g-dev python3-h5py python3-matplotlib python3-numpy
-  python3-pytest npm dataset-fashion-mnist strace iproute2 libdnnl-dev libfftw3-dev qemu-user)
+  python3-pytest npm dataset-fashion-mnist strace iproute2 libdnnl-dev libfftw3-dev qemu-user procps)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch python3-sklearn libopenblas0-pthread libopenblas-dev libblis-dev libxsmm-dev) ;;

@@ -6,10 +6,11 @@
 # repository. Run it again after an interruption: it resumes where it stopped. When CONFIG was
 # edited since its archive was written, the old archive and report are kept under a dated name
 # and the study starts afresh. Relative paths (CONFIG, AESWEEP_DATA) are taken from the directory
-# it is run in; AESWEEP_BUILD_DIR names another build directory (default build/).
+# it is run in, but a relative data.dir inside CONFIG from the repository, where the steps run;
+# AESWEEP_BUILD_DIR names another build directory (default build/).
 set -euo pipefail
 case "${1:-}" in
-  -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 absolute() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,12 +27,18 @@ out="$PWD/out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 
 # Each step runs as a child this script waits for, so that a TERM or INT sent to the script alone
-# reaches the step too (mpirun passes it on to the ranks) instead of leaving it running. A step in
-# the background ignores INT, so both are passed on as TERM.
+# reaches the step's whole process tree too (make and its compilers, apt-get, mpirun, which passes
+# it on to the ranks) instead of leaving it running. A step started in the background ignores INT,
+# so both are passed on as TERM.
 child=
+kill_tree() {
+  local p
+  for p in $(pgrep -P "$1" 2>/dev/null); do kill_tree "$p"; done
+  kill -TERM "$1" 2>/dev/null || true
+}
 stop() {
   if [ -n "$child" ]; then
-    kill -TERM "$child" 2>/dev/null || true
+    kill_tree "$child"
     wait "$child" 2>/dev/null || true
   fi
   echo "run_study.sh: stopped; run the same command again to go on from where it stopped" >&2

@@ -48,8 +48,8 @@ def remove_stale_temporaries(directory):
             continue  # a report running now (rare: two reports into one directory)
         except ProcessLookupError:
             pass
-        except PermissionError:
-            continue
+        except (PermissionError, OverflowError, ValueError):
+            continue  # not a process of ours, or not a process id at all
         try:
             os.remove(os.path.join(directory, name))
             removed += 1

@@ -118,11 +118,14 @@ void check_analysis_target(const std::string& source_path, const std::string& so
     // A new results file is made under FILE.creating and renamed into place. One left by a run
     // killed meanwhile (HDF5, or empty) is made again; anything else of that name is someone's.
     const std::string building = target_path + ".creating";
-    if (fs::exists(fs::symlink_status(building, ec2))) {
-      bool ours = fs::is_regular_file(fs::symlink_status(building, ec2)) && fs::file_size(building, ec2) == 0;
-      try {
-        ours = ours || h5::is_hdf5_file(building);
-      } catch (const std::exception&) {
+    if (const auto kind = fs::symlink_status(building, ec2); fs::exists(kind)) {
+      bool ours = false;  // a regular file only: a link would be followed by the truncating create
+      if (fs::is_regular_file(kind)) {
+        ours = fs::file_size(building, ec2) == 0;
+        try {
+          ours = ours || h5::is_hdf5_file(building);
+        } catch (const std::exception&) {
+        }
       }
       if (!ours)
         throw ConfigError(where + building + " (where the results file is made before it is renamed into place) exists "

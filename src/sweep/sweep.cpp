@@ -311,18 +311,19 @@ std::vector<RunReport> RunItem::segment(std::size_t item, const PollFunction& po
     TrainCheckpoint from;
     bool continued = start > 0;
     if (continued) {
-      try {
-        from = decode_checkpoint(archive_.read_checkpoint(index), options);
-        if (from.epoch != start)
-          throw ArchiveError("its checkpoint is after epoch " + std::to_string(from.epoch) + ", its rung's is " +
-                             std::to_string(start));
-      } catch (const std::exception& e) {
-        // A job killed between a rung's checkpoint and its rung byte leaves the checkpoint one rung
+      from = decode_checkpoint(archive_.read_checkpoint(index), options);
+      if (from.epoch > start) {
+        // A job killed between a rung's checkpoint and its rung byte leaves the checkpoint a rung
         // ahead. Training is deterministic, so the run is trained again from its start instead:
         // the same bits as from the rung, and the same decisions.
-        std::fprintf(stderr, "aesweep: run %zu: %s (left by a killed job); training it again from the start\n",
-                     index, e.what());
+        std::fprintf(stderr,
+                     "aesweep: run %zu: its checkpoint is after epoch %d, its rung's is %d (left by a job killed "
+                     "between the two writes); training it again from the start\n",
+                     index, from.epoch, start);
         continued = false;
+      } else if (from.epoch != start) {
+        throw ArchiveError("run " + std::to_string(index) + "'s checkpoint is after epoch " +
+                           std::to_string(from.epoch) + ", its rung's is " + std::to_string(start));
       }
     }
     result = train_segment(options, study_.data, {continued ? &from : nullptr, stop, &at_rung}, callbacks);

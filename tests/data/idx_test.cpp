@@ -230,7 +230,10 @@ TEST(IdxReal, FashionMnistTestFiles) {
 // The data set's name (the archive's /dataset@name, which picks the report's class names) is the
 // directory's own name however the directory is written: "." used to give ".".
 TEST(IdxReal, DatasetNameIsTheDirectorysNameHoweverItIsWritten) {
-  const auto before = std::filesystem::current_path();
+  struct Back {  // to the test's directory however the test ends
+    std::filesystem::path before = std::filesystem::current_path();
+    ~Back() { std::filesystem::current_path(before); }
+  } back;
   std::filesystem::current_path(kFashionDir);
   const std::string parent = std::filesystem::path(kFashionDir).parent_path().string();
   for (const std::string& dir : {std::string("."), std::string("./"), std::string("../fashion-mnist/."),
@@ -238,7 +241,6 @@ TEST(IdxReal, DatasetNameIsTheDirectorysNameHoweverItIsWritten) {
     SCOPED_TRACE(dir);
     EXPECT_EQ(load_idx_dataset(DataOptions{dir, 50, 50}).name, "fashion-mnist");
   }
-  std::filesystem::current_path(before);
 }
 
 TEST(IdxReal, FashionMnistGunzippedEqualsGzip) {

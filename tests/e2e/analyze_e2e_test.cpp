@@ -272,6 +272,13 @@ TEST_F(AnalyzeE2E, ResultsOnlyGoNextToTheirOwnArchive) {
   EXPECT_NE(log().find("exists and is not one being made"), std::string::npos) << log();
   EXPECT_EQ(file_bytes(other + ".creating"), "my notes\n");
   EXPECT_FALSE(fs::exists(other));
+  // A link of that name is refused too, even to an HDF5 file: making the file through it would
+  // truncate what it points to (here the archive itself).
+  const std::string linked = (dir_ / "linked.h5").string();
+  const std::string a_before = file_bytes(a);
+  fs::create_symlink(a, linked + ".creating");
+  EXPECT_EQ(run(analyze + a + " --out " + linked), 2) << log();
+  EXPECT_TRUE(file_bytes(a) == a_before);
 }
 
 TEST_F(AnalyzeE2E, MessagesNameTheOptionAndItsRangeAndADamagedArchiveInOneSentence) {

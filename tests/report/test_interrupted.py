@@ -30,7 +30,9 @@ def test_a_rerun_removes_what_a_killed_report_left(tmp_path):
     running.write_text("being written")
     notes = out / ".notes.tmp"
     notes.write_text("someone's")
+    huge = out / ".x.99999999999999999999.tmp"  # no process id at all (os.kill would overflow)
+    huge.write_text("someone's too")
     render(path, str(out), "--dpi", "40")
     assert not stale.exists()
-    assert running.exists() and notes.exists()
+    assert running.exists() and notes.exists() and huge.exists()
     assert (out / "tsne_a.png").exists()
