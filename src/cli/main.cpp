@@ -30,7 +30,6 @@ std::string built_for() {
   return text;
 }
 
-// Boost echoes a bad value whole: a megabyte of text is cut.
 // Boost quotes a value it cannot read whole, "the argument ('VALUE') for option '--fuse' is invalid":
 // a long one is cut to 80 characters with its length, as the other messages quote a value.
 std::string cut_quoted_value(std::string message) {
@@ -41,6 +40,7 @@ std::string cut_quoted_value(std::string message) {
   return message.substr(0, open + 1) + aesweep::shown_value(value) + message.substr(close + 1);
 }
 
+// Boost echoes a bad value whole: a megabyte of text is cut.
 std::string cut_message(const std::string& message) {
   if (message.size() <= 300) return message;
   return message.substr(0, 200) + "... (" + std::to_string(message.size()) + " bytes)";
