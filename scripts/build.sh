@@ -6,9 +6,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 build_dir="${AESWEEP_BUILD_DIR:-build}"
 mkdir -p "$build_dir"
-case "$(cd "$build_dir" && pwd)" in
+absolute_build_dir=$(cd "$build_dir" && pwd)
+case "$absolute_build_dir" in
   *[[:space:]]*)
-    echo "build.sh: the build directory $(cd "$build_dir" && pwd) has a space in its path; Debian's HDF5" \
+    echo "build.sh: the build directory $absolute_build_dir has a space in its path; Debian's HDF5" \
          "compiler wrapper (h5pcc), which CMake runs to find HDF5, cannot compile there. Set AESWEEP_BUILD_DIR" \
          "to a directory without spaces (e.g. AESWEEP_BUILD_DIR=/tmp/aesweep-build), or clone into such a path" >&2
     exit 2 ;;
