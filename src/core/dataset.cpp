@@ -1,7 +1,12 @@
 #include "aesweep/core/dataset.hpp"
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 namespace aesweep {
 namespace {
@@ -53,6 +58,19 @@ std::string dataset_fingerprint(const Dataset& data) {
   std::snprintf(text, sizeof text, "%016llx-%016llx", static_cast<unsigned long long>(train.value()),
                 static_cast<unsigned long long>(test.value()));
   return text;
+}
+
+void advise_huge_pages(Eigen::MatrixXf& images) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  constexpr std::uintptr_t huge = std::uintptr_t(2) << 20;
+  const auto begin = reinterpret_cast<std::uintptr_t>(images.data());
+  const std::uintptr_t end = begin + sizeof(float) * std::size_t(images.size());
+  const std::uintptr_t first = (begin + huge - 1) & ~(huge - 1), last = end & ~(huge - 1);
+  // The result is ignored on purpose: EINVAL where the kernel lacks transparent huge pages.
+  if (last > first) (void)madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);
+#else
+  (void)images;
+#endif
 }
 
 }  // namespace aesweep

@@ -254,6 +254,7 @@ Dataset load_idx_dataset(const DataOptions& options) {
     if (split.limit > 0) n = std::min(n, split.limit);
     const std::size_t pixels = std::size_t(rows) * std::size_t(cols);
     split.pixels->resize(Eigen::Index(pixels), Eigen::Index(n));
+    advise_huge_pages(*split.pixels);
     for (std::size_t s = 0; s < n; ++s)
       for (std::size_t p = 0; p < pixels; ++p)
         (*split.pixels)(Eigen::Index(p), Eigen::Index(s)) = float(images.values[s * pixels + p]) / 255.0f;

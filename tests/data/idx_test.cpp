@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <cstdint>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <new>
 #include <numeric>
 #include <string>
@@ -276,6 +279,56 @@ TEST(IdxReal, MnistDigitsFromTheTestCache) {
     ++counts[l];
   }
   for (int c : counts) EXPECT_GT(c, 500);  // every digit is present
+}
+
+// The kernel's transparent-huge-page setting ("always", "madvise" or "never"), or "" without them.
+std::string thp_setting(const std::string& file) {
+  std::ifstream in("/sys/kernel/mm/transparent_hugepage/" + file);
+  std::string line;
+  std::getline(in, line);
+  const auto open = line.find('['), close = line.find(']');
+  return open == std::string::npos || close == std::string::npos ? "" : line.substr(open + 1, close - open - 1);
+}
+
+// AnonHugePages (bytes) summed over the mappings in /proc/self/smaps that overlap
+// [address, address + bytes): the advice splits a buffer's mapping at the huge-page boundaries.
+std::size_t huge_page_bytes_in(const void* address, std::size_t bytes) {
+  const auto begin = reinterpret_cast<std::uintptr_t>(address), end = begin + bytes;
+  std::ifstream in("/proc/self/smaps");
+  std::string line;
+  bool overlaps = false;
+  std::size_t total = 0;
+  while (std::getline(in, line)) {
+    unsigned long long low = 0, high = 0;
+    if (std::sscanf(line.c_str(), "%llx-%llx ", &low, &high) == 2 && line.find(':') > line.find('-')) {
+      overlaps = low < end && high > begin;
+      continue;
+    }
+    unsigned long long kib = 0;
+    if (overlaps && std::sscanf(line.c_str(), "AnonHugePages: %llu kB", &kib) == 1) total += std::size_t(kib) * 1024;
+  }
+  return total;
+}
+
+// The training set's storage is asked for huge pages (advise_huge_pages), so that the batches'
+// random column gathers do not miss the TLB column after column: where the kernel gives huge
+// pages only to memory that asks ("madvise"), the loaded digits must sit on them.
+TEST(IdxReal, TrainingImagesSitOnHugePages) {
+  const std::string enabled = thp_setting("enabled"), defrag = thp_setting("defrag");
+  if (enabled != "always" && enabled != "madvise")
+    GTEST_SKIP() << "this kernel has transparent huge pages off (enabled: '" << enabled << "')";
+  if (defrag == "never" || defrag == "defer")
+    GTEST_SKIP() << "this kernel does not make huge pages at fault time (defrag: '" << defrag << "')";
+  // A fresh load, not the shared cache: its pages must be the ones this load touched.
+  const Dataset d = load_idx_dataset(DataOptions{test::mnist_dir(), 0, 0});
+  const std::size_t bytes = sizeof(float) * std::size_t(d.train_images.size());
+  ASSERT_GE(bytes, std::size_t(8) << 20) << "the test needs a training set of several huge pages";
+  // At least half of it on huge pages (the ends of the buffer that do not fill a whole 2 MiB
+  // page stay on small ones).
+  EXPECT_GE(huge_page_bytes_in(d.train_images.data(), bytes), bytes / 2)
+      << "the training images (" << bytes << " bytes) are not on transparent huge pages";
+  // The values are the same as without the advice: the cached load compares equal.
+  EXPECT_TRUE(d.train_images == test::mnist(0, 0).train_images);
 }
 
 // ---- Malformed files ----

@@ -26,4 +26,12 @@ struct Dataset {
 // every machine; any changed pixel or label, sample count or order changes it.
 std::string dataset_fingerprint(const Dataset& data);
 
+// Asks the kernel to back `images`' storage with transparent huge pages (2 MiB), as far as it
+// covers whole ones. Call it after sizing and before filling: pages touched afterwards come as
+// huge pages. Training gathers its batches from random columns of the training set, and with
+// 4 KiB pages nearly every column costs a TLB miss (measured: 1.5% of the loop's time at
+// H = 196, docs/benchmarks.md section 12). A hint only: where the kernel has no transparent
+// huge pages, or has them off, nothing changes; the values are never touched.
+void advise_huge_pages(Eigen::MatrixXf& images);
+
 }  // namespace aesweep
