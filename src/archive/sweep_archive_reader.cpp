@@ -339,6 +339,10 @@ void SweepArchiveReader::load(bool every_run) {
                        ", newer than this aesweep reads (" + std::to_string(kArchiveFormatVersion) + ")");
 
   header_ = read_header(file_);
+  // The summary table is the report's and `status`'s index of the runs; nothing here reads it,
+  // but a damaged one (its header failing its checksum) is said now, not after an analysis has
+  // written its results into the file.
+  if (file_.has_child(layout::kSummary)) (void)file_.open_dataset(layout::kSummary);
   const std::vector<RunStatus> states = read_states();
   run_count_ = states.size();
   const h5::Group runs = file_.open_group(layout::kRunsGroup);

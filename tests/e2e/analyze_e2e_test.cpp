@@ -325,13 +325,20 @@ TEST_F(AnalyzeE2E, MessagesNameTheOptionAndItsRangeAndADamagedArchiveInOneSenten
   flip_object_header_byte(bad_run.string(), "runs/000001");
   fs::copy_file(archive, bad_summary);
   flip_object_header_byte(bad_summary.string(), "summary");
+  // The analysis does not read /summary, but must not write its results into such a file (it
+  // used to, with exit 0, and the report then failed on it).
+  const std::string bad_summary_bytes = file_bytes(bad_summary.string());
+  const std::string analyze_bad_summary = mpi(1) + AESWEEP_ANALYZE + " " + bad_summary.string();
   for (const std::string& command : {mpi(1) + AESWEEP_ANALYZE + " " + bad_run.string(),
-                                     std::string(AESWEEP_BINARY) + " status " + bad_summary.string()}) {
+                                     std::string(AESWEEP_BINARY) + " status " + bad_summary.string(),
+                                     analyze_bad_summary, analyze_bad_summary + " --out " + (dir_ / "apart.h5").string()}) {
     SCOPED_TRACE(command);
     EXPECT_EQ(run(command), 2) << log();
     EXPECT_NE(log().find("incorrect metadata checksum"), std::string::npos) << log();
     EXPECT_EQ(log().find("infinite loop"), std::string::npos) << log();
   }
+  EXPECT_EQ(file_bytes(bad_summary.string()), bad_summary_bytes) << "the damaged archive was written to";
+  EXPECT_FALSE(fs::exists(dir_ / "apart.h5"));
 }
 
 // On a disk without room for the results the analysis is refused before it writes anything (an
