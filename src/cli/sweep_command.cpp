@@ -9,8 +9,6 @@
 #include <cstdio>
 #include <iostream>
 #include <optional>
-#include <system_error>
-#include <thread>
 
 #include "aesweep/archive/sweep_archive.hpp"
 #include "aesweep/cli/commands.hpp"
@@ -20,6 +18,7 @@
 #include "aesweep/core/trainer.hpp"
 #include "aesweep/dist/mpi_environment.hpp"
 #include "aesweep/dist/scheduler.hpp"
+#include "aesweep/dist/stop_signals.hpp"
 #include "aesweep/sweep/sweep.hpp"
 
 namespace po = boost::program_options;
@@ -27,25 +26,12 @@ namespace po = boost::program_options;
 namespace aesweep::cli {
 namespace {
 
-// The stop signals (SIGUSR1, SIGTERM, SIGINT) never run a handler: oneDNN 2.6's JIT sgemm
-// kernels (Debian 12's libdnnl) point the stack pointer into the heap while they run, so the
-// frame the kernel pushes for a handler lands in the heap and corrupts it and the product being
-// computed (oneDNN issue 4845, fixed in 3.11): a stopped sweep crashed or stored wrong results.
-// They are blocked in every thread instead (set before MPI starts, so MPI's threads and the
-// products' own inherit the mask), and one thread of this process, which does nothing else,
-// takes them with sigwait and raises the flag rank 0 reads after every batch.
+// SIGUSR1, SIGTERM and SIGINT raise the flag rank 0 reads after every batch (stop_signals.hpp
+// says why no handler).
 std::atomic<int> stop_signal{0};
 
 void take_stop_signals_in_a_thread() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (const int signal : {SIGUSR1, SIGTERM, SIGINT}) sigaddset(&set, signal);
-  if (const int err = pthread_sigmask(SIG_BLOCK, &set, nullptr); err != 0)
-    throw std::system_error(err, std::generic_category(), "blocking the stop signals");
-  std::thread([set] {
-    for (;;)
-      if (int signal = 0; sigwait(&set, &signal) == 0) stop_signal.store(signal);
-  }).detach();  // waits until the process ends
+  take_signals_in_a_thread({SIGUSR1, SIGTERM, SIGINT}, [](int signal) { stop_signal.store(signal); });
 }
 
 bool stop_requested() { return stop_signal.load() != 0; }
