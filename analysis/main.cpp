@@ -1,6 +1,10 @@
 // aesweep-analyze: silhouette, k-means, t-SNE, cosine statistics and k-NN accuracy of every
 // complete run's test-set latent codes, spread over MPI ranks, written back into the archive.
+#include <signal.h>
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
@@ -9,6 +13,7 @@
 #include <functional>
 #include <limits>
 #include <memory>
+#include <mutex>
 #include <cerrno>
 #include <iostream>
 #include <optional>
@@ -18,6 +23,7 @@
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "aesweep/core/error.hpp"
 #include "aesweep/dist/mpi_environment.hpp"
+#include "aesweep/dist/stop_signals.hpp"
 #include "app/analysis_store.hpp"
 #include "app/run_analysis.hpp"
 
@@ -46,6 +52,40 @@ struct Cli {
   // Rank 0: whether a visit found the file system refusing its lock and said so (once).
   bool warned_unguarded = false;
 };
+
+// SIGTERM (Slurm's time limit; mpirun's, a second after a Ctrl-C, then SIGKILL a second later) and
+// SIGINT end the program, but never while rank 0 writes: a kill while HDF5 writes its metadata can
+// leave /analysis unreadable. Rank 0 holds `writing` while it opens, creates, stores a run's results
+// and flushes, or closes; the signal's thread (stop_signals.hpp) waits for it, then ends the
+// process, leaving the file as its last flush left it. Exit status 4, as a stopped sweep.
+struct StopGuard {
+  std::mutex writing;
+  std::atomic<int> rank{-1};                 // once MPI is up
+  std::string destination;                   // rank 0: the file the results go into, once open
+  std::size_t stored = 0;                    // rank 0: runs whose results this command stored
+  bool closed = false;                       // rank 0: the results are stored and the files closed
+  SpaceReservation* reservation = nullptr;   // rank 0: the disk space held, to give back
+};
+StopGuard stop_guard;
+
+constexpr int kStoppedStatus = 4;
+
+[[noreturn]] void stop_on_signal(int signal) {
+  if (stop_guard.rank > 0) ::_exit(kStoppedStatus);  // holds no file
+  const std::lock_guard lock(stop_guard.writing);     // not released: the process ends here
+  if (stop_guard.closed) ::_exit(0);                  // all done already
+  if (stop_guard.reservation) stop_guard.reservation->release();
+  const char* name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal";
+  if (stop_guard.destination.empty())
+    std::fprintf(stderr, "aesweep-analyze: stopped by %s before any results were stored\n", name);
+  else
+    std::fprintf(stderr,
+                 "aesweep-analyze: stopped by %s; the results of %zu runs analysed by this command are stored in "
+                 "%s; run the same command again to analyse the rest\n",
+                 name, stop_guard.stored, stop_guard.destination.c_str());
+  std::fflush(stderr);
+  ::_exit(kStoppedStatus);
+}
 
 // How long a read of the archive waits for a program holding it for writing (an analysis storing
 // its results in it, an HDF5 tool) to let go, before it gives up naming that program.
@@ -210,7 +250,8 @@ bool parse(int argc, char** argv, Cli& cli, int rank) {
                    "(ARCHIVE.lock): refused while a sweep writes it; --out works meanwhile, reading the archive\n"
                    "a moment per run. Exit status: 0 done; 2 bad input, or an archive another program writes\n"
                    "or holds open (nothing was changed); 1 a fatal error during the work (the runs finished\n"
-                   "are kept: the same command later does the rest).\n\n"
+                   "are kept: the same command later does the rest); 4 stopped by SIGTERM or SIGINT (Ctrl-C),\n"
+                   "after any results being written were stored (the same command does the rest).\n\n"
                 << visible << "\n";
     if (!vm.count("help")) throw ConfigError("missing ARCHIVE.h5 (see aesweep-analyze --help)");
     return false;
@@ -270,6 +311,7 @@ int coordinate(Communicator& comm, Cli& cli, const std::vector<int>& labels) {
   std::optional<SweepArchiveReader> in_place;
   std::optional<h5::File> separate;
   const std::vector<RunStatus>& states = cli.states;
+  std::unique_lock writing(stop_guard.writing);
   if (cli.out.empty()) {
     in_place.emplace(SweepArchiveReader::open(cli.archive, h5::Access::read_write));
   } else {
@@ -278,6 +320,9 @@ int coordinate(Communicator& comm, Cli& cli, const std::vector<int>& labels) {
   }
   h5::File& target = separate ? *separate : in_place->file();
   AnalysisStore store(target, cli.options, cli.archive, cli.identity);
+  target.flush();
+  stop_guard.destination = cli.out.empty() ? cli.archive : cli.out;
+  writing.unlock();
 
   std::size_t pending = 0, failed = 0, already = 0;
   AnalysisSource source;
@@ -315,9 +360,13 @@ int coordinate(Communicator& comm, Cli& cli, const std::vector<int>& labels) {
     }
   };
   source.record = [&](const RunAnalysis& a) {
-    store.write(a);
-    target.flush();
-    if (cli.reservation) cli.reservation->renew();
+    {
+      const std::lock_guard lock(stop_guard.writing);
+      store.write(a);
+      target.flush();
+      if (cli.reservation) cli.reservation->renew();
+      ++stop_guard.stored;
+    }
     ++done;
     if (cli.quiet) return;
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -334,8 +383,13 @@ int coordinate(Communicator& comm, Cli& cli, const std::vector<int>& labels) {
     std::fflush(stdout);
   };
   coordinate_analysis(comm, source, labels, cli.options);
+  writing.lock();
   if (separate) separate->close();
   if (in_place) in_place->close();
+  stop_guard.reservation = nullptr;
+  cli.reservation.reset();  // the files are closed: give back the blocks not used
+  stop_guard.closed = true;
+  writing.unlock();
   if (!cli.quiet)
     std::printf("aesweep-analyze: results in %s under /analysis/%s\n", (cli.out.empty() ? cli.archive : cli.out).c_str(),
                 store.options_hash().c_str());
@@ -389,10 +443,13 @@ std::optional<int> settle_inputs(Communicator& comm, int argc, char** argv, Cli&
       if (!cli.force && !cli.out.empty() && std::filesystem::exists(cli.out))
         already = analysed_runs(h5::File::open(cli.out, h5::Access::read_only, h5::FileAccess::defaults()), cli.options,
                                 analysable);
-      if (analysable.size() > already)
+      if (analysable.size() > already) {
+        const std::lock_guard lock(stop_guard.writing);
         cli.reservation = std::make_shared<SpaceReservation>(
             cli.out.empty() ? cli.archive : cli.out,
             analysis_bytes(analysable.size() - already, n_test, cli.options));
+        stop_guard.reservation = cli.reservation.get();
+      }
     }
   } catch (const std::exception& e) {
     error = e.what();
@@ -417,7 +474,6 @@ int analyze(Communicator& comm, int argc, char** argv, Cli& cli) {
   const std::vector<int> labels = ByteReader(bytes, "test labels from rank 0").get_vector<int>();
   if (comm.rank() == 0) {
     const int code = coordinate(comm, cli, labels);
-    cli.reservation.reset();  // the files are closed: give back the blocks not used
     cli.writer_lock.reset();
     return code;
   }
@@ -434,8 +490,11 @@ int main(int argc, char** argv) {
   Cli cli;
   int rank = 0;
   try {
+    // Before MPI starts, so that its threads inherit the blocked signals.
+    take_signals_in_a_thread({SIGTERM, SIGINT}, stop_on_signal);
     MpiEnvironment mpi(argc, argv);
     rank = mpi.rank();
+    stop_guard.rank.store(rank);
     const int code = analyze(mpi.world(), argc, argv, cli);
     mpi.finalize();
     return code;
@@ -444,7 +503,11 @@ int main(int argc, char** argv) {
   } catch (...) {
     std::fprintf(stderr, "aesweep-analyze: fatal on rank %d: an exception of unknown type\n", rank);
   }
-  cli.reservation.reset();  // abort_all runs no destructors: give back the held disk space first
+  {
+    const std::lock_guard lock(stop_guard.writing);
+    stop_guard.reservation = nullptr;
+    cli.reservation.reset();  // abort_all runs no destructors: give back the held disk space first
+  }
   // The archive may still be open: its writer lock is kept until the process has exited.
   if (cli.writer_lock) cli.writer_lock->keep_until_exit();
   MpiEnvironment::abort_all(1);

@@ -574,6 +574,57 @@ TEST_F(AnalyzeE2E, UnderNfsLockingASweepGoesOnWhileAnAnalysisReadsItsArchive) {
 // results in it, an HDF5 tool) keeps an analysis with --out from reading it. Started meanwhile,
 // the analysis waits a while, then is refused (exit 2, nothing written); held from part-way, the
 // analysis stops with what it finished stored, and the same command afterwards does the rest.
+// SIGTERM (a Slurm time limit; mpirun's after a Ctrl-C) and SIGINT stop an analysis storing its
+// results in the archive itself, but never while it writes: a kill during HDF5's metadata writes
+// could leave /analysis unreadable. Each stop says so with exit status 4; stops at many moments,
+// then a rerun, give the same results as one uninterrupted analysis. It used to die at once. The
+// signals go to the program itself (run without mpirun): mpirun turns a Ctrl-C into SIGTERM to
+// the ranks a second later.
+TEST_F(AnalyzeE2E, AStopSignalEndsItBetweenWritesAndTheSameCommandFinishes) {
+  const std::string archive = (dir_ / "study.h5").string(), reference = (dir_ / "reference.h5").string();
+  sweep_twelve_runs(archive);
+  fs::copy_file(archive, reference);
+  const std::string options = " --k-max 3 --tsne-iter 250";
+  ASSERT_EQ(run(std::string(AESWEEP_ANALYZE) + " " + reference + options), 0) << log();
+
+  // The program itself (no mpirun) signalled at many moments, from its start-up to its last run.
+  int stopped = 0;
+  bool finished = false;
+  for (int attempt = 0; attempt < 40 && !finished; ++attempt) {
+    const int delay_ms = 150 + 60 * attempt;
+    const int status = run("sh -c '" + std::string(AESWEEP_ANALYZE) + " " + archive + options + " & p=$!; sleep " +
+                           std::to_string(delay_ms / 1000.0) + "; kill -" + (attempt % 2 ? "INT" : "TERM") +
+                           " $p; wait $p'");
+    SCOPED_TRACE("signal after " + std::to_string(delay_ms) + " ms");
+    ASSERT_TRUE(status == 4 || status == 0) << "exit " << status << ": " << log();
+    if (status == 4) {
+      ++stopped;
+      EXPECT_NE(log().find(attempt % 2 ? "stopped by SIGINT" : "stopped by SIGTERM"), std::string::npos) << log();
+    }
+    finished = status == 0;
+  }
+  EXPECT_GE(stopped, 3) << "the signals came too late to test anything";
+  ASSERT_EQ(run(std::string(AESWEEP_ANALYZE) + " " + archive + options), 0) << log();
+  EXPECT_NE(log().find("0 runs to analyse, 12 already done"), std::string::npos) << log();
+
+  // Every run's results, bit for bit, as the uninterrupted analysis stored them.
+  {
+    auto a = h5::File::open(archive, h5::Access::read_only, h5::FileAccess::defaults());
+    auto b = h5::File::open(reference, h5::Access::read_only, h5::FileAccess::defaults());
+    const std::string hash = b.open_group("analysis").read_string_attribute("latest");
+    const h5::Group ra = a.open_group("analysis").open_group(hash).open_group("runs");
+    const h5::Group rb = b.open_group("analysis").open_group(hash).open_group("runs");
+    ASSERT_EQ(ra.child_names(), rb.child_names());
+    for (const std::string& name : rb.child_names())
+      for (const char* key : {"silhouette", "knn_accuracy", "tsne_kl_divergence", "tsne_trustworthiness", "cosine_different_mean"}) {
+        SCOPED_TRACE(name + " " + key);
+        const double x = ra.open_group(name).read_double_attribute(key);
+        const double y = rb.open_group(name).read_double_attribute(key);
+        EXPECT_TRUE(x == y || (std::isnan(x) && std::isnan(y))) << x << " vs " << y;
+      }
+  }
+}
+
 TEST_F(AnalyzeE2E, WithTheArchiveHeldForWritingAnAnalysisKeepsWhatItFinishedAndResumes) {
   const std::string archive = (dir_ / "study.h5").string();
   const std::string results = (dir_ / "results.h5").string();
