@@ -80,9 +80,9 @@ constexpr int kStoppedStatus = 4;
     std::fprintf(stderr, "aesweep-analyze: stopped by %s before any results were stored\n", name);
   else
     std::fprintf(stderr,
-                 "aesweep-analyze: stopped by %s; the results of %zu runs analysed by this command are stored in "
-                 "%s; run the same command again to analyse the rest\n",
-                 name, stop_guard.stored, stop_guard.destination.c_str());
+                 "aesweep-analyze: stopped by %s; this command stored the results of %zu run%s in %s; run the same "
+                 "command again to analyse the rest\n",
+                 name, stop_guard.stored, stop_guard.stored == 1 ? "" : "s", stop_guard.destination.c_str());
   std::fflush(stderr);
   ::_exit(kStoppedStatus);
 }

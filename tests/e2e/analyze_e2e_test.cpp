@@ -582,8 +582,10 @@ TEST_F(AnalyzeE2E, UnderNfsLockingASweepGoesOnWhileAnAnalysisReadsItsArchive) {
 // the ranks a second later.
 TEST_F(AnalyzeE2E, AStopSignalEndsItBetweenWritesAndTheSameCommandFinishes) {
   const std::string archive = (dir_ / "study.h5").string(), reference = (dir_ / "reference.h5").string();
+  const std::string twice = (dir_ / "twice.h5").string();
   sweep_twelve_runs(archive);
   fs::copy_file(archive, reference);
+  fs::copy_file(archive, twice);
   const std::string options = " --k-max 3 --tsne-iter 250";
   ASSERT_EQ(run(std::string(AESWEEP_ANALYZE) + " " + reference + options), 0) << log();
 
@@ -606,6 +608,24 @@ TEST_F(AnalyzeE2E, AStopSignalEndsItBetweenWritesAndTheSameCommandFinishes) {
   EXPECT_GE(stopped, 3) << "the signals came too late to test anything";
   ASSERT_EQ(run(std::string(AESWEEP_ANALYZE) + " " + archive + options), 0) << log();
   EXPECT_NE(log().find("0 runs to analyse, 12 already done"), std::string::npos) << log();
+
+  // Ctrl-C to mpirun: it sends the ranks SIGTERM a second later, and SIGKILL a second after that.
+  // The t-SNE runs here take about a second each (0.7 s on the project's 2-core VM), 12 runs on 2 ranks.
+  const std::string analysis_log = (dir_ / "analysis.log").string();
+  const pid_t mpirun = e2e::spawn_logged({MPIEXEC, "-np", "2", "--oversubscribe", AESWEEP_ANALYZE, twice, "--k-max",
+                                          "3", "--tsne-iter", "3000"},
+                                         analysis_log);
+  for (int i = 0; i < 3000 && e2e::read_text(analysis_log).find("[1/") == std::string::npos; ++i) ::usleep(20000);
+  ::kill(mpirun, SIGINT);
+  int ignored = 0;
+  ::waitpid(mpirun, &ignored, 0);
+  const std::string said = e2e::read_text(analysis_log);
+  EXPECT_NE(said.find("stopped by SIGTERM; this command stored the results of "), std::string::npos) << said;
+  EXPECT_EQ(said.find("[12/12]"), std::string::npos) << "it finished before the signal: " << said;
+  ASSERT_EQ(run(std::string(AESWEEP_ANALYZE) + " " + twice + " --k-max 3 --tsne-iter 3000"),
+            0)
+      << log();
+  EXPECT_EQ(log().find(" 0 already done"), std::string::npos) << log();
 
   // Every run's results, bit for bit, as the uninterrupted analysis stored them.
   {
