@@ -17,6 +17,7 @@
 #include <cerrno>
 #include <iostream>
 #include <optional>
+#include <string_view>
 #include <utility>
 
 #include "aesweep/analysis/error.hpp"
@@ -57,23 +58,36 @@ struct Cli {
 // SIGINT end the program, but never while rank 0 writes: a kill while HDF5 writes its metadata can
 // leave /analysis unreadable. Rank 0 holds `writing` while it opens, creates, stores a run's results
 // and flushes, or closes; the signal's thread (stop_signals.hpp) waits for it, then ends the
-// process, leaving the file as its last flush left it. Exit status 4, as a stopped sweep.
+// process, leaving the file as its last flush left it. Exit status 4, as a stopped sweep (the
+// process's own; mpirun, after a Ctrl-C, reports 1 whatever its ranks return).
 struct StopGuard {
   std::mutex writing;
   std::atomic<int> rank{-1};                 // once MPI is up
+  std::atomic<bool> finished{false};         // this rank's work is done (rank 0: the files closed)
   std::string destination;                   // rank 0: the file the results go into, once open
   std::size_t stored = 0;                    // rank 0: runs whose results this command stored
-  bool closed = false;                       // rank 0: the results are stored and the files closed
   SpaceReservation* reservation = nullptr;   // rank 0: the disk space held, to give back
 };
 StopGuard stop_guard;
 
 constexpr int kStoppedStatus = 4;
 
+// Whether this process is a rank other than 0, also before MPI has said so (from the launcher's
+// environment), so that a stop during start-up is told once, not by every rank.
+bool a_worker_rank() {
+  if (const int rank = stop_guard.rank.load(); rank >= 0) return rank > 0;
+  for (const char* name : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"})
+    if (const char* value = std::getenv(name); value != nullptr && *value != 0)
+      return std::string_view(value) != "0";
+  return false;
+}
+
 [[noreturn]] void stop_on_signal(int signal) {
-  if (stop_guard.rank > 0) ::_exit(kStoppedStatus);  // holds no file
-  const std::lock_guard lock(stop_guard.writing);     // not released: the process ends here
-  if (stop_guard.closed) ::_exit(0);                  // all done already
+  std::fflush(nullptr);  // the lines printed so far
+  if (a_worker_rank()) ::_exit(stop_guard.finished ? 0 : kStoppedStatus);  // holds no file
+  const std::lock_guard lock(stop_guard.writing);  // not released: the process ends here
+  std::fflush(nullptr);
+  if (stop_guard.finished) ::_exit(0);             // all done already
   if (stop_guard.reservation) stop_guard.reservation->release();
   const char* name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal";
   if (stop_guard.destination.empty())
@@ -85,6 +99,13 @@ constexpr int kStoppedStatus = 4;
                  name, stop_guard.stored, stop_guard.stored == 1 ? "" : "s", stop_guard.destination.c_str());
   std::fflush(stderr);
   ::_exit(kStoppedStatus);
+}
+
+// Gives back the disk space held for the results (rank 0), where a stop signal cannot be using it.
+void release_reservation(Cli& cli) {
+  const std::lock_guard lock(stop_guard.writing);
+  stop_guard.reservation = nullptr;
+  cli.reservation.reset();
 }
 
 // How long a read of the archive waits for a program holding it for writing (an analysis storing
@@ -308,93 +329,110 @@ void create_results_file(const std::string& path) {
 // --out it is only visited, once per run's codes (settle_inputs read the run states).
 int coordinate(Communicator& comm, Cli& cli, const std::vector<int>& labels) {
   const auto start = std::chrono::steady_clock::now();
+  // HDF5 closes a file for real, writing out its cache, when its last object goes: the store's
+  // groups. All three are let go under `writing`, however this ends.
   std::optional<SweepArchiveReader> in_place;
   std::optional<h5::File> separate;
-  const std::vector<RunStatus>& states = cli.states;
+  std::optional<AnalysisStore> store;
   std::unique_lock writing(stop_guard.writing);
-  if (cli.out.empty()) {
-    in_place.emplace(SweepArchiveReader::open(cli.archive, h5::Access::read_write));
-  } else {
-    if (!std::filesystem::exists(cli.out)) create_results_file(cli.out);
-    separate.emplace(h5::File::open(cli.out, h5::Access::read_write, h5::FileAccess::defaults()));
-  }
-  h5::File& target = separate ? *separate : in_place->file();
-  AnalysisStore store(target, cli.options, cli.archive, cli.identity);
-  target.flush();
-  stop_guard.destination = cli.out.empty() ? cli.archive : cli.out;
-  writing.unlock();
-
-  std::size_t pending = 0, failed = 0, already = 0;
-  AnalysisSource source;
-  for (std::size_t i = 0; i < states.size(); ++i) {
-    pending += states[i] == RunStatus::pending;
-    failed += states[i] == RunStatus::failed;
-    if (states[i] != RunStatus::complete && states[i] != RunStatus::diverged) continue;
-    if (!cli.force && store.has_run(std::int64_t(i))) ++already;
-    else source.runs.push_back(std::int64_t(i));
-  }
-  const std::size_t total = source.runs.size();
-  if (!cli.quiet) {
-    std::printf("aesweep-analyze: %zu runs to analyse, %zu already done with options %s, %zu pending and %zu "
-                "failed runs skipped; %d ranks\n",
-                total, already, store.options_hash().c_str(), pending, failed, comm.size());
-    std::fflush(stdout);
-  }
-
-  std::size_t done = 0;
-  source.read_latent = [&](std::int64_t run) {
-    if (in_place) return in_place->read_latent(std::size_t(run));
-    try {
-      const auto reader = visit(cli);
-      const auto state = reader.read_states().at(std::size_t(run));
-      if (state != RunStatus::complete && state != RunStatus::diverged)
-        throw ArchiveError("archive " + cli.archive + ": run " + std::to_string(run) + " was done when this analysis "
-                           "began and is " + std::string(to_string(state)) + " now");
-      return reader.read_latent(std::size_t(run));
-    } catch (const ArchiveError& e) {
-      const std::string kept = "; the " + std::to_string(done) + " runs analysed before are in " + cli.out;
-      if (const auto* busy = dynamic_cast<const ArchiveBusy*>(&e))
-        throw ArchiveBusy(e.what() + kept + ": run the same command again once it has let go, to analyse the rest",
-                          busy->holder());
-      throw ArchiveError(e.what() + kept, e.detail());
+  try {
+    const std::vector<RunStatus>& states = cli.states;
+    if (cli.out.empty()) {
+      in_place.emplace(SweepArchiveReader::open(cli.archive, h5::Access::read_write));
+    } else {
+      if (!std::filesystem::exists(cli.out)) create_results_file(cli.out);
+      separate.emplace(h5::File::open(cli.out, h5::Access::read_write, h5::FileAccess::defaults()));
     }
-  };
-  source.record = [&](const RunAnalysis& a) {
-    {
-      const std::lock_guard lock(stop_guard.writing);
-      store.write(a);
-      target.flush();
-      if (cli.reservation) cli.reservation->renew();
-      ++stop_guard.stored;
+    h5::File& target = separate ? *separate : in_place->file();
+    store.emplace(target, cli.options, cli.archive, cli.identity);
+    target.flush();
+    stop_guard.destination = cli.out.empty() ? cli.archive : cli.out;
+    writing.unlock();
+
+    std::size_t pending = 0, failed = 0, already = 0;
+    AnalysisSource source;
+    for (std::size_t i = 0; i < states.size(); ++i) {
+      pending += states[i] == RunStatus::pending;
+      failed += states[i] == RunStatus::failed;
+      if (states[i] != RunStatus::complete && states[i] != RunStatus::diverged) continue;
+      if (!cli.force && store->has_run(std::int64_t(i))) ++already;
+      else source.runs.push_back(std::int64_t(i));
     }
-    ++done;
-    if (cli.quiet) return;
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    const double eta = elapsed / double(done) * double(total - done);
-    std::string note = a.tsne_reason.empty() ? "" : " (t-SNE: " + a.tsne_reason + ")";
-    if (a.tsne_perplexity_unmatched > 0)
-      note += " (t-SNE: " + std::to_string(a.tsne_perplexity_unmatched) +
-              " points could not reach the perplexity, e.g. repeated codes)";
-    std::printf("[%zu/%zu] run %lld: silhouette %s  knn %s  cosine same %s diff %s  t-SNE KL %s trust %s%s  %.1fs | "
-                "elapsed %.0fs ETA %.0fs\n",
-                done, total, static_cast<long long>(a.run), fmt(a.silhouette).c_str(), fmt(a.knn.accuracy).c_str(),
-                fmt(a.cosine.same.mean).c_str(), fmt(a.cosine.different.mean).c_str(), fmt(a.tsne_kl).c_str(),
-                fmt(a.trustworthiness).c_str(), note.c_str(), a.seconds, elapsed, eta);
-    std::fflush(stdout);
-  };
-  coordinate_analysis(comm, source, labels, cli.options);
-  writing.lock();
-  if (separate) separate->close();
-  if (in_place) in_place->close();
-  stop_guard.reservation = nullptr;
-  cli.reservation.reset();  // the files are closed: give back the blocks not used
-  stop_guard.closed = true;
-  writing.unlock();
-  if (!cli.quiet)
-    std::printf("aesweep-analyze: results in %s under /analysis/%s\n", (cli.out.empty() ? cli.archive : cli.out).c_str(),
-                store.options_hash().c_str());
-  return 0;
+    const std::size_t total = source.runs.size();
+    if (!cli.quiet) {
+      std::printf("aesweep-analyze: %zu runs to analyse, %zu already done with options %s, %zu pending and %zu "
+                  "failed runs skipped; %d ranks\n",
+                  total, already, store->options_hash().c_str(), pending, failed, comm.size());
+      std::fflush(stdout);
+    }
+
+    std::size_t done = 0;
+    source.read_latent = [&](std::int64_t run) {
+      if (in_place) return in_place->read_latent(std::size_t(run));
+      try {
+        const auto reader = visit(cli);
+        const auto state = reader.read_states().at(std::size_t(run));
+        if (state != RunStatus::complete && state != RunStatus::diverged)
+          throw ArchiveError("archive " + cli.archive + ": run " + std::to_string(run) + " was done when this analysis "
+                             "began and is " + std::string(to_string(state)) + " now");
+        return reader.read_latent(std::size_t(run));
+      } catch (const ArchiveError& e) {
+        const std::string kept = "; the " + std::to_string(done) + " runs analysed before are in " + cli.out;
+        if (const auto* busy = dynamic_cast<const ArchiveBusy*>(&e))
+          throw ArchiveBusy(e.what() + kept + ": run the same command again once it has let go, to analyse the rest",
+                            busy->holder());
+        throw ArchiveError(e.what() + kept, e.detail());
+      }
+    };
+    source.record = [&](const RunAnalysis& a) {
+      {
+        const std::lock_guard lock(stop_guard.writing);
+        store->write(a);
+        target.flush();
+        if (cli.reservation) cli.reservation->renew();
+        ++stop_guard.stored;
+      }
+      ++done;
+      if (cli.quiet) return;
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double eta = elapsed / double(done) * double(total - done);
+      std::string note = a.tsne_reason.empty() ? "" : " (t-SNE: " + a.tsne_reason + ")";
+      if (a.tsne_perplexity_unmatched > 0)
+        note += " (t-SNE: " + std::to_string(a.tsne_perplexity_unmatched) +
+                " points could not reach the perplexity, e.g. repeated codes)";
+      std::printf("[%zu/%zu] run %lld: silhouette %s  knn %s  cosine same %s diff %s  t-SNE KL %s trust %s%s  %.1fs | "
+                  "elapsed %.0fs ETA %.0fs\n",
+                  done, total, static_cast<long long>(a.run), fmt(a.silhouette).c_str(), fmt(a.knn.accuracy).c_str(),
+                  fmt(a.cosine.same.mean).c_str(), fmt(a.cosine.different.mean).c_str(), fmt(a.tsne_kl).c_str(),
+                  fmt(a.trustworthiness).c_str(), note.c_str(), a.seconds, elapsed, eta);
+      std::fflush(stdout);
+    };
+    coordinate_analysis(comm, source, labels, cli.options);
+    writing.lock();
+    const std::string hash = store->options_hash();
+    store.reset();
+    if (separate) separate->close();
+    if (in_place) in_place->close();
+    stop_guard.reservation = nullptr;
+    cli.reservation.reset();  // the files are closed: give back the blocks not used
+    stop_guard.finished = true;
+    writing.unlock();
+    if (!cli.quiet) {
+      std::printf("aesweep-analyze: results in %s under /analysis/%s\n",
+                  (cli.out.empty() ? cli.archive : cli.out).c_str(), hash.c_str());
+      std::fflush(stdout);
+    }
+    return 0;
+  } catch (...) {
+    if (!writing.owns_lock()) writing.lock();
+    store.reset();
+    separate.reset();
+    in_place.reset();
+    writing.unlock();  // main's catch takes it again
+    throw;
+  }
 }
+
 
 void print_error(const char* what, const std::string& message, const std::string& detail, bool verbose) {
   std::fprintf(stderr, "aesweep-analyze: %s: %s\n", what, message.c_str());
@@ -468,7 +506,10 @@ std::optional<int> settle_inputs(Communicator& comm, int argc, char** argv, Cli&
 }
 
 int analyze(Communicator& comm, int argc, char** argv, Cli& cli) {
-  if (const auto code = settle_inputs(comm, argc, argv, cli)) return *code;
+  if (const auto code = settle_inputs(comm, argc, argv, cli)) {
+    release_reservation(cli);  // rank 0's, where another rank's error stopped the analysis
+    return *code;
+  }
   // The test labels rank 0 read with the archive's header, to every rank: only rank 0 opens it.
   const Bytes bytes = comm.broadcast(comm.rank() == 0 ? ByteWriter().put_vector(cli.labels).take() : Bytes{}, 0);
   const std::vector<int> labels = ByteReader(bytes, "test labels from rank 0").get_vector<int>();
@@ -478,6 +519,7 @@ int analyze(Communicator& comm, int argc, char** argv, Cli& cli) {
     return code;
   }
   serve_analysis(comm, labels, cli.options);
+  stop_guard.finished = true;
   return 0;
 }
 
@@ -503,11 +545,7 @@ int main(int argc, char** argv) {
   } catch (...) {
     std::fprintf(stderr, "aesweep-analyze: fatal on rank %d: an exception of unknown type\n", rank);
   }
-  {
-    const std::lock_guard lock(stop_guard.writing);
-    stop_guard.reservation = nullptr;
-    cli.reservation.reset();  // abort_all runs no destructors: give back the held disk space first
-  }
+  release_reservation(cli);  // abort_all runs no destructors: give back the held disk space first
   // The archive may still be open: its writer lock is kept until the process has exited.
   if (cli.writer_lock) cli.writer_lock->keep_until_exit();
   MpiEnvironment::abort_all(1);

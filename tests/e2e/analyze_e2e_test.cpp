@@ -47,6 +47,19 @@ void flip_object_header_byte(const std::string& path, const std::string& object)
 
 using e2e::data_dir;
 
+// The exit status of `pid` (as e2e::wait_exit gives it), waited for at most `seconds`; after that
+// the process group is killed and the test fails.
+int exit_within(pid_t pid, int seconds) {
+  for (int i = 0; i < seconds * 50; ++i) {
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    ::usleep(20000);
+  }
+  ::kill(-pid, SIGKILL);
+  ADD_FAILURE() << "process " << pid << " still running after " << seconds << " s: killed";
+  return e2e::wait_exit(pid);
+}
+
 // Run 0, 1: ordinary; run 2: so strong an L1 activity penalty that every code is zero;
 // run 3: SGD with a huge step, which diverges to NaN.
 constexpr const char* kConfig = R"(
@@ -590,41 +603,52 @@ TEST_F(AnalyzeE2E, AStopSignalEndsItBetweenWritesAndTheSameCommandFinishes) {
   ASSERT_EQ(run(std::string(AESWEEP_ANALYZE) + " " + reference + options), 0) << log();
 
   // The program itself (no mpirun) signalled at many moments, from its start-up to its last run.
+  const std::string analysis_log = (dir_ / "analysis.log").string();
+  const std::vector<std::string> analyze = {AESWEEP_ANALYZE, archive, "--k-max", "3", "--tsne-iter", "250"};
   int stopped = 0;
   bool finished = false;
   for (int attempt = 0; attempt < 40 && !finished; ++attempt) {
     const int delay_ms = 150 + 60 * attempt;
-    const int status = run("sh -c '" + std::string(AESWEEP_ANALYZE) + " " + archive + options + " & p=$!; sleep " +
-                           std::to_string(delay_ms / 1000.0) + "; kill -" + (attempt % 2 ? "INT" : "TERM") +
-                           " $p; wait $p'");
+    fs::remove(analysis_log);
+    const pid_t pid = e2e::spawn_logged(analyze, analysis_log);
+    ::usleep(useconds_t(delay_ms) * 1000);
+    ::kill(pid, attempt % 2 ? SIGINT : SIGTERM);
+    const int status = exit_within(pid, 60);
+    const std::string said = e2e::read_text(analysis_log);
     SCOPED_TRACE("signal after " + std::to_string(delay_ms) + " ms");
-    ASSERT_TRUE(status == 4 || status == 0) << "exit " << status << ": " << log();
+    ASSERT_TRUE(status == 4 || status == 0) << "exit " << status << ": " << said;
     if (status == 4) {
       ++stopped;
-      EXPECT_NE(log().find(attempt % 2 ? "stopped by SIGINT" : "stopped by SIGTERM"), std::string::npos) << log();
+      EXPECT_NE(said.find(attempt % 2 ? "stopped by SIGINT" : "stopped by SIGTERM"), std::string::npos) << said;
     }
     finished = status == 0;
   }
+  ASSERT_TRUE(finished) << "40 stops and it never got to the end";
   EXPECT_GE(stopped, 3) << "the signals came too late to test anything";
   ASSERT_EQ(run(std::string(AESWEEP_ANALYZE) + " " + archive + options), 0) << log();
   EXPECT_NE(log().find("0 runs to analyse, 12 already done"), std::string::npos) << log();
 
+  // Started ignoring SIGINT (as a non-interactive shell starts a background job), it ignores it.
+  const pid_t ignoring = e2e::spawn_logged({"sh", "-c", "trap '' INT; exec \"$0\" \"$@\"", AESWEEP_ANALYZE, twice,
+                                            "--k-max", "3", "--tsne-iter", "250"},
+                                           analysis_log);
+  ::usleep(500000);
+  ::kill(ignoring, SIGINT);
+  EXPECT_EQ(exit_within(ignoring, 120), 0) << e2e::read_text(analysis_log);
+
   // Ctrl-C to mpirun: it sends the ranks SIGTERM a second later, and SIGKILL a second after that.
-  // The t-SNE runs here take about a second each (0.7 s on the project's 2-core VM), 12 runs on 2 ranks.
-  const std::string analysis_log = (dir_ / "analysis.log").string();
+  // The t-SNE runs here take about 1.4 s each on the project's 2-core VM, 12 runs on 2 ranks.
+  const std::string mpirun_log = (dir_ / "mpirun.log").string();
   const pid_t mpirun = e2e::spawn_logged({MPIEXEC, "-np", "2", "--oversubscribe", AESWEEP_ANALYZE, twice, "--k-max",
-                                          "3", "--tsne-iter", "3000"},
-                                         analysis_log);
-  for (int i = 0; i < 3000 && e2e::read_text(analysis_log).find("[1/") == std::string::npos; ++i) ::usleep(20000);
+                                          "3", "--tsne-iter", "6000"},
+                                         mpirun_log);
+  for (int i = 0; i < 3000 && e2e::read_text(mpirun_log).find("[1/") == std::string::npos; ++i) ::usleep(20000);
   ::kill(mpirun, SIGINT);
-  int ignored = 0;
-  ::waitpid(mpirun, &ignored, 0);
-  const std::string said = e2e::read_text(analysis_log);
+  (void)exit_within(mpirun, 60);
+  const std::string said = e2e::read_text(mpirun_log);
   EXPECT_NE(said.find("stopped by SIGTERM; this command stored the results of "), std::string::npos) << said;
   EXPECT_EQ(said.find("[12/12]"), std::string::npos) << "it finished before the signal: " << said;
-  ASSERT_EQ(run(std::string(AESWEEP_ANALYZE) + " " + twice + " --k-max 3 --tsne-iter 3000"),
-            0)
-      << log();
+  ASSERT_EQ(run(std::string(AESWEEP_ANALYZE) + " " + twice + " --k-max 3 --tsne-iter 6000"), 0) << log();
   EXPECT_EQ(log().find(" 0 already done"), std::string::npos) << log();
 
   // Every run's results, bit for bit, as the uninterrupted analysis stored them.

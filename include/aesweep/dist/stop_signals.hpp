@@ -13,8 +13,10 @@
 namespace aesweep {
 
 // Blocks `signals` in the calling thread (and so in every thread it starts later) and starts a
-// thread that calls `on_signal(signal)` for each one that arrives, until the process ends.
-// Throws std::system_error if the mask cannot be set.
+// thread that calls `on_signal(signal)` for each one that arrives, until the process ends. A
+// signal the process was started ignoring stays ignored (a non-interactive shell starts its
+// background jobs ignoring SIGINT, so that a Ctrl-C meant for the foreground spares them; mpirun
+// starts its ranks with the default actions). Throws std::system_error if the mask cannot be set.
 void take_signals_in_a_thread(std::initializer_list<int> signals, std::function<void(int)> on_signal);
 
 }  // namespace aesweep
