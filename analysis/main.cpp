@@ -18,6 +18,7 @@
 #include <iostream>
 #include <optional>
 #include <string_view>
+#include <thread>
 #include <utility>
 
 #include "aesweep/analysis/error.hpp"
@@ -66,6 +67,7 @@ struct StopGuard {
   std::atomic<bool> finished{false};         // this rank's work is done (rank 0: the files closed)
   std::string destination;                   // rank 0: the file the results go into, once open
   std::size_t stored = 0;                    // rank 0: runs whose results this command stored
+  bool force = false;                        // rank 0: --force (runs analysed before are redone)
   SpaceReservation* reservation = nullptr;   // rank 0: the disk space held, to give back
 };
 StopGuard stop_guard;
@@ -84,7 +86,13 @@ bool a_worker_rank() {
 
 [[noreturn]] void stop_on_signal(int signal) {
   std::fflush(nullptr);  // the lines printed so far
-  if (a_worker_rank()) ::_exit(stop_guard.finished ? 0 : kStoppedStatus);  // holds no file
+  if (a_worker_rank()) {  // holds no file
+    if (stop_guard.finished) ::_exit(0);
+    // mpirun ends the whole job as soon as one rank exits with an error, rank 0 too: the delay
+    // gives rank 0, signalled at the same moment, the time to finish a write and say so.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    ::_exit(kStoppedStatus);
+  }
   const std::lock_guard lock(stop_guard.writing);  // not released: the process ends here
   std::fflush(nullptr);
   if (stop_guard.finished) ::_exit(0);             // all done already
@@ -92,6 +100,12 @@ bool a_worker_rank() {
   const char* name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal";
   if (stop_guard.destination.empty())
     std::fprintf(stderr, "aesweep-analyze: stopped by %s before any results were stored\n", name);
+  else if (stop_guard.force)  // the same command would redo every run again
+    std::fprintf(stderr,
+                 "aesweep-analyze: stopped by %s; this command stored new results of %zu run%s in %s; the other runs "
+                 "keep their earlier results, if any (the same command redoes them all; without --force it "
+                 "analyses only runs not analysed yet)\n",
+                 name, stop_guard.stored, stop_guard.stored == 1 ? "" : "s", stop_guard.destination.c_str());
   else
     std::fprintf(stderr,
                  "aesweep-analyze: stopped by %s; this command stored the results of %zu run%s in %s; run the same "
@@ -347,6 +361,7 @@ int coordinate(Communicator& comm, Cli& cli, const std::vector<int>& labels) {
     store.emplace(target, cli.options, cli.archive, cli.identity);
     target.flush();
     stop_guard.destination = cli.out.empty() ? cli.archive : cli.out;
+    stop_guard.force = cli.force;
     writing.unlock();
 
     std::size_t pending = 0, failed = 0, already = 0;

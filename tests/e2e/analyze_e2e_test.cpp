@@ -628,6 +628,22 @@ TEST_F(AnalyzeE2E, AStopSignalEndsItBetweenWritesAndTheSameCommandFinishes) {
   ASSERT_EQ(run(std::string(AESWEEP_ANALYZE) + " " + archive + options), 0) << log();
   EXPECT_NE(log().find("0 runs to analyse, 12 already done"), std::string::npos) << log();
 
+  // A --force analysis stopped part-way: the same command would redo every run, and says so.
+  {
+    const std::string forced = (dir_ / "forced.h5").string();
+    fs::copy_file(archive, forced);
+    std::vector<std::string> again = analyze;
+    again[1] = forced;
+    again.push_back("--force");
+    fs::remove(analysis_log);
+    const pid_t pid = e2e::spawn_logged(again, analysis_log);
+    for (int i = 0; i < 3000 && e2e::read_text(analysis_log).find("[1/") == std::string::npos; ++i) ::usleep(2000);
+    ::kill(pid, SIGTERM);
+    EXPECT_EQ(exit_within(pid, 60), 4) << e2e::read_text(analysis_log);
+    EXPECT_NE(e2e::read_text(analysis_log).find("the same command redoes them all"), std::string::npos)
+        << e2e::read_text(analysis_log);
+  }
+
   // Started ignoring SIGINT (as a non-interactive shell starts a background job), it ignores it.
   const pid_t ignoring = e2e::spawn_logged({"sh", "-c", "trap '' INT; exec \"$0\" \"$@\"", AESWEEP_ANALYZE, twice,
                                             "--k-max", "3", "--tsne-iter", "250"},
