@@ -24,6 +24,7 @@
 #include "aesweep/analysis/error.hpp"
 #include "aesweep/archive/sweep_archive_reader.hpp"
 #include "aesweep/core/error.hpp"
+#include "aesweep/core/text.hpp"
 #include "aesweep/dist/mpi_environment.hpp"
 #include "aesweep/dist/stop_signals.hpp"
 #include "app/analysis_store.hpp"
@@ -173,10 +174,7 @@ std::string range_text(const NumericOption& o) {
 
 // Parses the whole text as a finite number in the option's range; ConfigError names the option.
 double checked_value(const NumericOption& o, const std::string& raw) {
-  // Quoted, cut to 80 characters with its length, as aesweep's messages quote a value.
-  const std::string shown = raw.size() > 80 ? "'" + raw.substr(0, 80) + "...' (" + std::to_string(raw.size()) + " bytes)"
-                                            : "'" + raw + "'";
-  const std::string what = std::string("--") + o.flag + " must be " + range_text(o) + ", got " + shown;
+  const std::string what = std::string("--") + o.flag + " must be " + range_text(o) + ", got " + shown_value(raw);
   const char* begin = raw.c_str();
   char* end = nullptr;
   errno = 0;
@@ -185,7 +183,7 @@ double checked_value(const NumericOption& o, const std::string& raw) {
   if (raw.empty() || end == begin || *end != '\0' || errno == ERANGE || !std::isfinite(v)) throw ConfigError(what);
   if (o.integer && v != std::floor(v)) throw ConfigError(what);
   // 2^53 + 1 reads as 2^53: an integer a float64 cannot hold exactly is refused, not rounded.
-  if (o.integer && std::strtold(begin, nullptr) != static_cast<long double>(v))
+  if (o.integer && !reads_exactly_as(raw, v))
     throw ConfigError(what + ", which a float64 cannot hold exactly");
   if (v < o.min || v > o.max) throw ConfigError(what);
   return v;

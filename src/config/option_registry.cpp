@@ -168,24 +168,12 @@ double parse_in_range(std::string_view text, const OptionRange& range) {
   if (!range.contains(value)) throw ConfigError("expected " + range.text() + ", got " + shown_value(text));
   // An integer beyond 2^53 can round onto one in range (2^53 + 1 reads as 2^53): read at long
   // double's 64-bit precision too, which holds every such integer the ranges allow exactly.
-  if (range.integer && std::strtold(trim_whitespace(text).c_str(), nullptr) != static_cast<long double>(value))
+  if (range.integer && !reads_exactly_as(text, value))
     throw ConfigError("expected " + range.text() + ", got " + shown_value(text) +
                       ", which a float64 cannot hold exactly");
   return value;
 }
 
-
-std::string shown_value(std::string_view text, std::size_t limit) {
-  if (text.size() <= limit) return "'" + std::string(text) + "'";
-  return "'" + std::string(text.substr(0, limit)) + "...' (" + std::to_string(text.size()) + " bytes)";
-}
-
-std::string trim_whitespace(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  const auto last = text.find_last_not_of(" \t\r\n");
-  return std::string(text.substr(first, last - first + 1));
-}
 
 std::vector<std::string> split_commas(std::string_view text) {
   std::vector<std::string> parts;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "aesweep/config/run_spec.hpp"
+#include "aesweep/core/text.hpp"  // trim_whitespace, shown_value: part of this header's vocabulary
 #include "aesweep/core/train_options.hpp"
 
 namespace aesweep {
@@ -38,16 +39,9 @@ std::vector<Setting> describe(const TrainOptions& options);
 // Shortest text that reads back to the same double ("5e-05", "0.1", "196").
 std::string format_number(double value);
 
-// `text` without leading and trailing whitespace.
-std::string trim_whitespace(std::string_view text);
-
 // The comma-separated parts of `text`, each trimmed; empty parts stay ("a,,b" and "a," hold an
 // empty one), "" has none.
 std::vector<std::string> split_commas(std::string_view text);
-
-// `text` in single quotes, cut to `limit` characters with "...' (N bytes)" when longer, so a
-// huge bad value is not echoed whole.
-std::string shown_value(std::string_view text, std::size_t limit = 80);
 
 // Parses a whole string as a finite double; throws ConfigError.
 double parse_number(std::string_view text);
