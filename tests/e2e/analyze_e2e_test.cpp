@@ -47,19 +47,6 @@ void flip_object_header_byte(const std::string& path, const std::string& object)
 
 using e2e::data_dir;
 
-// The exit status of `pid` (as e2e::wait_exit gives it), waited for at most `seconds`; after that
-// the process group is killed and the test fails.
-int exit_within(pid_t pid, int seconds) {
-  for (int i = 0; i < seconds * 50; ++i) {
-    int status = 0;
-    if (::waitpid(pid, &status, WNOHANG) == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    ::usleep(20000);
-  }
-  ::kill(-pid, SIGKILL);
-  ADD_FAILURE() << "process " << pid << " still running after " << seconds << " s: killed";
-  return e2e::wait_exit(pid);
-}
-
 // Run 0, 1: ordinary; run 2: so strong an L1 activity penalty that every code is zero;
 // run 3: SGD with a huge step, which diverges to NaN.
 constexpr const char* kConfig = R"(
@@ -613,7 +600,7 @@ TEST_F(AnalyzeE2E, AStopSignalEndsItBetweenWritesAndTheSameCommandFinishes) {
     const pid_t pid = e2e::spawn_logged(analyze, analysis_log);
     ::usleep(useconds_t(delay_ms) * 1000);
     ::kill(pid, attempt % 2 ? SIGINT : SIGTERM);
-    const int status = exit_within(pid, 60);
+    const int status = e2e::wait_exit_within(pid, 60);
     const std::string said = e2e::read_text(analysis_log);
     SCOPED_TRACE("signal after " + std::to_string(delay_ms) + " ms");
     ASSERT_TRUE(status == 4 || status == 0) << "exit " << status << ": " << said;
@@ -639,7 +626,7 @@ TEST_F(AnalyzeE2E, AStopSignalEndsItBetweenWritesAndTheSameCommandFinishes) {
     const pid_t pid = e2e::spawn_logged(again, analysis_log);
     for (int i = 0; i < 3000 && e2e::read_text(analysis_log).find("[1/") == std::string::npos; ++i) ::usleep(2000);
     ::kill(pid, SIGTERM);
-    EXPECT_EQ(exit_within(pid, 60), 4) << e2e::read_text(analysis_log);
+    EXPECT_EQ(e2e::wait_exit_within(pid, 60), 4) << e2e::read_text(analysis_log);
     EXPECT_NE(e2e::read_text(analysis_log).find("the same command redoes them all"), std::string::npos)
         << e2e::read_text(analysis_log);
   }
@@ -650,7 +637,7 @@ TEST_F(AnalyzeE2E, AStopSignalEndsItBetweenWritesAndTheSameCommandFinishes) {
                                            analysis_log);
   ::usleep(500000);
   ::kill(ignoring, SIGINT);
-  EXPECT_EQ(exit_within(ignoring, 120), 0) << e2e::read_text(analysis_log);
+  EXPECT_EQ(e2e::wait_exit_within(ignoring, 120), 0) << e2e::read_text(analysis_log);
 
   // Ctrl-C to mpirun: it sends the ranks SIGTERM a second later, and SIGKILL a second after that.
   // The t-SNE runs here take about 1.4 s each on the project's 2-core VM, 12 runs on 2 ranks.
@@ -660,7 +647,7 @@ TEST_F(AnalyzeE2E, AStopSignalEndsItBetweenWritesAndTheSameCommandFinishes) {
                                          mpirun_log);
   for (int i = 0; i < 3000 && e2e::read_text(mpirun_log).find("[1/") == std::string::npos; ++i) ::usleep(20000);
   ::kill(mpirun, SIGINT);
-  (void)exit_within(mpirun, 60);
+  (void)e2e::wait_exit_within(mpirun, 60);
   const std::string said = e2e::read_text(mpirun_log);
   EXPECT_NE(said.find("stopped by SIGTERM; this command stored the results of "), std::string::npos) << said;
   EXPECT_EQ(said.find("[12/12]"), std::string::npos) << "it finished before the signal: " << said;

@@ -53,7 +53,7 @@ class CliInput : public ::testing::Test {
     rusage usage{};
     wait4(pid, &status, 0, &usage);
     Outcome o;
-    o.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    o.status = e2e::exit_status(status);
     o.max_rss_kib = usage.ru_maxrss;
     o.output_bytes = fs::file_size(log);
     if (keep_output) {

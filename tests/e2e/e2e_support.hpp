@@ -76,11 +76,29 @@ inline void kill_processes_with(const std::string& marker) {
 }
 inline bool any_process_with(const std::string& marker) { return !processes_with(marker).empty(); }
 
+// A waitpid status as a shell gives it: the exit code, or 128 + the signal that ended the child.
+inline int exit_status(int wait_status) {
+  return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+}
+
 // Waits for a child: its exit code, or 128 + the signal that ended it.
 inline int wait_exit(pid_t pid) {
   int status = 0;
   waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return exit_status(status);
+}
+
+// wait_exit for at most `seconds`; after that the child's process group (spawn_logged's) is
+// killed and the calling test fails.
+inline int wait_exit_within(pid_t pid, int seconds) {
+  for (int i = 0; i < seconds * 50; ++i) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) return exit_status(status);
+    usleep(20000);
+  }
+  kill(-pid, SIGKILL);
+  ADD_FAILURE() << "process " << pid << " still running after " << seconds << " s: killed";
+  return wait_exit(pid);
 }
 
 // Kills a spawn_logged child's whole process group and waits for it when the scope ends, also

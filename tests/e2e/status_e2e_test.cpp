@@ -98,7 +98,7 @@ TEST_F(StatusE2E, WatchesARunningSweepUnderMpiexecAndEveryCountOnlyGrows) {
     int wstatus = 0;
     const pid_t done = waitpid(sweep, &wstatus, WNOHANG);
     if (done == sweep) {
-      sweep_exit = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+      sweep_exit = e2e::exit_status(wstatus);
       break;
     }
     // The archive appears whole (built under another name, then renamed); from then on every call
