@@ -99,19 +99,21 @@ bool a_worker_rank() {
   if (stop_guard.finished) ::_exit(0);             // all done already
   if (stop_guard.reservation) stop_guard.reservation->release();
   const char* name = signal == SIGINT ? "SIGINT" : signal == SIGTERM ? "SIGTERM" : "a signal";
+  const std::string runs = std::to_string(stop_guard.stored) + (stop_guard.stored == 1 ? " run in " : " runs in ") +
+                           stop_guard.destination;
   if (stop_guard.destination.empty())
     std::fprintf(stderr, "aesweep-analyze: stopped by %s before any results were stored\n", name);
   else if (stop_guard.force)  // the same command would redo every run again
     std::fprintf(stderr,
-                 "aesweep-analyze: stopped by %s; this command stored new results of %zu run%s in %s; the other runs "
-                 "keep their earlier results, if any (the same command redoes them all; without --force it "
-                 "analyses only runs not analysed yet)\n",
-                 name, stop_guard.stored, stop_guard.stored == 1 ? "" : "s", stop_guard.destination.c_str());
+                 "aesweep-analyze: stopped by %s; this command stored new results of %s; the other runs keep their "
+                 "earlier results, if any (the same command redoes them all; without --force it analyses only runs "
+                 "not analysed yet)\n",
+                 name, runs.c_str());
   else
     std::fprintf(stderr,
-                 "aesweep-analyze: stopped by %s; this command stored the results of %zu run%s in %s; run the same "
-                 "command again to analyse the rest\n",
-                 name, stop_guard.stored, stop_guard.stored == 1 ? "" : "s", stop_guard.destination.c_str());
+                 "aesweep-analyze: stopped by %s; this command stored the results of %s; run the same command again "
+                 "to analyse the rest\n",
+                 name, runs.c_str());
   std::fflush(stderr);
   ::_exit(kStoppedStatus);
 }

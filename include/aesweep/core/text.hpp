@@ -1,6 +1,7 @@
 #pragma once
 // Small text helpers that every program's messages and option checks share (aesweep's option
 // registry, aesweep-analyze's options), so that a value is quoted and read the same everywhere.
+#include <cstddef>
 #include <string>
 #include <string_view>
 
