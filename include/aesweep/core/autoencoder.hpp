@@ -18,19 +18,20 @@ using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
 template <typename T>
 using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 
-// out = w * in, plus b on every column when use_bias. With a bias the product accumulates onto
-// the broadcast bias: one pass over `out` instead of the zero fill Eigen does before a plain
-// product and a separate bias pass after it.
-// Float products go through the matrix-product backend (gemm.hpp).
+// out += b on every column.
 template <typename Out, typename B>
-void fill_bias(Out&& out, const B& b) {
-  for (Eigen::Index j = 0; j < out.cols(); ++j) out.col(j) = b;  // (replicate() is not vectorised)
+void add_bias(Out&& out, const B& b) {
+  for (Eigen::Index j = 0; j < out.cols(); ++j) out.col(j) += b;
 }
 
+// out = w * in, plus b on every column when use_bias: the product first, then the bias, so that
+// the backend's product writes `out` without reading it (as training computes it, where the
+// bias is added in the activation's pass over the columns).
+// Float products go through the matrix-product backend (gemm.hpp).
 template <typename Out, typename W, typename In, typename B>
 void affine(Out&& out, const W& w, const In& in, const B& b, bool use_bias) {
-  if (use_bias) fill_bias(out, b);
-  gemm::product(out, w, false, in, false, use_bias);
+  gemm::product(out, w, false, in, false, false);
+  if (use_bias) add_bias(out, b);
 }
 
 // W1 (hidden x input), b1 (hidden), W2 (input x hidden), b2 (input) as views into one buffer.
@@ -92,10 +93,10 @@ class Autoencoder {
                                   const Matrix<T>* dropout_mask, ParameterSet<T>& gradient);
 
   // The same step in three parts, for a trainer that computes the encoder's two products
-  // (z1 = W1 x + b1 and the W1 gradient d/dz1 x^T) for several models of one shape at once:
-  //   1. the caller writes z1 into codes_workspace(batch);
-  //   2. backward_from_codes: everything except the W1-gradient product, which leaves d/dz1 in
-  //      dz1_workspace(batch) (valid until the next step);
+  // (W1 x and the W1 gradient d/dz1 x^T) for several models of one shape at once:
+  //   1. the caller writes the product W1 x into codes_workspace(batch);
+  //   2. backward_from_codes: adds b1, then does everything except the W1-gradient product,
+  //      which leaves d/dz1 in dz1_workspace(batch) (valid until the next step);
   //   3. the caller sets gradient.w1() = d/dz1 x^T, then finish_gradient adds W1's and W2's
   //      penalty terms. forward_backward is exactly these three parts.
   using Columns = Eigen::Block<Matrix<T>, Eigen::Dynamic, Eigen::Dynamic, true>;
