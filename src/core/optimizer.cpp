@@ -33,8 +33,9 @@ void Optimizer<T>::step(Eigen::Ref<Vec> params, const Eigen::Ref<const Vec>& gra
                         ? T(options_.learning_rate * std::sqrt(1.0 - std::pow(options_.beta2, t)) /
                             (1.0 - std::pow(options_.beta1, t)))
                         : T(0);
-  // The update rules take several passes over their vectors; done a chunk at a time, every pass
-  // after the first finds the chunk in L1 cache instead of reading the whole vectors again.
+  // The update rules other than Adam's take several passes over their vectors; done a chunk at a
+  // time, every pass after the first finds the chunk in L1 cache instead of reading the whole
+  // vectors again. Adam's is one pass (its sqrt and division are IEEE-exact).
   constexpr Eigen::Index chunk = 2048;
   const Eigen::Index size = params.size();
   for (Eigen::Index start = 0; start < size; start += chunk) {
@@ -67,12 +68,20 @@ void Optimizer<T>::step(Eigen::Ref<Vec> params, const Eigen::Ref<const Vec>& gra
         break;
       }
       case OptimizerKind::adam: {
-        const T b1 = T(options_.beta1), b2 = T(options_.beta2);
-        auto m = first_moment_.segment(start, n).array();
-        auto v = second_moment_.segment(start, n).array();
-        m = b1 * m + (T(1) - b1) * g;
-        v = b2 * v + (T(1) - b2) * g.square();
-        p -= adam_lr * m / (v.sqrt() + eps);
+        // One pass: the loads of the next values overlap the square root and division of these.
+        const T b1 = T(options_.beta1), b2 = T(options_.beta2), c1 = T(1) - b1, c2 = T(1) - b2;
+        T* __restrict__ pp = params.data() + start;
+        const T* __restrict__ gg = gradient.data() + start;
+        T* __restrict__ mm = first_moment_.data() + start;
+        T* __restrict__ vv = second_moment_.data() + start;
+        for (Eigen::Index i = 0; i < n; ++i) {
+          const T gi = gg[i];
+          const T mi = b1 * mm[i] + c1 * gi;
+          const T vi = b2 * vv[i] + c2 * (gi * gi);
+          mm[i] = mi;
+          vv[i] = vi;
+          pp[i] -= adam_lr * mi / (std::sqrt(vi) + eps);
+        }
         break;
       }
       case OptimizerKind::adagrad: {
