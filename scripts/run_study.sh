@@ -5,12 +5,13 @@
 # Output: out/<config>.h5 (the archive) and out/<config>-report/index.html (the figures), in the
 # repository. Run it again after an interruption: it resumes where it stopped. When CONFIG was
 # edited since its archive was written, the old archive and report are kept under a dated name
-# and the study starts afresh. Relative paths (CONFIG, AESWEEP_DATA) are taken from the directory
-# it is run in, but a relative data.dir inside CONFIG from the repository, where the steps run;
-# AESWEEP_BUILD_DIR names another build directory (default build/).
+# and the study starts afresh; a config of the same name in another directory gets its own
+# out/<config>-XXXXXXXX.h5 (scripts/study_archive.sh). Relative paths (CONFIG, AESWEEP_DATA) are
+# taken from the directory it is run in, but a relative data.dir inside CONFIG from the
+# repository, where the steps run; AESWEEP_BUILD_DIR names another build directory (default build/).
 set -euo pipefail
 case "${1:-}" in
-  -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 esac
 absolute() { case "$1" in /*) printf '%s\n' "$1" ;; *) printf '%s\n' "$PWD/$1" ;; esac; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -22,7 +23,6 @@ config=$(absolute "${1:-$repo/jobs/demo.ini}")
 cd "$repo"
 ranks="${2:-$(getconf _NPROCESSORS_ONLN)}"
 build="${AESWEEP_BUILD_DIR:-build}"
-name=$(basename "$config" .ini)
 out="$PWD/out"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMP_NUM_THREADS=1
 
@@ -59,20 +59,8 @@ step scripts/install_deps.sh
 AESWEEP_BUILD_DIR="$build" step scripts/build.sh
 step scripts/get_data.sh
 mkdir -p "$out"
-archive="$out/$name.h5"
-if [ -f "$archive" ]; then
-  # Written from another version of the config, and no program writing it now: kept aside.
-  want=$("$build/aesweep" plan "$config" | sed -n '1s/.*, hash \([0-9a-f]*\)$/\1/p')
-  status=$("$build/aesweep" status --json "$archive" 2>/dev/null || true)
-  have=$(printf '%s' "$status" | sed -n 's/.*"config_hash": "\([0-9a-f]*\)".*/\1/p' | head -1)
-  if [ -n "$want" ] && [ -n "$have" ] && [ "$want" != "$have" ] && printf '%s' "$status" | grep -q '"writer": null'; then
-    stamp=$(date +%Y%m%dT%H%M%S)
-    mv "$archive" "$out/$name.$stamp.h5"
-    [ -d "$out/$name-report" ] && mv "$out/$name-report" "$out/$name.$stamp-report"
-    echo "run_study.sh: $config changed since $archive was written: the old archive is kept as" \
-         "$out/$name.$stamp.h5 (its report as $out/$name.$stamp-report); starting afresh"
-  fi
-fi
+archive=$(scripts/study_archive.sh "$config" "$out" "$build/aesweep")
+name=$(basename "$archive" .h5)
 step mpirun -np "$ranks" --oversubscribe "$build/aesweep" sweep "$config" --out "$archive" --threads 1
 step mpirun -np "$ranks" --oversubscribe "$build/analysis/aesweep-analyze" "$archive" --threads 1
 step /usr/bin/python3 analysis/report.py "$archive" -o "$out/$name-report"
