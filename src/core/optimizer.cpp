@@ -80,7 +80,9 @@ void Optimizer<T>::step(Eigen::Ref<Vec> params, const Eigen::Ref<const Vec>& gra
           const T vi = b2 * vv[i] + c2 * (gi * gi);
           mm[i] = mi;
           vv[i] = vi;
-          pp[i] -= adam_lr * mi / (std::sqrt(vi) + eps);
+          // (vi - vi) is 0, or NaN once g^2 overflowed v to inf: the weight then becomes NaN and
+          // the run is stopped as diverged, instead of that weight's step being 0 for good.
+          pp[i] -= adam_lr * mi / (std::sqrt(vi) + eps) + (vi - vi);
         }
         break;
       }

@@ -189,5 +189,23 @@ TEST(Optimizer, LongVectorStepsLikeShortOnes) {
   }
 }
 
+// A gradient whose square overflows Adam's second moment to inf makes the weight NaN (so the
+// trainer stops the run as diverged), not a weight that silently stops moving; the others move.
+TEST(Optimizer, AdamSecondMomentOverflowMakesTheWeightNaN) {
+  OptimizerOptions options;
+  options.kind = OptimizerKind::adam;
+  options.learning_rate = 0.001;
+  Optimizer<float> optimizer(options, 40);  // past one vector register, so the vector loop runs
+  Eigen::VectorXf p = Eigen::VectorXf::Ones(40);
+  Eigen::VectorXf g = Eigen::VectorXf::Constant(40, 0.5f);
+  g(3) = 2e19f;
+  g(37) = -2e19f;
+  optimizer.step(p, g);
+  for (Eigen::Index i = 0; i < 40; ++i) {
+    if (i == 3 || i == 37) EXPECT_TRUE(std::isnan(p(i))) << i << ": " << p(i);
+    else EXPECT_NEAR(p(i), 1.0f - 0.001f, 1e-6f) << i;
+  }
+}
+
 }  // namespace
 }  // namespace aesweep

@@ -15,7 +15,7 @@ class Optimizer {
   // requires: options validated; size = number of parameters.
   Optimizer(const OptimizerOptions& options, Eigen::Index size);
 
-  // params -= update(gradient); allocation-free.
+  // params -= update(gradient); allocation-free. params and gradient must not overlap.
   void step(Eigen::Ref<Vec> params, const Eigen::Ref<const Vec>& gradient);
 
   long steps_taken() const { return steps_; }
