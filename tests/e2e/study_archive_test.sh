@@ -5,7 +5,11 @@
 #   2. each config finds its own archive again, and the same study moved to a new directory
 #      resumes its archive instead of starting afresh;
 #   3. a config edited since its archive was written: the old archive is kept under a dated name
-#      (its bytes unchanged) and the study starts afresh.
+#      (its bytes unchanged) and the study starts afresh;
+#   4. an archive whose config file was not recorded (older run_study.sh) is left alone by
+#      another study of that name and resumed by the same study;
+#   5. one file reached through a symlink and ./ is one config file;
+#   6. two archives moved aside within one second are both kept.
 # Usage: tests/e2e/study_archive_test.sh BUILD_DIR
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -70,6 +74,38 @@ kept=$(ls "$out"/study.2*.h5)
 [ "$(sha256sum < "$kept")" = "$sum_first" ] || fail "the archive kept aside ($kept) changed"
 grep -q "changed since" "$work/note" || fail "no note about the edited config: $(cat "$work/note")"
 [ "$(archive_for "$work/b/study.ini")" = "$second" ] || fail "b/study.ini lost its archive"
+
+# 4. An archive whose config file was not recorded (written before NAME.config existed): another
+#    study of that name leaves it alone; the same study resumes it.
+rm "$out/study.config"
+sum_b=$(sha256sum < "$second")
+mv "$second" "$work/b.h5"
+cp "$kept" "$out/study.h5"
+study "$work/b/study.ini" "3, 4"
+[ "$(archive_for "$work/b/study.ini")" = "$second" ] || fail "b/study.ini was not sent to its own archive"
+[ "$(sha256sum < "$out/study.h5")" = "$sum_first" ] || fail "an archive of unknown config file was touched"
+grep -q "not recorded" "$work/note" || fail "no note about the unrecorded config file: $(cat "$work/note")"
+rm -f "$out/study.config"
+study "$work/a/study.ini" "1, 2"
+[ "$(archive_for "$work/a/study.ini")" = "$out/study.h5" ] || fail "the same study did not resume the unrecorded archive"
+mv "$work/b.h5" "$second"
+[ "$(sha256sum < "$second")" = "$sum_b" ] || fail "b's archive changed"
+
+# 5. One file reached through a symlinked directory and ./ is one config file: edited, its old
+#    archive is kept aside, not duplicated under another name.
+ln -s "$work/a" "$work/link"
+study "$work/a/study.ini" "1, 2, 6"
+[ "$(archive_for "$work/link/./study.ini")" = "$out/study.h5" ] || fail "the symlinked path got another archive"
+[ ! -e "$out/study.h5" ] || fail "the edited config's archive (through a symlink) was not moved aside"
+[ "$(ls "$out"/study.2*.h5 | wc -l)" = 2 ] || fail "expected two kept archives: $(ls "$out")"
+
+# 6. Two archives moved aside in the same second keep both (a dated name already taken).
+for seeds in "1, 7" "1, 8"; do
+  cp "$kept" "$out/study.h5"
+  study "$work/a/study.ini" "$seeds"
+  archive_for "$work/a/study.ini" > /dev/null
+done
+[ "$(ls "$out"/study.2*.h5 | wc -l)" = 4 ] || fail "an archive moved aside overwrote another: $(ls "$out")"
 
 # A config that cannot be planned is an error with aesweep's message, not an archive path.
 printf '[model]\nhidden = -3\n' > "$work/a/study.ini"
